@@ -1,0 +1,68 @@
+//! Containers: archives, compressed streams and embedded messages, unpacked under one
+//! [`Budget`] per scan.
+//!
+//! Each format is one [`Unpacker`]; [`unpacker_for`] dispatches on the type detected from
+//! content. Unpackers emit child objects through an [`Unpack`] context that charges the budget
+//! as bytes are produced.
+
+pub mod budget;
+
+pub use budget::{Budget, Limits, ReadOutcome};
+
+use crate::filetype::FileType;
+use crate::object::{Object, Origin};
+use crate::report::Finding;
+use std::borrow::Cow;
+
+/// Where an unpacker puts what it finds.
+pub struct Unpack<'b> {
+    /// The scan's budget; charge every decompressed byte to it.
+    pub budget: &'b mut Budget,
+    /// Children found so far.
+    pub children: Vec<Object<'static>>,
+    /// Findings (anomalies, unchecked members) other than budget limits.
+    pub findings: Vec<Finding>,
+}
+
+impl Unpack<'_> {
+    /// Adds a child of `parent` named `member` with decompressed `data`. Returns false when the
+    /// object budget (`max_files`) is exhausted and the unpacker must stop.
+    pub fn emit(&mut self, parent: &Object<'_>, member: &str, data: Vec<u8>) -> bool {
+        let path = parent.member_path(member);
+        if !self.budget.add_object(&path) {
+            return false;
+        }
+        let detected = crate::filetype::detect(&data);
+        let origin = if detected == FileType::Mail {
+            Origin::EmbeddedMessage
+        } else {
+            Origin::ArchiveMember
+        };
+        self.children.push(Object {
+            path,
+            parent: None,
+            depth: parent.depth + 1,
+            origin,
+            name: Some(member.to_string()),
+            declared_type: None,
+            charset: None,
+            detected,
+            data: Cow::Owned(data),
+        });
+        true
+    }
+}
+
+/// One container format.
+pub trait Unpacker: Send + Sync {
+    /// The format's name (`zip`, `gzip`, ...).
+    fn name(&self) -> &'static str;
+    /// Unpacks `object`, emitting children and findings into `out`. Never panics on hostile
+    /// input: corrupt data ends the unpacking with a finding.
+    fn unpack(&self, object: &Object<'_>, out: &mut Unpack<'_>);
+}
+
+/// The unpacker for a detected type, if that type is a container mailwarden opens.
+pub fn unpacker_for(_detected: FileType) -> Option<&'static dyn Unpacker> {
+    None
+}

@@ -1,0 +1,4 @@
+//! The `mailwarden` command-line tool.
+fn main() {
+    std::process::exit(2);
+}

@@ -1,0 +1,1 @@
+//! The C ABI (`mw_*`). Not implemented yet: see the C ABI issue.

@@ -1,0 +1,17 @@
+//! MIME normalization: walk every part of every nesting level and produce decoded objects,
+//! reporting every anomaly, and read ambiguous messages every way a mail client might.
+//!
+//! Field values (Content-Type and Content-Disposition parameters, RFC 2231 continuations,
+//! RFC 2047 words, charsets) are parsed by mail-parser. The structure (where headers end, which
+//! lines are boundaries, what lies in preamble and epilogue) is walked here, because that is
+//! where readers disagree: a [`Reading`] fixes each choice, and [`normalize`] walks the message
+//! once per reading that its anomalies make relevant, keeping every object that any reading
+//! produces.
+
+pub mod blocks;
+pub mod charset;
+pub mod decode;
+pub mod header;
+pub mod walk;
+
+pub use walk::{Reading, walk};

@@ -1,0 +1,708 @@
+//! The structural walk of one message under one [`Reading`].
+
+use super::decode::{self, TransferEncoding};
+use super::header::{self, HeaderBlock, HeaderField};
+use crate::archive::Budget;
+use crate::filetype::{self, FileType};
+use crate::object::{Object, Origin};
+use crate::report::{AnomalyKind, Finding};
+use memchr::memmem;
+use std::borrow::Cow;
+
+/// The choices a reader makes where a message is ambiguous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Reading {
+    /// A bare CR ends a line (Outlook) instead of being a character in it.
+    pub bare_cr_newline: bool,
+    /// The last of several Content-Type fields counts, not the first.
+    pub last_content_type: bool,
+    /// The last of several Content-Transfer-Encoding fields counts, not the first.
+    pub last_encoding: bool,
+    /// The last of several `boundary=` parameters counts, not the first.
+    pub last_boundary: bool,
+    /// A line that starts with the delimiter is a boundary whatever follows it (lenient
+    /// readers), instead of only when nothing but whitespace or `--` follows.
+    pub prefix_boundary: bool,
+}
+
+/// Which choices of a [`Reading`] made a difference while walking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ambiguities {
+    /// Bare CRs were seen in a header block.
+    pub bare_cr: bool,
+    /// Duplicate Content-Type fields with different values.
+    pub content_type: bool,
+    /// Duplicate Content-Transfer-Encoding fields with different values.
+    pub encoding: bool,
+    /// Different `boundary=` parameters.
+    pub boundary: bool,
+    /// Lines that are boundaries only to a lenient reader.
+    pub prefix: bool,
+}
+
+impl Ambiguities {
+    /// The alternative readings worth walking: each choice flipped alone, and all together.
+    pub fn alternatives(&self) -> Vec<Reading> {
+        let base = Reading::default();
+        let mut out = Vec::new();
+        let mut all = base;
+        if self.bare_cr {
+            out.push(Reading {
+                bare_cr_newline: true,
+                ..base
+            });
+            all.bare_cr_newline = true;
+        }
+        if self.content_type {
+            out.push(Reading {
+                last_content_type: true,
+                ..base
+            });
+            all.last_content_type = true;
+        }
+        if self.encoding {
+            out.push(Reading {
+                last_encoding: true,
+                ..base
+            });
+            all.last_encoding = true;
+        }
+        if self.boundary {
+            out.push(Reading {
+                last_boundary: true,
+                ..base
+            });
+            all.last_boundary = true;
+        }
+        if self.prefix {
+            out.push(Reading {
+                prefix_boundary: true,
+                ..base
+            });
+            all.prefix_boundary = true;
+        }
+        if out.len() > 1 {
+            out.push(all);
+        }
+        out
+    }
+}
+
+/// The result of walking one message.
+#[derive(Debug, Default)]
+pub struct Walked<'d> {
+    /// Objects found below the root, in document order. `parent` is `None` for MIME parts (their
+    /// parent is the root) and the local index of the text part for encoded blocks.
+    pub objects: Vec<Object<'d>>,
+    /// Anomaly findings.
+    pub findings: Vec<Finding>,
+    /// The root's own header block.
+    pub header: HeaderBlock,
+    /// Choices that made a difference.
+    pub ambiguities: Ambiguities,
+}
+
+struct Frame<'d> {
+    data: &'d [u8],
+    path: String,
+    depth: u32,
+    /// Whether this frame starts with a header block (always, except a multipart's default).
+    digest: bool,
+    boundaries: Vec<Vec<u8>>,
+}
+
+/// A parsed Content-Type.
+struct ContentType {
+    mime: String,
+    params: Vec<(String, String)>,
+}
+
+fn parse_content_type(raw: &[u8]) -> ContentType {
+    let mut buf = Vec::with_capacity(raw.len() + 20);
+    buf.extend_from_slice(b"Content-Type:");
+    buf.extend_from_slice(raw);
+    buf.extend_from_slice(b"\r\n\r\n");
+    let parsed = mail_parser::MessageParser::new()
+        .parse_headers(&buf)
+        .and_then(|m| m.parts.into_iter().next())
+        .and_then(|p| p.headers.into_iter().next())
+        .and_then(|h| match h.value {
+            mail_parser::HeaderValue::ContentType(ct) => Some(ct),
+            _ => None,
+        });
+    match parsed {
+        Some(ct) => ContentType {
+            mime: match &ct.c_subtype {
+                Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
+                None => ct.c_type.to_ascii_lowercase(),
+            },
+            params: ct
+                .attributes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| (a.name.to_ascii_lowercase(), a.value.into_owned()))
+                .collect(),
+        },
+        None => ContentType {
+            mime: String::new(),
+            params: Vec::new(),
+        },
+    }
+}
+
+fn param<'p>(ct: &'p ContentType, name: &str) -> Option<&'p str> {
+    ct.params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Picks the first or last of several fields, noting when they disagree.
+fn pick<'h>(fields: &[&'h HeaderField], last: bool, differ: &mut bool) -> Option<&'h HeaderField> {
+    if fields.len() > 1 {
+        let first = fields[0].unfolded();
+        if fields
+            .iter()
+            .any(|f| f.unfolded().trim_ascii() != first.trim_ascii())
+        {
+            *differ = true;
+        }
+    }
+    if last {
+        fields.last().copied()
+    } else {
+        fields.first().copied()
+    }
+}
+
+struct Delimiter {
+    /// Where the content before the delimiter line ends (its line end belongs to the delimiter).
+    content_end: usize,
+    /// Where the line after the delimiter starts.
+    next: usize,
+    close: bool,
+}
+
+/// Finds the delimiter lines of `boundary` in `body`, up to `max_parts` parts.
+fn delimiters(
+    body: &[u8],
+    boundary: &[u8],
+    reading: &Reading,
+    max_parts: usize,
+    lenient_only: &mut bool,
+) -> Vec<Delimiter> {
+    let mut dash = Vec::with_capacity(boundary.len() + 2);
+    dash.extend_from_slice(b"--");
+    dash.extend_from_slice(boundary);
+    let mut out = Vec::new();
+    for pos in memmem::find_iter(body, &dash) {
+        let at_line_start = pos == 0
+            || body[pos - 1] == b'\n'
+            || (reading.bare_cr_newline && body[pos - 1] == b'\r');
+        if !at_line_start {
+            continue;
+        }
+        let after = pos + dash.len();
+        let (line_end, next) = header::line_at(body, pos, reading.bare_cr_newline);
+        let close = body[after..line_end].starts_with(b"--");
+        let rest = &body[after + if close { 2 } else { 0 }..line_end];
+        if !rest
+            .iter()
+            .all(|c| *c == b' ' || *c == b'\t' || *c == b'\r')
+        {
+            *lenient_only = true;
+            if !reading.prefix_boundary {
+                continue;
+            }
+        }
+        let mut content_end = pos;
+        if content_end > 0 && body[content_end - 1] == b'\n' {
+            content_end -= 1;
+            if content_end > 0 && body[content_end - 1] == b'\r' {
+                content_end -= 1;
+            }
+        } else if content_end > 0 && body[content_end - 1] == b'\r' {
+            content_end -= 1;
+        }
+        out.push(Delimiter {
+            content_end,
+            next,
+            close,
+        });
+        if close || out.len() > max_parts {
+            break;
+        }
+    }
+    out
+}
+
+fn anomaly(findings: &mut Vec<Finding>, kind: AnomalyKind, path: &str, detail: impl Into<String>) {
+    findings.push(Finding::Anomaly {
+        kind,
+        path: path.to_string(),
+        detail: detail.into(),
+    });
+}
+
+fn child_path(path: &str, n: usize) -> String {
+    if path.is_empty() {
+        n.to_string()
+    } else {
+        format!("{path}/{n}")
+    }
+}
+
+fn named_path(path: &str, what: &str) -> String {
+    if path.is_empty() {
+        what.to_string()
+    } else {
+        format!("{path}/{what}")
+    }
+}
+
+/// Walks the message in `data` (the root object at `root_path`, `root_depth`) under `reading`.
+///
+/// Every part found is charged to `budget` (objects and decoded bytes) and checked against
+/// `max_levels`; the walk is an explicit stack, so hostile nesting cannot overflow it.
+/// Embedded messages (message/rfc822 parts) are emitted as objects of origin
+/// [`Origin::EmbeddedMessage`] and not descended into: the engine walks them in turn.
+pub fn walk<'d>(
+    data: &'d [u8],
+    root_path: &str,
+    root_depth: u32,
+    reading: &Reading,
+    budget: &mut Budget,
+) -> Walked<'d> {
+    let max_headers = budget.limits().max_headers;
+    let mut out = Walked::default();
+    let mut stack = vec![Frame {
+        data,
+        path: root_path.to_string(),
+        depth: root_depth,
+        digest: false,
+        boundaries: Vec::new(),
+    }];
+    let mut is_root = true;
+    while let Some(frame) = stack.pop() {
+        if budget.is_exhausted() {
+            break;
+        }
+        let head = header::parse(frame.data, max_headers, reading.bare_cr_newline, is_root);
+        if head.bare_cr {
+            out.ambiguities.bare_cr = true;
+            anomaly(
+                &mut out.findings,
+                AnomalyKind::BareCr,
+                &frame.path,
+                "bare CR in header block (Outlook ends lines there)",
+            );
+        }
+        if head.truncated {
+            budget.note(
+                crate::report::UncheckedReason::MaxHeaders,
+                &frame.path,
+                format!("More than {max_headers} header fields"),
+            );
+        }
+        let body = &frame.data[head.body_offset.min(frame.data.len())..];
+        let cts: Vec<&HeaderField> = head.get("Content-Type").collect();
+        let ctes: Vec<&HeaderField> = head.get("Content-Transfer-Encoding").collect();
+        let mut ct_differ = false;
+        let ct_field = pick(&cts, reading.last_content_type, &mut ct_differ);
+        if cts.len() > 1 {
+            anomaly(
+                &mut out.findings,
+                AnomalyKind::DuplicateContentType,
+                &frame.path,
+                format!("{} Content-Type fields", cts.len()),
+            );
+            out.ambiguities.content_type |= ct_differ;
+        }
+        let mut cte_differ = false;
+        let cte_field = pick(&ctes, reading.last_encoding, &mut cte_differ);
+        if ctes.len() > 1 {
+            anomaly(
+                &mut out.findings,
+                AnomalyKind::DuplicateEncoding,
+                &frame.path,
+                format!("{} Content-Transfer-Encoding fields", ctes.len()),
+            );
+            out.ambiguities.encoding |= cte_differ;
+        }
+        let ct = match ct_field {
+            Some(f) => parse_content_type(&f.unfolded()),
+            None => ContentType {
+                mime: if frame.digest {
+                    "message/rfc822".into()
+                } else {
+                    "text/plain".into()
+                },
+                params: Vec::new(),
+            },
+        };
+        let ct_mime = if ct.mime.contains('/') {
+            ct.mime.clone()
+        } else {
+            // RFC 2045: an unparseable Content-Type reads as text/plain.
+            "text/plain".to_string()
+        };
+        if is_root {
+            out.header = head.clone();
+            is_root = false;
+        }
+        if ct_mime.starts_with("multipart/") {
+            let boundaries: Vec<&str> = ct
+                .params
+                .iter()
+                .filter(|(n, _)| n == "boundary")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            if boundaries.len() > 1 {
+                if boundaries.iter().any(|b| *b != boundaries[0]) {
+                    out.ambiguities.boundary = true;
+                    anomaly(
+                        &mut out.findings,
+                        AnomalyKind::ConflictingBoundary,
+                        &frame.path,
+                        format!("boundary parameters {boundaries:?}"),
+                    );
+                } else {
+                    anomaly(
+                        &mut out.findings,
+                        AnomalyKind::DuplicateBoundary,
+                        &frame.path,
+                        format!("{} boundary parameters", boundaries.len()),
+                    );
+                }
+            }
+            let boundary = if reading.last_boundary {
+                boundaries.last()
+            } else {
+                boundaries.first()
+            };
+            let child_depth = frame.depth + 1;
+            match boundary {
+                Some(b) if !b.is_empty() => {
+                    if !budget.enter_level(child_depth, &frame.path) {
+                        // Too deep: keep the undecoded rest as one object so it is still scanned.
+                        emit_leaf(
+                            &mut out,
+                            budget,
+                            LeafSpec {
+                                path: named_path(&frame.path, "unparsed"),
+                                depth: frame.depth,
+                                origin: Origin::MimePart,
+                                name: None,
+                                declared_type: Some(ct_mime.clone()),
+                                charset: None,
+                            },
+                            Cow::Borrowed(body),
+                        );
+                        continue;
+                    }
+                    let bb = b.as_bytes();
+                    for outer in &frame.boundaries {
+                        if outer.starts_with(bb) || bb.starts_with(outer) {
+                            out.ambiguities.prefix = true;
+                            anomaly(
+                                &mut out.findings,
+                                AnomalyKind::PrefixBoundary,
+                                &frame.path,
+                                format!(
+                                    "boundary {b:?} and enclosing {:?} are prefixes",
+                                    String::from_utf8_lossy(outer)
+                                ),
+                            );
+                        }
+                    }
+                    let max_parts = budget.limits().max_files as usize;
+                    let mut lenient_only = false;
+                    let delims = delimiters(body, bb, reading, max_parts, &mut lenient_only);
+                    if lenient_only {
+                        out.ambiguities.prefix = true;
+                    }
+                    if delims.is_empty() {
+                        anomaly(
+                            &mut out.findings,
+                            AnomalyKind::MissingBoundary,
+                            &frame.path,
+                            format!("no line with boundary {b:?}"),
+                        );
+                        emit_text_fallback(&mut out, budget, &frame, body);
+                        continue;
+                    }
+                    let preamble = &body[..delims[0].content_end];
+                    if !preamble.trim_ascii().is_empty() {
+                        anomaly(
+                            &mut out.findings,
+                            AnomalyKind::Preamble,
+                            &frame.path,
+                            format!("{} bytes before the first boundary", preamble.len()),
+                        );
+                        emit_leaf(
+                            &mut out,
+                            budget,
+                            LeafSpec {
+                                path: named_path(&frame.path, "preamble"),
+                                depth: child_depth,
+                                origin: Origin::Preamble,
+                                name: None,
+                                declared_type: Some("text/plain".into()),
+                                charset: None,
+                            },
+                            Cow::Borrowed(preamble),
+                        );
+                    }
+                    let last = delims.last().expect("not empty");
+                    if last.close {
+                        let epilogue = &body[last.next.min(body.len())..];
+                        if !epilogue.trim_ascii().is_empty() {
+                            anomaly(
+                                &mut out.findings,
+                                AnomalyKind::Epilogue,
+                                &frame.path,
+                                format!("{} bytes after the closing boundary", epilogue.len()),
+                            );
+                            emit_leaf(
+                                &mut out,
+                                budget,
+                                LeafSpec {
+                                    path: named_path(&frame.path, "epilogue"),
+                                    depth: child_depth,
+                                    origin: Origin::Epilogue,
+                                    name: None,
+                                    declared_type: Some("text/plain".into()),
+                                    charset: None,
+                                },
+                                Cow::Borrowed(epilogue),
+                            );
+                        }
+                    } else {
+                        anomaly(
+                            &mut out.findings,
+                            AnomalyKind::UnclosedBoundary,
+                            &frame.path,
+                            format!("boundary {b:?} is never closed"),
+                        );
+                    }
+                    let mut parts = Vec::new();
+                    for (i, d) in delims.iter().enumerate() {
+                        if d.close {
+                            break;
+                        }
+                        let end = delims.get(i + 1).map_or(body.len(), |n| n.content_end);
+                        let start = d.next.min(end);
+                        parts.push(&body[start..end]);
+                    }
+                    if parts.is_empty() {
+                        anomaly(
+                            &mut out.findings,
+                            AnomalyKind::EmptyMultipart,
+                            &frame.path,
+                            "multipart without body parts",
+                        );
+                    }
+                    let mut enclosing = frame.boundaries.clone();
+                    enclosing.push(bb.to_vec());
+                    let digest = ct_mime == "multipart/digest";
+                    for (i, part) in parts.iter().enumerate().rev() {
+                        stack.push(Frame {
+                            data: part,
+                            path: child_path(&frame.path, i + 1),
+                            depth: child_depth,
+                            digest,
+                            boundaries: enclosing.clone(),
+                        });
+                    }
+                }
+                _ => {
+                    anomaly(
+                        &mut out.findings,
+                        AnomalyKind::MissingBoundary,
+                        &frame.path,
+                        "multipart without a boundary parameter",
+                    );
+                    emit_text_fallback(&mut out, budget, &frame, body);
+                }
+            }
+            continue;
+        }
+
+        // A leaf: decode it.
+        let (encoding, clean) = cte_field.map_or((TransferEncoding::Identity, true), |f| {
+            decode::parse_encoding(&f.unfolded())
+        });
+        if !clean {
+            anomaly(
+                &mut out.findings,
+                AnomalyKind::BadEncoding,
+                &frame.path,
+                format!(
+                    "Content-Transfer-Encoding {:?}",
+                    String::from_utf8_lossy(&cte_field.map(|f| f.unfolded()).unwrap_or_default())
+                        .trim()
+                ),
+            );
+        }
+        let decoded: Cow<'d, [u8]> = match encoding {
+            TransferEncoding::Identity => Cow::Borrowed(body),
+            TransferEncoding::Base64 => {
+                let (d, garbage) = decode::base64(body);
+                if garbage {
+                    anomaly(
+                        &mut out.findings,
+                        AnomalyKind::BadEncodedData,
+                        &frame.path,
+                        "invalid characters in base64",
+                    );
+                }
+                Cow::Owned(d)
+            }
+            TransferEncoding::QuotedPrintable => {
+                let (d, bad) = decode::quoted_printable(body);
+                if bad {
+                    anomaly(
+                        &mut out.findings,
+                        AnomalyKind::BadEncodedData,
+                        &frame.path,
+                        "malformed quoted-printable escape",
+                    );
+                }
+                Cow::Owned(d)
+            }
+            TransferEncoding::Uuencode => match super::blocks::uuencoded(body).into_iter().next() {
+                Some(block) => Cow::Owned(block.data),
+                None => Cow::Borrowed(body),
+            },
+        };
+        let dispositions: Vec<&HeaderField> = head.get("Content-Disposition").collect();
+        let disposition = dispositions
+            .first()
+            .map(|f| parse_content_type(&f.unfolded()));
+        let name = disposition
+            .as_ref()
+            .and_then(|d| param(d, "filename"))
+            .or_else(|| param(&ct, "name"))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        let charset = param(&ct, "charset").map(|c| c.trim().to_ascii_lowercase());
+        let is_message = matches!(
+            ct_mime.as_str(),
+            "message/rfc822" | "message/global" | "message/news"
+        );
+        let path = if frame.path.is_empty() {
+            // A single-part message: its body is part 1.
+            "1".to_string()
+        } else {
+            frame.path.clone()
+        };
+        let spec = LeafSpec {
+            path,
+            depth: frame.depth + u32::from(frame.path.is_empty()),
+            origin: if is_message {
+                Origin::EmbeddedMessage
+            } else {
+                Origin::MimePart
+            },
+            name,
+            declared_type: Some(ct_mime.clone()),
+            charset,
+        };
+        if let Some(id) = emit_leaf(&mut out, budget, spec, decoded) {
+            if ct_mime.starts_with("text/") || ct_mime.is_empty() {
+                emit_blocks(&mut out, budget, id);
+            }
+        }
+    }
+    out
+}
+
+struct LeafSpec {
+    path: String,
+    depth: u32,
+    origin: Origin,
+    name: Option<String>,
+    declared_type: Option<String>,
+    charset: Option<String>,
+}
+
+/// A multipart that cannot be split is read as one text part, so its content is still scanned.
+fn emit_text_fallback<'d>(
+    out: &mut Walked<'d>,
+    budget: &mut Budget,
+    frame: &Frame<'d>,
+    body: &'d [u8],
+) {
+    let spec = LeafSpec {
+        path: child_path(&frame.path, 1),
+        depth: frame.depth + 1,
+        origin: Origin::MimePart,
+        name: None,
+        declared_type: Some("text/plain".into()),
+        charset: None,
+    };
+    if let Some(id) = emit_leaf(out, budget, spec, Cow::Borrowed(body)) {
+        emit_blocks(out, budget, id);
+    }
+}
+
+fn emit_leaf<'d>(
+    out: &mut Walked<'d>,
+    budget: &mut Budget,
+    spec: LeafSpec,
+    data: Cow<'d, [u8]>,
+) -> Option<usize> {
+    if !budget.add_object(&spec.path) {
+        return None;
+    }
+    if !budget.charge(data.len() as u64, &spec.path) {
+        return None;
+    }
+    let detected = if spec.origin == Origin::EmbeddedMessage {
+        FileType::Mail
+    } else {
+        filetype::detect(&data)
+    };
+    out.objects.push(Object {
+        path: spec.path,
+        parent: None,
+        depth: spec.depth,
+        origin: spec.origin,
+        name: spec.name,
+        declared_type: spec.declared_type,
+        charset: spec.charset,
+        detected,
+        data,
+    });
+    Some(out.objects.len() - 1)
+}
+
+/// Emits the encoded blocks (uuencode, yEnc, BinHex, `data:` URIs) inside text object `id`.
+fn emit_blocks(out: &mut Walked<'_>, budget: &mut Budget, id: usize) {
+    let text = &out.objects[id];
+    let mut found = super::blocks::find_all(&text.data, text.is_html());
+    if found.is_empty() {
+        return;
+    }
+    let parent = text.clone();
+    for (n, block) in found.drain(..).enumerate() {
+        let member = block
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", block.kind.name(), n + 1));
+        let path = parent.member_path(&member);
+        let spec = LeafSpec {
+            path,
+            depth: parent.depth + 1,
+            origin: block.kind.origin(),
+            name: block.name,
+            declared_type: block.media_type,
+            charset: None,
+        };
+        match emit_leaf(out, budget, spec, Cow::Owned(block.data)) {
+            // Block children point at their text part by local index; the engine remaps it.
+            Some(child) => out.objects[child].parent = Some(id),
+            None => break,
+        }
+    }
+}
