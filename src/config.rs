@@ -39,6 +39,8 @@ pub struct Config {
     pub signatures: SignatureConfig,
     /// Rule files.
     pub rules: RuleConfig,
+    /// Banned names and types.
+    pub banned: crate::archive::banned::BannedRules,
 }
 
 /// `[signatures]`

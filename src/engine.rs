@@ -96,16 +96,8 @@ impl EngineBuilder {
         let config = self.config;
         config.limits.validate()?;
         config.policy.validate()?;
-        let signatures = if config.signatures.builtin {
-            SignatureSet::builtin()
-        } else {
-            SignatureSet::empty()
-        };
-        let rules = if config.rules.builtin {
-            RuleSet::builtin()
-        } else {
-            RuleSet::empty()
-        };
+        let signatures = SignatureSet::load(&config.signatures)?;
+        let rules = RuleSet::load(&config.rules)?;
         let mut policy = config.policy.clone();
         if let Some(required) = rules.required_score() {
             policy.tag2_level = required;
@@ -287,6 +279,7 @@ impl Engine {
                     budget: &mut budget,
                     children: Vec::new(),
                     findings: Vec::new(),
+                    unsupported_unchecked: inner.policy.unsupported_formats_unchecked,
                 };
                 unpacker.unpack(&objects[id], &mut out);
                 let Unpack {
@@ -302,6 +295,7 @@ impl Engine {
             }
         }
         findings.extend(budget.take_findings());
+        inner.config.banned.check(&objects, &mut findings);
 
         // match
         let mut matches = Vec::new();

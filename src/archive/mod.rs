@@ -5,6 +5,7 @@
 //! content. Unpackers emit child objects through an [`Unpack`] context that charges the budget
 //! as bytes are produced.
 
+pub mod banned;
 pub mod budget;
 
 pub use budget::{Budget, Limits, ReadOutcome};
@@ -22,10 +23,13 @@ pub struct Unpack<'b> {
     pub children: Vec<Object<'static>>,
     /// Findings (anomalies, unchecked members) other than budget limits.
     pub findings: Vec<Finding>,
+    /// Whether a recognised but unsupported format (7z, rar, ...) is reported as unchecked
+    /// (the policy's `unsupported_formats_unchecked`).
+    pub unsupported_unchecked: bool,
 }
 
 impl Unpack<'_> {
-    /// Adds a child of `parent` named `member` with decompressed `data`. Returns false when the
+    /// Adds a child of `parent` (the engine links `parent` when it takes the children) named `member` with decompressed `data`. Returns false when the
     /// object budget (`max_files`) is exhausted and the unpacker must stop.
     pub fn emit(&mut self, parent: &Object<'_>, member: &str, data: Vec<u8>) -> bool {
         let path = parent.member_path(member);
