@@ -321,7 +321,7 @@ impl Engine {
             envelope,
         };
         let hits = inner.rules.evaluate(&view);
-        let score: f64 = hits.iter().map(|h| h.score).sum();
+        let score = hits.iter().fold(0.0, |sum, h| sum + h.score);
         findings.extend(hits.into_iter().map(|h| Finding::Rule {
             name: h.name,
             score: h.score,

@@ -438,9 +438,12 @@ impl Report {
         })
     }
 
-    /// Whether anything at all was flagged (category other than clean).
+    /// Whether the message was flagged: a threat category (spammy, spam, unchecked, banned,
+    /// virus) or an action other than delivery. Bad headers and oversized messages that the
+    /// policy passes are reported but not flagged. The command line's exit code follows this.
     pub fn is_flagged(&self) -> bool {
-        self.category != Category::Clean
+        self.category >= Category::Spammy
+            || !matches!(self.verdict.action, Action::Accept | Action::Tag)
     }
 
     /// The report as a JSON value (the same shape `mailwarden scan --json` prints).

@@ -609,7 +609,7 @@ pub fn walk<'d>(
             charset,
         };
         if let Some(id) = emit_leaf(&mut out, budget, spec, decoded) {
-            if ct_mime.starts_with("text/") || ct_mime.is_empty() {
+            if ct_mime.starts_with("text/") || ct_mime == "application/mac-binhex40" {
                 emit_blocks(&mut out, budget, id);
             }
         }
@@ -684,16 +684,15 @@ fn emit_blocks(out: &mut Walked<'_>, budget: &mut Budget, id: usize) {
     if found.is_empty() {
         return;
     }
-    let parent = text.clone();
+    let (parent_path, parent_depth) = (text.path.clone(), text.depth);
+    // The encoding is the container: `1 uuencode/eicar.com`, `1 data-uri/2`.
+    let sep = if parent_path.contains(' ') { '/' } else { ' ' };
     for (n, block) in found.drain(..).enumerate() {
-        let member = block
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{}-{}", block.kind.name(), n + 1));
-        let path = parent.member_path(&member);
+        let member = block.name.clone().unwrap_or_else(|| (n + 1).to_string());
+        let path = format!("{parent_path}{sep}{}/{member}", block.kind.name());
         let spec = LeafSpec {
             path,
-            depth: parent.depth + 1,
+            depth: parent_depth + 1,
             origin: block.kind.origin(),
             name: block.name,
             declared_type: block.media_type,

@@ -1,4 +1,327 @@
 //! The `mailwarden` command-line tool.
-fn main() {
-    std::process::exit(2);
+//!
+//! `mailwarden scan` prints one line per message in clamscan's habit (`path: OK`,
+//! `path: Eicar-Test-Signature FOUND`) or one JSON object per message with `--json`, and exits
+//! 0 when everything is clean, 1 when anything was flagged, 2 on an error, as clamscan does.
+
+mod input;
+
+use clap::{Parser, Subcommand};
+use mailwarden::{Category, Config, Engine, EngineBuilder, Envelope, Report};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Parser)]
+#[command(
+    name = "mailwarden",
+    version,
+    about = "Scan email for viruses, malware and spam"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct EngineArgs {
+    /// TOML configuration file.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// ClamAV signature database file or directory (repeatable), as `clamscan -d`.
+    #[arg(long = "database", short = 'd', value_name = "PATH")]
+    databases: Vec<PathBuf>,
+    /// SpamAssassin rule file or directory (repeatable).
+    #[arg(long = "rules", value_name = "PATH")]
+    rules: Vec<PathBuf>,
+}
+
+impl EngineArgs {
+    fn build(&self) -> mailwarden::Result<Engine> {
+        let config = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        let mut builder = EngineBuilder::from_config(config);
+        for d in &self.databases {
+            builder = builder.signatures(d);
+        }
+        for r in &self.rules {
+            builder = builder.rules(r);
+        }
+        builder.build()
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan messages: files, directories (recursively), mboxes with --mbox, or - for stdin.
+    Scan {
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Print one JSON object per message instead of clamscan-style lines.
+        #[arg(long)]
+        json: bool,
+        /// Treat files as mbox mailboxes holding many messages.
+        #[arg(long)]
+        mbox: bool,
+        /// Only print flagged messages (clamscan's --infected).
+        #[arg(long, short = 'i')]
+        infected: bool,
+        /// Worker threads (default: one per core).
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Envelope sender to scan with.
+        #[arg(long, value_name = "ADDRESS")]
+        sender: Option<String>,
+        /// Envelope recipient to scan with (repeatable).
+        #[arg(long = "recipient", value_name = "ADDRESS")]
+        recipients: Vec<String>,
+        /// Messages to scan.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Load the configuration, signatures and rules and print what loaded.
+    CheckConfig {
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Scan {
+            engine,
+            json,
+            mbox,
+            infected,
+            jobs,
+            sender,
+            recipients,
+            paths,
+        } => {
+            let engine = match engine.build() {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("mailwarden: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let mut envelope = Envelope::new();
+            envelope.sender = sender;
+            envelope.recipients = recipients;
+            let opts = ScanOptions {
+                json,
+                mbox,
+                infected,
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            };
+            scan(&engine, &envelope, &paths, &opts)
+        }
+        Command::CheckConfig { engine } => match engine.build() {
+            Ok(e) => {
+                let limits = e.limits();
+                println!(
+                    "limits: max_levels={} max_files={} quota=max({}, size*{}, min({}, size*{})) max_object_size={} max_ratio={} max_time_ms={} max_headers={}",
+                    limits.max_levels,
+                    limits.max_files,
+                    limits.min_quota,
+                    limits.min_factor,
+                    limits.max_quota,
+                    limits.max_factor,
+                    limits.max_object_size,
+                    limits.max_ratio,
+                    limits.max_time_ms,
+                    limits.max_headers
+                );
+                let p = e.policy();
+                println!(
+                    "policy: tag2_level={} kill_level={} destinies={:?}",
+                    p.tag2_level, p.kill_level, p.destinies
+                );
+                for line in e.signatures().describe() {
+                    println!("{line}");
+                }
+                for line in e.rules().describe() {
+                    println!("{line}");
+                }
+                println!("configuration OK");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mailwarden: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+struct ScanOptions {
+    json: bool,
+    mbox: bool,
+    infected: bool,
+    jobs: usize,
+}
+
+/// The clamscan-style line for one report.
+fn summary_line(report: &Report) -> String {
+    match report.category {
+        Category::Virus => format!("{} FOUND", report.viruses().join(", ")),
+        Category::Banned => {
+            let detail = report
+                .findings
+                .iter()
+                .find_map(|f| match f {
+                    mailwarden::Finding::Banned { detail, .. } => Some(detail.as_str()),
+                    _ => None,
+                })
+                .unwrap_or("content");
+            format!("BANNED {detail}")
+        }
+        Category::Unchecked => {
+            let mut reasons: Vec<&str> = report.unchecked().map(|(r, _, _)| r.name()).collect();
+            reasons.dedup();
+            format!("UNCHECKED {}", reasons.join(","))
+        }
+        Category::Spam | Category::Spammy => format!(
+            "{} score={:.1}",
+            if report.category == Category::Spam {
+                "SPAM"
+            } else {
+                "SPAMMY"
+            },
+            report.score
+        ),
+        Category::BadHeader => {
+            let mut kinds: Vec<&str> = report
+                .findings
+                .iter()
+                .filter_map(|f| match f {
+                    mailwarden::Finding::BadHeader { kind, .. } => Some(kind.name()),
+                    _ => None,
+                })
+                .collect();
+            kinds.dedup();
+            format!("BAD-HEADER {}", kinds.join(","))
+        }
+        Category::Oversized => "OVERSIZED".to_string(),
+        Category::Clean => "OK".to_string(),
+    }
+}
+
+#[derive(Default)]
+struct Totals {
+    scanned: AtomicUsize,
+    flagged: AtomicUsize,
+    errors: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+fn scan(engine: &Engine, envelope: &Envelope, paths: &[PathBuf], opts: &ScanOptions) -> ExitCode {
+    let started = std::time::Instant::now();
+    let totals = Totals::default();
+    let mut sources = Vec::new();
+    for p in paths {
+        if let Err(e) = input::collect(p, &mut sources) {
+            eprintln!("mailwarden: {e}");
+            totals.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let stdout = Mutex::new(std::io::BufWriter::new(std::io::stdout()));
+    let show_progress = !opts.json && std::io::stderr().is_terminal() && sources.len() > 1;
+    let progress = if show_progress {
+        let bar = indicatif::ProgressBar::new(sources.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} messages {per_sec} eta {eta}",
+            )
+            .expect("valid template"),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let next = AtomicUsize::new(0);
+    let emit = |label: &str, report: &Report| {
+        totals.scanned.fetch_add(1, Ordering::Relaxed);
+        totals
+            .bytes
+            .fetch_add(report.size as usize, Ordering::Relaxed);
+        if report.is_flagged() {
+            totals.flagged.fetch_add(1, Ordering::Relaxed);
+        }
+        let line = if opts.json {
+            let mut v = report.to_json();
+            v["path"] = serde_json::Value::String(label.to_string());
+            v.to_string()
+        } else if opts.infected && !report.is_flagged() {
+            return;
+        } else {
+            format!("{label}: {}", summary_line(report))
+        };
+        let mut out = stdout.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(out, "{line}");
+    };
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.max(1).min(sources.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(source) = sources.get(i) else { break };
+                    match input::read(source, opts.mbox) {
+                        Ok(messages) => {
+                            for (label, bytes) in messages {
+                                let report = engine.scan(&bytes, envelope);
+                                emit(&label, &report);
+                            }
+                        }
+                        Err(e) => {
+                            totals.errors.fetch_add(1, Ordering::Relaxed);
+                            if let Some(bar) = &progress {
+                                bar.suspend(|| eprintln!("mailwarden: {e}"));
+                            } else {
+                                eprintln!("mailwarden: {e}");
+                            }
+                        }
+                    }
+                    if let Some(bar) = &progress {
+                        bar.inc(1);
+                    }
+                }
+            });
+        }
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let scanned = totals.scanned.load(Ordering::Relaxed);
+    let flagged = totals.flagged.load(Ordering::Relaxed);
+    let errors = totals.errors.load(Ordering::Relaxed);
+    if !opts.json {
+        let secs = started.elapsed().as_secs_f64();
+        let mb = totals.bytes.load(Ordering::Relaxed) as f64 / 1e6;
+        let mut out = stdout.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(out, "\n----------- SCAN SUMMARY -----------");
+        let _ = writeln!(out, "Scanned messages: {scanned}");
+        let _ = writeln!(out, "Flagged messages: {flagged}");
+        let _ = writeln!(out, "Errors: {errors}");
+        let _ = writeln!(out, "Data scanned: {mb:.2} MB");
+        let _ = writeln!(
+            out,
+            "Time: {secs:.3} sec ({:.0} messages/s)",
+            scanned as f64 / secs.max(1e-9)
+        );
+    }
+    let _ = stdout.lock().unwrap_or_else(|e| e.into_inner()).flush();
+    if errors > 0 {
+        ExitCode::from(2)
+    } else if flagged > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
