@@ -1,0 +1,174 @@
+//! Engine behaviour on hostile structure: every bound ends UNCHECKED with its reason, never a
+//! panic, a hang or "clean"; what was found before a limit is still reported.
+
+mod common;
+
+use mailwarden::{
+    Action, Category, Config, Engine, EngineBuilder, Envelope, HeaderOp, Limits, UncheckedReason,
+};
+
+const HEAD: &str = "From: a@example.org\r\nTo: b@example.net\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: t\r\nMIME-Version: 1.0\r\n";
+
+fn reasons(r: &mailwarden::Report) -> Vec<UncheckedReason> {
+    r.unchecked().map(|u| u.0).collect()
+}
+
+#[test]
+fn mime_nested_5000_deep_is_unchecked_max_levels() {
+    let mut msg = HEAD.to_string();
+    for i in 0..5000 {
+        msg.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    msg.push_str("Content-Type: text/plain\r\n\r\nbottom\r\n");
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
+    assert_eq!(r.category, Category::Unchecked);
+    assert!(reasons(&r).contains(&UncheckedReason::MaxLevels), "{:?}", reasons(&r));
+    let hold = r.header_edits.iter().find(|e| e.name == "X-Mailwarden-Hold").unwrap();
+    assert!(hold.value.contains("Maximum decoding depth (14) exceeded"), "{}", hold.value);
+    let subject = r.header_edits.iter().find(|e| e.name == "Subject").unwrap();
+    assert_eq!(subject.op, HeaderOp::Change);
+    assert_eq!(subject.value, "***UNCHECKED*** t");
+}
+
+#[test]
+fn virus_before_the_depth_limit_is_still_found() {
+    let eicar = common::base64(mailwarden::signatures::EICAR);
+    let mut msg = HEAD.to_string();
+    for i in 0..30 {
+        msg.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+        if i == 3 {
+            msg.push_str(&format!(
+                "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n{eicar}\r\n--b{i}\r\n"
+            ));
+        }
+    }
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
+    assert_eq!(r.category, Category::Virus, "virus outranks unchecked");
+    assert!(reasons(&r).contains(&UncheckedReason::MaxLevels));
+    assert_eq!(r.viruses(), vec!["Eicar-Test-Signature"]);
+}
+
+#[test]
+fn million_empty_parts_stop_at_max_files() {
+    let mut msg = HEAD.to_string();
+    msg.push_str("Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n");
+    msg.push_str(&"--x\r\n\r\n".repeat(1_000_000));
+    msg.push_str("--x--\r\n");
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
+    assert_eq!(r.category, Category::Unchecked);
+    assert!(reasons(&r).contains(&UncheckedReason::MaxFiles), "{:?}", reasons(&r));
+    assert!(r.objects.len() <= 1501);
+}
+
+#[test]
+fn header_flood_is_unchecked_max_headers() {
+    let mut msg = HEAD.to_string();
+    for i in 0..100_000 {
+        msg.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    msg.push_str("\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n");
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
+    assert!(reasons(&r).contains(&UncheckedReason::MaxHeaders));
+    // The body after the flood is still found and scored; unchecked outranks spam.
+    assert_eq!(r.category, Category::Unchecked);
+    assert_eq!(r.score, 1000.0);
+}
+
+#[test]
+fn quota_limits_decoding() {
+    // quota = max(1000, size * 0, min(0, size * 500)) = 1000 bytes; the body decodes to 3000.
+    let limits = Limits {
+        min_quota: 1000,
+        min_factor: 0,
+        max_quota: 0,
+        ..Limits::default()
+    };
+    let engine = EngineBuilder::new().limits(limits).build().unwrap();
+    let body = "QUJD".repeat(1000);
+    let msg = format!(
+        "{HEAD}Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n"
+    );
+    let r = engine.scan(msg.as_bytes(), &Envelope::new());
+    assert!(reasons(&r).contains(&UncheckedReason::MaxQuota), "{:?}", reasons(&r));
+}
+
+#[test]
+fn ambiguous_boundaries_are_unchecked_even_when_clean() {
+    let msg = format!(
+        "{HEAD}Content-Type: multipart/mixed; boundary=a; boundary=b\r\n\r\n--a\r\n\r\nx\r\n--a--\r\n"
+    );
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
+    assert_eq!(r.category, Category::Unchecked);
+    assert_eq!(reasons(&r), vec![UncheckedReason::AmbiguousMime]);
+}
+
+#[test]
+fn oversized_messages_are_rejected_with_552() {
+    let engine = EngineBuilder::new()
+        .limits(Limits {
+            max_message_size: 100,
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    let msg = format!("{HEAD}\r\n{}\r\n", "x".repeat(500));
+    let r = engine.scan(msg.as_bytes(), &Envelope::new());
+    assert_eq!(r.category, Category::Oversized);
+    assert_eq!(r.verdict.reply.to_string(), "552 5.3.4 Message size exceeds fixed limit, rejected");
+}
+
+#[test]
+fn incoming_spam_headers_are_removed_and_replaced() {
+    let msg = format!("{HEAD}X-Spam-Flag: NO\r\nX-Spam-Status: No\r\n\r\nhello\r\n");
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
+    let ops: Vec<_> = r.header_edits.iter().map(|e| (e.op, e.name.as_str())).collect();
+    assert!(ops.contains(&(HeaderOp::Delete, "X-Spam-Flag")));
+    assert!(ops.contains(&(HeaderOp::Delete, "X-Spam-Status")));
+    assert!(ops.contains(&(HeaderOp::Add, "X-Spam-Status")));
+    assert_eq!(r.verdict.action, Action::Tag);
+}
+
+#[test]
+fn toml_configuration_maps_onto_the_builder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mailwarden.toml");
+    std::fs::write(
+        &path,
+        "[limits]\nmax_levels = 2\n[policy.destinies]\nspam = \"discard\"\n",
+    )
+    .unwrap();
+    let engine = Engine::from_config_file(&path).unwrap();
+    assert_eq!(engine.limits().max_levels, 2);
+    let msg = format!(
+        "{HEAD}\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n"
+    );
+    let r = engine.scan(msg.as_bytes(), &Envelope::new());
+    assert_eq!(r.verdict.action, Action::Discard);
+    assert_eq!(r.verdict.reply.code, 250);
+
+    std::fs::write(&path, "[limits]\nmax_levels = 0\n").unwrap();
+    let err = Engine::from_config_file(&path).unwrap_err();
+    assert_eq!(err.kind(), mailwarden::ErrorKind::InvalidSetting);
+    assert!(Config::from_file(dir.path().join("missing.toml")).is_err());
+}
+
+#[test]
+fn per_recipient_verdicts_follow_the_envelope() {
+    let msg = format!(
+        "{HEAD}\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n"
+    );
+    let env = Envelope::new()
+        .client_address("192.0.2.7".parse().unwrap())
+        .helo("mx.example.com")
+        .sender("a@example.org")
+        .recipient("b@example.net")
+        .recipient("c@example.net");
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &env);
+    assert_eq!(r.recipients.len(), 2);
+    assert_eq!(r.recipients[1].recipient, "c@example.net");
+    assert_eq!(r.recipients[1].verdict.action, Action::Reject);
+}
