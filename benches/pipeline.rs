@@ -39,7 +39,10 @@ fn corpus() -> Vec<Vec<u8>> {
         }
     }
     files.sort();
-    files.iter().map(|p| std::fs::read(p).expect("read")).collect()
+    files
+        .iter()
+        .map(|p| std::fs::read(p).expect("read"))
+        .collect()
 }
 
 fn main() {

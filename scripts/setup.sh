@@ -28,6 +28,6 @@ for svc in postfix clamav-freshclam clamav-daemon spamd spamassassin mimedefang;
   (service "$svc" stop >/dev/null 2>&1) || true
 done
 if ! command -v cbindgen >/dev/null; then
-  cargo install --quiet --locked cbindgen@0.29 || cargo install --quiet cbindgen
+  cargo install --quiet --locked cbindgen --version "^0.29" || cargo install --quiet --locked cbindgen
 fi
 echo "setup: done"

@@ -33,7 +33,10 @@ fn clamscan_style_lines_and_exit_codes() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("clean.eml: OK"), "{text}");
-    assert!(text.contains("virus.eml: Eicar-Test-Signature FOUND"), "{text}");
+    assert!(
+        text.contains("virus.eml: Eicar-Test-Signature FOUND"),
+        "{text}"
+    );
     assert!(text.contains("spam.eml: SPAM score=1000.0"), "{text}");
     assert!(text.contains("Scanned messages: 3"), "{text}");
 
@@ -57,14 +60,26 @@ fn json_objects_have_the_documented_fields() {
     let eicar = String::from_utf8(mailwarden::signatures::EICAR.to_vec()).unwrap();
     let path = dir.path().join("virus.eml");
     std::fs::write(&path, message(&eicar)).unwrap();
-    let out = mailwarden().args(["scan", "--json"]).arg(&path).output().unwrap();
+    let out = mailwarden()
+        .args(["scan", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "no summary in --json mode: {text}");
     let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
     for key in [
-        "path", "category", "action", "score", "viruses", "unchecked", "rules", "anomalies",
-        "smtp_reply", "headers",
+        "path",
+        "category",
+        "action",
+        "score",
+        "viruses",
+        "unchecked",
+        "rules",
+        "anomalies",
+        "smtp_reply",
+        "headers",
     ] {
         assert!(v.get(key).is_some(), "missing {key} in {v}");
     }
@@ -114,7 +129,10 @@ fn stdin_and_mbox() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2);
-    let spam = lines.iter().find(|v| v["category"] == "spam").expect("spam message");
+    let spam = lines
+        .iter()
+        .find(|v| v["category"] == "spam")
+        .expect("spam message");
     assert!(spam["path"].as_str().unwrap().ends_with("box[2]"));
 }
 
@@ -129,7 +147,12 @@ fn check_config_reports_and_fails_on_bad_config() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("bad.toml");
     std::fs::write(&cfg, "[limits]\nmax_levles = 3\n").unwrap();
-    let out = mailwarden().arg("check-config").arg("--config").arg(&cfg).output().unwrap();
+    let out = mailwarden()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_levles"));
 }

@@ -43,13 +43,21 @@ fn whole_corpus_with_embedded_defaults() {
     let mut categories = std::collections::BTreeMap::new();
     for (name, data) in &messages {
         let report = engine.scan(data, &env);
-        assert!(report.viruses().is_empty(), "{name}: virus {:?}", report.viruses());
+        assert!(
+            report.viruses().is_empty(),
+            "{name}: virus {:?}",
+            report.viruses()
+        );
         assert!(
             report.unchecked().next().is_none(),
             "{name}: unchecked {:?}",
             report.unchecked().collect::<Vec<_>>()
         );
-        assert!(report.score < report.required_score, "{name}: score {}", report.score);
+        assert!(
+            report.score < report.required_score,
+            "{name}: score {}",
+            report.score
+        );
         assert!(
             matches!(report.category, Category::Clean | Category::BadHeader),
             "{name}: {:?}",

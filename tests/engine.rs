@@ -24,9 +24,21 @@ fn mime_nested_5000_deep_is_unchecked_max_levels() {
     msg.push_str("Content-Type: text/plain\r\n\r\nbottom\r\n");
     let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
     assert_eq!(r.category, Category::Unchecked);
-    assert!(reasons(&r).contains(&UncheckedReason::MaxLevels), "{:?}", reasons(&r));
-    let hold = r.header_edits.iter().find(|e| e.name == "X-Mailwarden-Hold").unwrap();
-    assert!(hold.value.contains("Maximum decoding depth (14) exceeded"), "{}", hold.value);
+    assert!(
+        reasons(&r).contains(&UncheckedReason::MaxLevels),
+        "{:?}",
+        reasons(&r)
+    );
+    let hold = r
+        .header_edits
+        .iter()
+        .find(|e| e.name == "X-Mailwarden-Hold")
+        .unwrap();
+    assert!(
+        hold.value.contains("Maximum decoding depth (14) exceeded"),
+        "{}",
+        hold.value
+    );
     let subject = r.header_edits.iter().find(|e| e.name == "Subject").unwrap();
     assert_eq!(subject.op, HeaderOp::Change);
     assert_eq!(subject.value, "***UNCHECKED*** t");
@@ -60,7 +72,11 @@ fn million_empty_parts_stop_at_max_files() {
     msg.push_str("--x--\r\n");
     let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
     assert_eq!(r.category, Category::Unchecked);
-    assert!(reasons(&r).contains(&UncheckedReason::MaxFiles), "{:?}", reasons(&r));
+    assert!(
+        reasons(&r).contains(&UncheckedReason::MaxFiles),
+        "{:?}",
+        reasons(&r)
+    );
     assert!(r.objects.len() <= 1501);
 }
 
@@ -93,7 +109,11 @@ fn quota_limits_decoding() {
         "{HEAD}Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n"
     );
     let r = engine.scan(msg.as_bytes(), &Envelope::new());
-    assert!(reasons(&r).contains(&UncheckedReason::MaxQuota), "{:?}", reasons(&r));
+    assert!(
+        reasons(&r).contains(&UncheckedReason::MaxQuota),
+        "{:?}",
+        reasons(&r)
+    );
 }
 
 #[test]
@@ -118,14 +138,21 @@ fn oversized_messages_are_rejected_with_552() {
     let msg = format!("{HEAD}\r\n{}\r\n", "x".repeat(500));
     let r = engine.scan(msg.as_bytes(), &Envelope::new());
     assert_eq!(r.category, Category::Oversized);
-    assert_eq!(r.verdict.reply.to_string(), "552 5.3.4 Message size exceeds fixed limit, rejected");
+    assert_eq!(
+        r.verdict.reply.to_string(),
+        "552 5.3.4 Message size exceeds fixed limit, rejected"
+    );
 }
 
 #[test]
 fn incoming_spam_headers_are_removed_and_replaced() {
     let msg = format!("{HEAD}X-Spam-Flag: NO\r\nX-Spam-Status: No\r\n\r\nhello\r\n");
     let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
-    let ops: Vec<_> = r.header_edits.iter().map(|e| (e.op, e.name.as_str())).collect();
+    let ops: Vec<_> = r
+        .header_edits
+        .iter()
+        .map(|e| (e.op, e.name.as_str()))
+        .collect();
     assert!(ops.contains(&(HeaderOp::Delete, "X-Spam-Flag")));
     assert!(ops.contains(&(HeaderOp::Delete, "X-Spam-Status")));
     assert!(ops.contains(&(HeaderOp::Add, "X-Spam-Status")));

@@ -4,7 +4,7 @@
 //! Field values (Content-Type and Content-Disposition parameters, RFC 2231 continuations,
 //! RFC 2047 words, charsets) are parsed by mail-parser. The structure (where headers end, which
 //! lines are boundaries, what lies in preamble and epilogue) is walked here, because that is
-//! where readers disagree: a [`Reading`] fixes each choice, and [`normalize`] walks the message
+//! where readers disagree: a [`Reading`] fixes each choice, and the engine walks the message
 //! once per reading that its anomalies make relevant, keeping every object that any reading
 //! produces.
 
