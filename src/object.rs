@@ -88,7 +88,7 @@ impl Object<'_> {
     /// (`2/1` named `invoice.zip` -> `2/1 invoice.zip/docs/readme.exe`).
     pub fn member_path(&self, member: &str) -> String {
         let member = member.trim_start_matches('/');
-        if self.path.contains(' ') || self.path.is_empty() && self.origin != Origin::Message {
+        if self.path.contains(' ') {
             format!("{}/{member}", self.path)
         } else {
             let container = self.name.as_deref().unwrap_or_else(|| self.detected.name());

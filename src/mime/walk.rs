@@ -609,12 +609,46 @@ pub fn walk<'d>(
             charset,
         };
         if let Some(id) = emit_leaf(&mut out, budget, spec, decoded) {
+            if ct_mime.starts_with("text/") {
+                check_text(
+                    &mut out.findings,
+                    &out.objects[id].path,
+                    &out.objects[id].data,
+                );
+            }
             if ct_mime.starts_with("text/") || ct_mime == "application/mac-binhex40" {
                 emit_blocks(&mut out, budget, id);
             }
         }
     }
     out
+}
+
+/// Text-body anomalies: NUL bytes, lines over RFC 5322's 998 characters.
+fn check_text(findings: &mut Vec<Finding>, path: &str, data: &[u8]) {
+    if memchr::memchr(0, data).is_some() {
+        anomaly(
+            findings,
+            AnomalyKind::NulInBody,
+            path,
+            "NUL byte in a text part",
+        );
+    }
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len())) {
+        let line = &data[start..end];
+        let len = line.strip_suffix(b"\r").map_or(line.len(), <[u8]>::len);
+        if len > 998 {
+            anomaly(
+                findings,
+                AnomalyKind::LongBodyLine,
+                path,
+                format!("a {len}-character line in a text part"),
+            );
+            break;
+        }
+        start = end + 1;
+    }
 }
 
 struct LeafSpec {
