@@ -40,15 +40,13 @@ impl HeaderField {
         raw.extend_from_slice(b"Subject:");
         raw.extend_from_slice(&unfolded);
         raw.extend_from_slice(b"\r\n\r\n");
-        let parsed = mail_parser::MessageParser::new()
-            .parse_headers(&raw)
-            .and_then(|m| {
-                m.parts.first().and_then(|p| {
-                    p.headers
-                        .first()
-                        .and_then(|h| h.value.as_text().map(str::to_string))
-                })
-            });
+        let parsed = super::field_parser().parse_headers(&raw).and_then(|m| {
+            m.parts.first().and_then(|p| {
+                p.headers
+                    .first()
+                    .and_then(|h| h.value.as_text().map(str::to_string))
+            })
+        });
         parsed.unwrap_or_else(|| crate::mime::charset::to_utf8(unfolded.trim_ascii(), None))
     }
 }

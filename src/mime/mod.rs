@@ -15,3 +15,10 @@ pub mod header;
 pub mod walk;
 
 pub use walk::{Reading, walk};
+
+/// The one mail-parser configuration used for field values (building it allocates a table,
+/// so it is built once).
+pub(crate) fn field_parser() -> &'static mail_parser::MessageParser {
+    static PARSER: std::sync::OnceLock<mail_parser::MessageParser> = std::sync::OnceLock::new();
+    PARSER.get_or_init(mail_parser::MessageParser::new)
+}

@@ -122,7 +122,7 @@ fn parse_content_type(raw: &[u8]) -> ContentType {
     buf.extend_from_slice(b"Content-Type:");
     buf.extend_from_slice(raw);
     buf.extend_from_slice(b"\r\n\r\n");
-    let parsed = mail_parser::MessageParser::new()
+    let parsed = super::field_parser()
         .parse_headers(&buf)
         .and_then(|m| m.parts.into_iter().next())
         .and_then(|p| p.headers.into_iter().next())
