@@ -27,8 +27,10 @@ impl Unpacker for Bzip2Unpacker {
             "bunzip2",
         );
         let path = object.member_path(&name);
-        let decoder = bzip2::read::MultiBzDecoder::new(d);
-        let (data, outcome) = out.budget.read_to_end(decoder, d.len() as u64, &path);
+        let input = super::CountingReader::new(d);
+        let consumed = input.counter();
+        let decoder = bzip2::read::MultiBzDecoder::new(input);
+        let (data, outcome) = out.budget.read_to_end_with(decoder, consumed, &path);
         if outcome == ReadOutcome::Corrupt {
             out.budget.note(
                 UncheckedReason::Undecodable,

@@ -60,8 +60,10 @@ impl Unpacker for GzipUnpacker {
             )
         });
         let path = object.member_path(&name);
-        let decoder = flate2::bufread::MultiGzDecoder::new(d);
-        let (data, outcome) = out.budget.read_to_end(decoder, d.len() as u64, &path);
+        let input = super::CountingReader::new(d);
+        let consumed = input.counter();
+        let decoder = flate2::bufread::MultiGzDecoder::new(input);
+        let (data, outcome) = out.budget.read_to_end_with(decoder, consumed, &path);
         if outcome == ReadOutcome::Corrupt {
             out.budget.note(
                 UncheckedReason::Undecodable,

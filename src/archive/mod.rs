@@ -14,7 +14,7 @@ mod tnef;
 mod unsupported;
 mod zip;
 
-pub use budget::{Budget, Limits, ReadOutcome};
+pub use budget::{Budget, CountingReader, Limits, ReadOutcome};
 
 use crate::filetype::FileType;
 use crate::object::{Object, Origin};

@@ -400,21 +400,23 @@ impl Unpacker for ZipUnpacker {
                 );
             }
             let raw = &d[start..end.min(d.len())];
-            let compressed = raw.len() as u64;
+            let input = super::CountingReader::new(raw);
+            let consumed = input.counter();
             let (data, outcome) = match e.method {
                 METHOD_STORED => out.budget.read_to_end(raw, 0, &path),
-                METHOD_DEFLATE => out.budget.read_to_end(
-                    flate2::read::DeflateDecoder::new(raw),
-                    compressed,
+                METHOD_DEFLATE => out.budget.read_to_end_with(
+                    flate2::bufread::DeflateDecoder::new(input),
+                    consumed,
                     &path,
                 ),
-                METHOD_DEFLATE64 => {
-                    out.budget
-                        .read_to_end(deflate64::Deflate64Decoder::new(raw), compressed, &path)
-                }
+                METHOD_DEFLATE64 => out.budget.read_to_end_with(
+                    deflate64::Deflate64Decoder::new(input),
+                    consumed,
+                    &path,
+                ),
                 METHOD_BZIP2 => {
                     out.budget
-                        .read_to_end(bzip2::read::BzDecoder::new(raw), compressed, &path)
+                        .read_to_end_with(bzip2::read::BzDecoder::new(input), consumed, &path)
                 }
                 m => {
                     out.budget.note(
