@@ -334,3 +334,56 @@ pub fn overlapping_bomb(n: usize) -> Vec<u8> {
     }
     finish(tail, &cd, n as u64, false)
 }
+
+/// A tar of `n` empty regular files, headers written directly (fast even unoptimised).
+pub fn tar_many(n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity((n + 2) * 512);
+    for i in 0..n {
+        let mut h = [0u8; 512];
+        let name = format!("f{i}");
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..108].copy_from_slice(b"0000644\0");
+        h[108..116].copy_from_slice(b"0000000\0");
+        h[116..124].copy_from_slice(b"0000000\0");
+        h[124..136].copy_from_slice(b"00000000000\0");
+        h[136..148].copy_from_slice(b"00000000000\0");
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        out.extend_from_slice(&h);
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+/// A zip holding a zip holding ... `depth` levels, the payload innermost.
+pub fn nested_zip(depth: usize) -> Vec<u8> {
+    let mut data = payload();
+    let mut name = "eicar.com".to_string();
+    for level in 0..depth {
+        data = zip(&[ZipEntry::deflated(&name, &data)], false);
+        name = format!("level{level}.zip");
+    }
+    data
+}
+
+/// A message whose MIME structure nests `depth` multiparts.
+pub fn nested_mime(depth: usize) -> Vec<u8> {
+    let mut m =
+        b"From: a@example.org\r\nTo: b@example.org\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"
+            .to_vec();
+    for i in 0..depth {
+        m.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n")
+                .as_bytes(),
+        );
+    }
+    m.extend_from_slice(b"Content-Type: text/plain\r\n\r\ninnermost\r\n");
+    for i in (0..depth).rev() {
+        m.extend_from_slice(format!("--b{i}--\r\n").as_bytes());
+    }
+    m
+}
