@@ -103,6 +103,51 @@ const CHUNK: usize = 64 * 1024;
 /// Output a member must produce before the ratio cap applies.
 const RATIO_GRACE: u64 = 1024 * 1024;
 
+/// A reader over compressed bytes that counts how many a decoder has taken, for
+/// [`Budget::read_to_end_with`]. Clone the counter with [`CountingReader::counter`] before
+/// handing the reader to the decoder.
+#[derive(Debug)]
+pub struct CountingReader<'a> {
+    data: &'a [u8],
+    taken: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<'a> CountingReader<'a> {
+    /// A counting reader over `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        CountingReader {
+            data,
+            taken: std::rc::Rc::new(std::cell::Cell::new(0)),
+        }
+    }
+
+    /// A function returning the bytes taken so far.
+    pub fn counter(&self) -> impl Fn() -> u64 + use<> {
+        let taken = self.taken.clone();
+        move || taken.get()
+    }
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.data.read(buf)?;
+        self.taken.set(self.taken.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for CountingReader<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(self.data)
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let amt = amt.min(self.data.len());
+        self.data = &self.data[amt..];
+        self.taken.set(self.taken.get() + amt as u64);
+    }
+}
+
 /// How reading through the budget ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadOutcome {
@@ -266,8 +311,21 @@ impl Budget {
     /// scanned. Never reads more than one chunk past what it charged.
     pub fn read_to_end(
         &mut self,
-        mut reader: impl Read,
+        reader: impl Read,
         compressed: u64,
+        path: &str,
+    ) -> (Vec<u8>, ReadOutcome) {
+        self.read_to_end_with(reader, move || compressed, path)
+    }
+
+    /// Like [`Budget::read_to_end`], but the compression ratio is taken against `consumed()`,
+    /// the compressed bytes the decoder has taken so far (see [`CountingReader`]), rather than
+    /// against the whole input. A 2 GB deflate bomb is then stopped after its first MiB of
+    /// output, not after it has grown to the ratio times the whole compressed size.
+    pub fn read_to_end_with(
+        &mut self,
+        mut reader: impl Read,
+        consumed: impl Fn() -> u64,
         path: &str,
     ) -> (Vec<u8>, ReadOutcome) {
         let mut out = Vec::new();
@@ -288,10 +346,8 @@ impl Budget {
                 self.note(UncheckedReason::MaxObjectSize, path, detail);
                 return (out, ReadOutcome::Limited(UncheckedReason::MaxObjectSize));
             }
-            if compressed > 0
-                && total > RATIO_GRACE
-                && total / compressed.max(1) > self.limits.max_ratio
-            {
+            let compressed = if total > RATIO_GRACE { consumed() } else { 0 };
+            if compressed > 0 && total / compressed > self.limits.max_ratio {
                 let detail = format!(
                     "Compression ratio above max_ratio ({}:1)",
                     self.limits.max_ratio
@@ -356,6 +412,23 @@ mod tests {
             !b.is_exhausted(),
             "the ratio cap stops one member, not the scan"
         );
+    }
+
+    #[test]
+    fn ratio_against_consumed_input_stops_early() {
+        use std::io::Write;
+        let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        for _ in 0..16 {
+            enc.write_all(&[0u8; 1 << 20]).unwrap();
+        }
+        let packed = enc.finish().unwrap();
+        let mut b = Budget::new(&Limits::default(), 100 << 20);
+        let input = CountingReader::new(&packed);
+        let consumed = input.counter();
+        let decoder = flate2::bufread::DeflateDecoder::new(input);
+        let (data, outcome) = b.read_to_end_with(decoder, consumed, "1 z");
+        assert_eq!(outcome, ReadOutcome::Limited(UncheckedReason::MaxRatio));
+        assert!(data.len() < 2 << 20, "stopped after {} bytes", data.len());
     }
 
     #[test]

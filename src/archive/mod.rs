@@ -7,8 +7,14 @@
 
 pub mod banned;
 pub mod budget;
+mod bzip2;
+mod gzip;
+mod tar;
+mod tnef;
+mod unsupported;
+mod zip;
 
-pub use budget::{Budget, Limits, ReadOutcome};
+pub use budget::{Budget, CountingReader, Limits, ReadOutcome};
 
 use crate::filetype::FileType;
 use crate::object::{Object, Origin};
@@ -66,7 +72,21 @@ pub trait Unpacker: Send + Sync {
     fn unpack(&self, object: &Object<'_>, out: &mut Unpack<'_>);
 }
 
-/// The unpacker for a detected type, if that type is a container mailwarden opens.
-pub fn unpacker_for(_detected: FileType) -> Option<&'static dyn Unpacker> {
-    None
+/// The unpacker for a detected type, if that type is a container mailwarden opens (or
+/// recognises as one it does not: 7z, rar, cab and xz get an unpacker that only reports them).
+///
+/// OOXML and ODF documents are zips and are unpacked as such, so a payload inside a document
+/// is found.
+pub fn unpacker_for(detected: FileType) -> Option<&'static dyn Unpacker> {
+    match detected {
+        FileType::Zip | FileType::Ooxml | FileType::Odf => Some(&zip::ZipUnpacker),
+        FileType::Gzip => Some(&gzip::GzipUnpacker),
+        FileType::Bzip2 => Some(&bzip2::Bzip2Unpacker),
+        FileType::Tar => Some(&tar::TarUnpacker),
+        FileType::Tnef => Some(&tnef::TnefUnpacker),
+        FileType::SevenZip | FileType::Rar | FileType::Cab | FileType::Xz => {
+            Some(&unsupported::Unsupported)
+        }
+        _ => None,
+    }
 }

@@ -1,0 +1,75 @@
+//! Writes each hostile message from issue 3 into a directory (one `.eml` per bomb), using the
+//! same generators as the tests: `cargo run --release --example gen_bombs -- DIR`.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+use support::*;
+
+fn main() -> std::io::Result<()> {
+    let dir = std::path::PathBuf::from(
+        std::env::args_os()
+            .nth(1)
+            .unwrap_or_else(|| "target/bombs".into()),
+    );
+    std::fs::create_dir_all(&dir)?;
+    let zip_mail = |name: &str, z: &[u8]| mail_with(name, "application/zip", z);
+    let bombs: Vec<(&str, Vec<u8>)> = vec![
+        ("zip-nested-20", zip_mail("deep.zip", &nested_zip(20))),
+        (
+            "zip-20000-entries",
+            zip_mail(
+                "many.zip",
+                &zip(
+                    &(0..20_000)
+                        .map(|i| ZipEntry::stored(&format!("f{i}.txt"), b"x"))
+                        .collect::<Vec<_>>(),
+                    false,
+                ),
+            ),
+        ),
+        (
+            "zip-deflate-2gb-zeros",
+            zip_mail(
+                "zeros.zip",
+                &zip(
+                    &[ZipEntry {
+                        name: "zeros.bin".into(),
+                        method: 8,
+                        flags: 0,
+                        crc: 0,
+                        size: 2048 << 20,
+                        raw: deflate_zeros(2048),
+                        extra: Vec::new(),
+                    }],
+                    false,
+                ),
+            ),
+        ),
+        (
+            "gzip-4gb-zeros",
+            mail_with("zeros.gz", "application/gzip", &gzip_zeros(4096)),
+        ),
+        (
+            "zip-shared-entries",
+            zip_mail("shared.zip", &shared_entry_bomb(1000, 1)),
+        ),
+        (
+            "zip-overlapping-entries",
+            zip_mail("fifield.zip", &overlapping_bomb(200)),
+        ),
+        ("zip-encrypted", {
+            let mut e = ZipEntry::stored("secret.doc", b"ciphertext");
+            e.flags |= 1;
+            zip_mail("enc.zip", &zip(&[e], false))
+        }),
+        (
+            "tar-50000-members",
+            mail_with("many.tar", "application/x-tar", &tar_many(50_000)),
+        ),
+        ("mime-nested-5000", nested_mime(5_000)),
+    ];
+    for (name, data) in bombs {
+        std::fs::write(dir.join(format!("{name}.eml")), data)?;
+    }
+    Ok(())
+}

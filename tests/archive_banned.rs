@@ -1,0 +1,79 @@
+//! Banned content end to end: the default rules over MIME parts and archive members, and a
+//! `[banned]` section in the TOML configuration.
+
+mod support;
+use mailwarden::report::{Category, Finding};
+use support::*;
+
+fn pe() -> Vec<u8> {
+    let mut d = vec![0u8; 0x100];
+    d[..2].copy_from_slice(b"MZ");
+    d[0x3c] = 0x80;
+    d[0x80..0x84].copy_from_slice(b"PE\0\0");
+    d
+}
+
+fn banned(r: &mailwarden::Report) -> Vec<(String, String)> {
+    r.findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Banned { rule, path, .. } => Some((rule.clone(), path.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn double_extension_attachment_is_banned() {
+    let r = scan(&mail_with(
+        "invoice.pdf.exe",
+        "application/pdf",
+        b"not really",
+    ));
+    assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
+    assert_eq!(banned(&r), [("double-extension".into(), "2".into())]);
+}
+
+#[test]
+fn executable_inside_zip_under_a_harmless_name_is_banned_by_type() {
+    let z = zip(&[ZipEntry::deflated("docs/readme.txt", &pe())], false);
+    let r = scan(&mail_with("docs.zip", "application/zip", &z));
+    assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
+    assert_eq!(
+        banned(&r),
+        [("executable".into(), "2 docs.zip/docs/readme.txt".into())]
+    );
+}
+
+#[test]
+fn config_allow_rule_and_defaults_off() {
+    let config: mailwarden::Config = toml::from_str(
+        "[banned]\n[[banned.rules]]\nname = \"it-installers\"\naction = \"allow\"\n\
+         names = [\"setup.exe\"]\nwithin = [\"*.zip\"]\n",
+    )
+    .unwrap();
+    let engine = mailwarden::EngineBuilder::from_config(config)
+        .build()
+        .unwrap();
+    let z = zip(&[ZipEntry::deflated("setup.exe", &pe())], false);
+    let r = engine.scan(
+        &mail_with("it.zip", "application/zip", &z),
+        &mailwarden::Envelope::default(),
+    );
+    assert!(banned(&r).is_empty(), "{:#?}", r.findings);
+    // The same file outside a zip is still banned.
+    let r = engine.scan(
+        &mail_with("setup.exe", "application/octet-stream", &pe()),
+        &mailwarden::Envelope::default(),
+    );
+    assert_eq!(r.category, Category::Banned);
+
+    let off: mailwarden::Config = toml::from_str("[banned]\ndefaults = false\n").unwrap();
+    let engine = mailwarden::EngineBuilder::from_config(off).build().unwrap();
+    let r = engine.scan(
+        &mail_with("setup.exe", "application/octet-stream", &pe()),
+        &mailwarden::Envelope::default(),
+    );
+    assert!(banned(&r).is_empty());
+    assert!(toml::from_str::<mailwarden::Config>("[banned]\nbogus = 1\n").is_err());
+}

@@ -1,0 +1,389 @@
+//! Builders for the archive tests: hand-written zip/gzip writers (so every header field can be
+//! made to lie), cheap generators for huge compressed streams, and MIME wrapping.
+#![allow(dead_code)]
+
+use std::io::Write;
+
+/// The EICAR test file.
+pub const EICAR: &[u8] = mailwarden::signatures::EICAR;
+
+/// The EICAR string behind a compressible prefix, so that once compressed it no longer
+/// appears in the container's own bytes: a hit proves the container was opened.
+pub fn payload() -> Vec<u8> {
+    let mut p = b"#".repeat(300);
+    p.extend_from_slice(b"\n");
+    p.extend_from_slice(EICAR);
+    p
+}
+
+/// Whether `data` contains the EICAR string (to assert a container hides it).
+pub fn has_eicar(data: &[u8]) -> bool {
+    data.windows(EICAR.len()).any(|w| w == EICAR)
+}
+
+/// Scans `message` with the default engine.
+pub fn scan(message: &[u8]) -> mailwarden::Report {
+    mailwarden::Engine::with_defaults().scan(message, &mailwarden::Envelope::default())
+}
+
+/// The unchecked reasons a report carries, by name.
+pub fn reasons(report: &mailwarden::Report) -> Vec<&'static str> {
+    report.unchecked().map(|(r, _, _)| r.name()).collect()
+}
+
+/// Base64 with 76-column lines.
+pub fn base64(data: &[u8]) -> Vec<u8> {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(data.len() * 4 / 3 + data.len() / 38 + 8);
+    for (i, c) in data.chunks(3).enumerate() {
+        if i > 0 && i % 19 == 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(T[(n >> 18) as usize & 63]);
+        out.push(T[(n >> 12) as usize & 63]);
+        out.push(if c.len() > 1 {
+            T[(n >> 6) as usize & 63]
+        } else {
+            b'='
+        });
+        out.push(if c.len() > 2 {
+            T[n as usize & 63]
+        } else {
+            b'='
+        });
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A message with one attachment, base64-encoded.
+pub fn mail_with(name: &str, content_type: &str, data: &[u8]) -> Vec<u8> {
+    let mut m = format!(
+        "From: a@example.org\r\nTo: b@example.org\r\nSubject: test\r\nMIME-Version: 1.0\r\n\
+         Date: Sun, 22 Nov 2026 08:00:00 +0000\r\nMessage-ID: <t@example.org>\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n\
+         Content-Type: text/plain\r\n\r\nsee attachment\r\n--b1\r\n\
+         Content-Type: {content_type}; name=\"{name}\"\r\n\
+         Content-Disposition: attachment; filename=\"{name}\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n"
+    )
+    .into_bytes();
+    m.extend(base64(data));
+    m.extend_from_slice(b"--b1--\r\n");
+    m
+}
+
+/// CRC-32 of `data`.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut c = flate2::Crc::new();
+    c.update(data);
+    c.sum()
+}
+
+/// Raw deflate of `data`.
+pub fn deflate(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A raw deflate stream of `mib` MiB of zeros, built from one compressed MiB repeated: each
+/// copy is compressed from an empty window and ends on a full flush (byte aligned), so copies
+/// concatenate; an empty final block ends the stream. Costs one MiB of compression.
+pub fn deflate_zeros(mib: usize) -> Vec<u8> {
+    let mut c = flate2::Compress::new(flate2::Compression::best(), false);
+    let zeros = vec![0u8; 1 << 20];
+    let mut block = Vec::with_capacity(8192);
+    c.compress_vec(&zeros, &mut block, flate2::FlushCompress::Full)
+        .unwrap();
+    assert_eq!(c.total_in(), 1 << 20, "one MiB fits in one call");
+    let mut end = Vec::with_capacity(64);
+    flate2::Compress::new(flate2::Compression::best(), false)
+        .compress_vec(&[], &mut end, flate2::FlushCompress::Finish)
+        .unwrap();
+    let mut out = Vec::with_capacity(block.len() * mib + end.len());
+    for _ in 0..mib {
+        out.extend_from_slice(&block);
+    }
+    out.extend_from_slice(&end);
+    out
+}
+
+/// A gzip stream of `mib` MiB of zeros (CRC left 0: a bomb is stopped before it matters).
+pub fn gzip_zeros(mib: usize) -> Vec<u8> {
+    let mut g = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+    g.extend(deflate_zeros(mib));
+    g.extend_from_slice(&0u32.to_le_bytes());
+    g.extend_from_slice(&((mib as u64) << 20).to_le_bytes()[..4]);
+    g
+}
+
+/// A gzip stream of `data` with an original name in the header.
+pub fn gzip(name: Option<&str>, data: &[u8]) -> Vec<u8> {
+    let mut b = flate2::GzBuilder::new();
+    if let Some(n) = name {
+        b = b.filename(n);
+    }
+    let mut e = b.write(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// bzip2 of `data`.
+pub fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A tar with the given members.
+pub fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+/// One zip entry as the writer lays it out; every field can lie.
+#[derive(Clone, Debug)]
+pub struct ZipEntry {
+    pub name: String,
+    pub method: u16,
+    pub flags: u16,
+    pub crc: u32,
+    pub size: u64,
+    /// Compressed bytes as stored.
+    pub raw: Vec<u8>,
+    /// Extra field (both headers).
+    pub extra: Vec<u8>,
+}
+
+impl ZipEntry {
+    /// A stored entry.
+    pub fn stored(name: &str, data: &[u8]) -> Self {
+        ZipEntry {
+            name: name.into(),
+            method: 0,
+            flags: 0,
+            crc: crc32(data),
+            size: data.len() as u64,
+            raw: data.to_vec(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// A deflated entry.
+    pub fn deflated(name: &str, data: &[u8]) -> Self {
+        ZipEntry {
+            method: 8,
+            raw: deflate(data),
+            ..ZipEntry::stored(name, data)
+        }
+    }
+}
+
+fn local(e: &ZipEntry, csize: u32, size: u32) -> Vec<u8> {
+    let mut h = b"PK\x03\x04".to_vec();
+    h.extend_from_slice(&20u16.to_le_bytes());
+    h.extend_from_slice(&e.flags.to_le_bytes());
+    h.extend_from_slice(&e.method.to_le_bytes());
+    h.extend_from_slice(&[0, 0, 0x21, 0]);
+    h.extend_from_slice(&e.crc.to_le_bytes());
+    h.extend_from_slice(&csize.to_le_bytes());
+    h.extend_from_slice(&size.to_le_bytes());
+    h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+    h.extend_from_slice(&(e.extra.len() as u16).to_le_bytes());
+    h.extend_from_slice(e.name.as_bytes());
+    h.extend_from_slice(&e.extra);
+    h
+}
+
+fn central(e: &ZipEntry, offset: u64, zip64: bool) -> Vec<u8> {
+    let mut extra = e.extra.clone();
+    let (csize, size, off) = if zip64 {
+        extra.extend_from_slice(&1u16.to_le_bytes());
+        extra.extend_from_slice(&24u16.to_le_bytes());
+        extra.extend_from_slice(&e.size.to_le_bytes());
+        extra.extend_from_slice(&(e.raw.len() as u64).to_le_bytes());
+        extra.extend_from_slice(&offset.to_le_bytes());
+        (u32::MAX, u32::MAX, u32::MAX)
+    } else {
+        (e.raw.len() as u32, e.size as u32, offset as u32)
+    };
+    let mut h = b"PK\x01\x02".to_vec();
+    h.extend_from_slice(&[20, 3, 20, 0]);
+    h.extend_from_slice(&e.flags.to_le_bytes());
+    h.extend_from_slice(&e.method.to_le_bytes());
+    h.extend_from_slice(&[0, 0, 0x21, 0]);
+    h.extend_from_slice(&e.crc.to_le_bytes());
+    h.extend_from_slice(&csize.to_le_bytes());
+    h.extend_from_slice(&size.to_le_bytes());
+    h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+    h.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+    h.extend_from_slice(&[0; 6]);
+    h.extend_from_slice(&0o100644u32.wrapping_shl(16).to_le_bytes());
+    h.extend_from_slice(&off.to_le_bytes());
+    h.extend_from_slice(e.name.as_bytes());
+    h.extend_from_slice(&extra);
+    h
+}
+
+/// Lays out `entries` as a zip; `zip64` writes zip64 extra fields and end records.
+pub fn zip(entries: &[ZipEntry], zip64: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut offsets = Vec::new();
+    for e in entries {
+        offsets.push(out.len() as u64);
+        let (c, s) = if zip64 {
+            (u32::MAX, u32::MAX)
+        } else {
+            (e.raw.len() as u32, e.size as u32)
+        };
+        out.extend(local(e, c, s));
+        out.extend_from_slice(&e.raw);
+    }
+    let cd: Vec<u8> = entries
+        .iter()
+        .zip(&offsets)
+        .flat_map(|(e, &o)| central(e, o, zip64))
+        .collect();
+    finish(out, &cd, entries.len() as u64, zip64)
+}
+
+/// Appends a central directory and the end records.
+pub fn finish(mut out: Vec<u8>, cd: &[u8], count: u64, zip64: bool) -> Vec<u8> {
+    let cd_offset = out.len() as u64;
+    out.extend_from_slice(cd);
+    if zip64 {
+        let z = out.len() as u64;
+        out.extend_from_slice(b"PK\x06\x06");
+        out.extend_from_slice(&44u64.to_le_bytes());
+        out.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&(cd.len() as u64).to_le_bytes());
+        out.extend_from_slice(&cd_offset.to_le_bytes());
+        out.extend_from_slice(b"PK\x06\x07\0\0\0\0");
+        out.extend_from_slice(&z.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+    }
+    let c16 = if zip64 {
+        0xffff
+    } else {
+        count.min(0xffff) as u16
+    };
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&c16.to_le_bytes());
+    out.extend_from_slice(&c16.to_le_bytes());
+    out.extend_from_slice(&(if zip64 { u32::MAX } else { cd.len() as u32 }).to_le_bytes());
+    out.extend_from_slice(&(if zip64 { u32::MAX } else { cd_offset as u32 }).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// A zip whose central directory has `copies` entries all pointing at one local header with
+/// `mib` MiB of deflated zeros: the shared-data form of the overlapping-entry bomb.
+pub fn shared_entry_bomb(copies: usize, mib: usize) -> Vec<u8> {
+    let raw = deflate_zeros(mib);
+    let e = ZipEntry {
+        name: "0".into(),
+        method: 8,
+        flags: 0,
+        crc: 0,
+        size: (mib as u64) << 20,
+        raw,
+        extra: Vec::new(),
+    };
+    let mut out = local(&e, e.raw.len() as u32, e.size as u32);
+    out.extend_from_slice(&e.raw);
+    let mut cd = Vec::new();
+    for i in 0..copies {
+        let mut c = e.clone();
+        c.name = i.to_string();
+        cd.extend(central(&c, 0, false));
+    }
+    finish(out, &cd, copies as u64, false)
+}
+
+/// Fifield's layout: entry k's stored data contains every later local header and its data, so
+/// the extents overlap without any two entries sharing a start.
+pub fn overlapping_bomb(n: usize) -> Vec<u8> {
+    // Build from the innermost (last) entry outwards.
+    let mut tail: Vec<u8> = b"innermost".to_vec();
+    let mut entries_rev = Vec::new();
+    for k in (0..n).rev() {
+        let e = ZipEntry::stored(&format!("f{k}"), &tail);
+        let mut with_header = local(&e, e.raw.len() as u32, e.size as u32);
+        with_header.extend_from_slice(&e.raw);
+        entries_rev.push(e);
+        tail = with_header;
+    }
+    // `tail` is now the whole local section; offsets follow from header sizes.
+    let mut cd = Vec::new();
+    let mut offset = 0u64;
+    for e in entries_rev.iter().rev() {
+        cd.extend(central(e, offset, false));
+        offset += 30 + e.name.len() as u64;
+    }
+    finish(tail, &cd, n as u64, false)
+}
+
+/// A tar of `n` empty regular files, headers written directly (fast even unoptimised).
+pub fn tar_many(n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity((n + 2) * 512);
+    for i in 0..n {
+        let mut h = [0u8; 512];
+        let name = format!("f{i}");
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..108].copy_from_slice(b"0000644\0");
+        h[108..116].copy_from_slice(b"0000000\0");
+        h[116..124].copy_from_slice(b"0000000\0");
+        h[124..136].copy_from_slice(b"00000000000\0");
+        h[136..148].copy_from_slice(b"00000000000\0");
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        out.extend_from_slice(&h);
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+/// A zip holding a zip holding ... `depth` levels, the payload innermost.
+pub fn nested_zip(depth: usize) -> Vec<u8> {
+    let mut data = payload();
+    let mut name = "eicar.com".to_string();
+    for level in 0..depth {
+        data = zip(&[ZipEntry::deflated(&name, &data)], false);
+        name = format!("level{level}.zip");
+    }
+    data
+}
+
+/// A message whose MIME structure nests `depth` multiparts.
+pub fn nested_mime(depth: usize) -> Vec<u8> {
+    let mut m =
+        b"From: a@example.org\r\nTo: b@example.org\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"
+            .to_vec();
+    for i in 0..depth {
+        m.extend_from_slice(
+            format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n")
+                .as_bytes(),
+        );
+    }
+    m.extend_from_slice(b"Content-Type: text/plain\r\n\r\ninnermost\r\n");
+    for i in (0..depth).rev() {
+        m.extend_from_slice(format!("--b{i}--\r\n").as_bytes());
+    }
+    m
+}
