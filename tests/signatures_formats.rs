@@ -234,3 +234,139 @@ fn hostile_objects_never_panic() {
         let _ = names(&set, &object(data));
     }
 }
+
+#[test]
+fn ldb_expressions_counts_and_modifiers() {
+    let cases: &[(&str, &[u8], &[u8])] = &[
+        ("Target:0;0&1;616263;646566", b"abc..def", b"abc..deX"),
+        ("Target:0;0|1;616263;646566", b"..def", b"..de"),
+        ("Target:0;(0&1)|2;616263;646566;676869", b"ghi", b"abc"),
+        ("Target:0;0=2;616263", b"abc abc", b"abc abc abc"),
+        ("Target:0;0>1;616263", b"abc abc", b"abc"),
+        ("Target:0;0<2&1;616263;646566", b"abc def", b"abc abc def"),
+        ("Target:0;0&1=0;616263;646566", b"abc", b"abc def"),
+        ("Target:0;(0|1)>1,2;616263;646566", b"abc def", b"abc abc"),
+        ("Target:0,FileSize:5-10;0;616263", b"..abc", b"abc"),
+        ("Engine:51-255,Target:0;0;616263", b"abc", b"ab"),
+        ("Target:0;0;5:616263", b".....abc", b"....abc"),
+        ("Target:0;0;EOF-3:616263", b"...abc", b"..abc."),
+        ("Target:0;0;6d616c77617265::i", b"MalWare", b"malwar"),
+        (
+            "Target:0;0;6d616c77617265::w",
+            b"m\0a\0l\0w\0a\0r\0e\0",
+            b"malware",
+        ),
+        (
+            "Target:0;0;6d616c77617265::wa",
+            b"malware",
+            b"m\0a\0l\0w\0a\0r\0",
+        ),
+        ("Target:0;0;6d616c77617265::f", b"a malware.", b"amalware"),
+        ("Target:0;0;6d616c77617265::fi", b"(MALWARE)", b"MALWARES"),
+        ("Target:0;0&1;616263;0/x[0-9]+y/", b"abc x12y", b"x12y"),
+        ("Target:0;0&1;616263;0/X[0-9]+Y/i", b"abc x12y", b"abc xy"),
+        ("Target:0;0&1;616263;0:0/abc/", b"abc", b".abc"),
+    ];
+    for (i, (rest, yes, no)) in cases.iter().enumerate() {
+        let (_d, set) = load(&[("t.ldb", &format!("L{i};{rest}\n"))]);
+        let name = format!("L{i}");
+        let desc = set.describe().join("\n");
+        assert!(desc.contains(".ldb: 1 loaded"), "{rest}: {desc}");
+        assert!(hits(&set, yes, &name), "{rest} should match {yes:?}");
+        assert!(!hits(&set, no, &name), "{rest} should not match {no:?}");
+    }
+}
+
+#[test]
+fn ldb_unsupported_and_malformed_are_counted() {
+    let (d, set) = load(&[(
+        "t.ldb",
+        "Ok;Target:0;0;616263\nU1;Target:1,EntryPoint:0-10;0;616263\nU2;Target:0;0&1;616263;0/(?<=a)b/\nB1;Target:0;0&2;616263;646566\nB2;Target:0;0&1;616263\nB3;Foo:1;0;616263\nB4;Target:0;0;6162\n",
+    )]);
+    let desc = set.describe().join("\n");
+    assert!(
+        desc.contains(".ldb: 1 loaded, 4 malformed, 2 unsupported"),
+        "{desc}"
+    );
+    let file = d.path().join("t.ldb").display().to_string();
+    assert!(desc.contains(&format!("{file}:4: ")), "{desc}");
+    assert!(hits(&set, b"abc", "Ok"));
+}
+
+#[test]
+fn targets_3_and_7_match_normalized_text() {
+    let (_d, set) = load(&[(
+        "t.ndb",
+        // "evil script" / "<b>bad" / "bad thing" / "bad&evil"
+        "Txt:7:*:6576696c20736372697074\nHtmlTag:3:*:3c623e626164\nHtmlText:3:*:626164207468696e67\nEnt:3:*:62616426657669\n",
+    )]);
+    let text = object_as(
+        b"Some  EVIL\r\n\tScript here",
+        Origin::MimePart,
+        Some("text/plain"),
+    );
+    assert_eq!(names(&set, &text), ["Txt"]);
+    let plain = object_as(b"Some EVIL_Script", Origin::MimePart, Some("text/plain"));
+    assert!(names(&set, &plain).is_empty());
+    let html = object_as(
+        b"<html><!-- x --><B>Bad</b>\n <i>THING</i> bad&amp;evil</html>",
+        Origin::MimePart,
+        Some("text/html"),
+    );
+    assert_eq!(names(&set, &html), ["Ent", "HtmlTag", "HtmlText"]);
+    // binary objects are not normalized
+    let bin = object_as(
+        b"\x7fELF evil script",
+        Origin::MimePart,
+        Some("application/octet-stream"),
+    );
+    assert!(names(&set, &bin).is_empty());
+}
+
+fn cvd(files: &[(&str, &str)], gzip: bool) -> Vec<u8> {
+    let mut tarball = tar::Builder::new(Vec::new());
+    for (name, text) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(text.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tarball.append_data(&mut h, name, text.as_bytes()).unwrap();
+    }
+    let tarball = tarball.into_inner().unwrap();
+    let mut out = b"ClamAV-VDB:22 Nov 2026 07-00 +0000:3:2:90:x:y:test:0".to_vec();
+    out.resize(512, b' ');
+    if gzip {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+        gz.write_all(&tarball).unwrap();
+        gz.finish().unwrap()
+    } else {
+        out.extend_from_slice(&tarball);
+        out
+    }
+}
+
+#[test]
+fn cvd_and_cld_containers() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("test.ndb", "InCvd:0:*:696e637664\n"),
+        ("test.ldb", "InCvdL;Target:0;0&1;616263;646566\n"),
+        ("test.info", "ignored index\n"),
+    ];
+    std::fs::write(dir.path().join("test.cvd"), cvd(&files, true)).unwrap();
+    let set = load_dir(dir.path(), false);
+    assert_eq!(names(&set, &object(b"incvd abc def")), ["InCvd", "InCvdL"]);
+    assert!(names(&set, &object(b"inxvd abc")).is_empty());
+    assert!(set.describe().join("\n").contains("version 3"));
+    let dir2 = tempfile::tempdir().unwrap();
+    std::fs::write(dir2.path().join("x.cld"), cvd(&files, false)).unwrap();
+    let set = load_dir(&dir2.path().join("x.cld"), false);
+    assert_eq!(names(&set, &object(b"incvd")), ["InCvd"]);
+    // a damaged container is reported, not fatal
+    let mut bad = cvd(&files, true);
+    bad.truncate(520);
+    std::fs::write(dir2.path().join("x.cld"), bad).unwrap();
+    let set = load_dir(&dir2.path().join("x.cld"), false);
+    assert!(set.describe().join("\n").contains("x.cld: "));
+}

@@ -283,11 +283,6 @@ fn is_word(b: u8) -> bool {
 }
 
 impl Matcher {
-    /// Number of patterns.
-    pub(crate) fn len(&self) -> usize {
-        self.bodies.len()
-    }
-
     /// The pattern with index `body`.
     pub(crate) fn body(&self, body: u32) -> &Body {
         &self.bodies[body as usize]

@@ -16,9 +16,12 @@
 //! needs, and looked up by (size, hash). Every body pattern's longest fixed run goes into one
 //! Aho-Corasick automaton; each hit is verified against the whole pattern.
 
+mod cvd;
 mod hdb;
+mod ldb;
 mod matcher;
 mod ndb;
+mod normalize;
 
 use crate::filetype::FileType;
 use crate::object::{Object, Origin};
@@ -27,7 +30,7 @@ use hdb::HashDb;
 use matcher::{Matcher, MatcherBuilder, Memo, PatternFlags};
 use memchr::memmem;
 use ndb::LineError;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -87,7 +90,7 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("sign", "database signature"),
 ];
 
-const SUPPORTED: &[&str] = &["hdb", "hsb", "ndb", "fp", "sfp", "ign2"];
+const SUPPORTED: &[&str] = &["hdb", "hsb", "ndb", "ldb", "fp", "sfp", "ign2"];
 
 fn extension(name: &str) -> Option<String> {
     Path::new(name)
@@ -97,13 +100,19 @@ fn extension(name: &str) -> Option<String> {
 }
 
 fn is_database(ext: &str) -> bool {
-    SUPPORTED.contains(&ext) || UNSUPPORTED.iter().any(|(e, _)| *e == ext)
+    ext == "cvd"
+        || ext == "cld"
+        || SUPPORTED.contains(&ext)
+        || UNSUPPORTED.iter().any(|(e, _)| *e == ext)
 }
 
-/// What a loaded ndb-style signature is for.
-#[derive(Debug, Clone)]
-struct BodySig {
-    name: String,
+/// Whose pattern a compiled body pattern is.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    /// An `.ndb` signature (index into `ndb_names`).
+    Ndb(u32),
+    /// Subsignature `sub` of logical signature `ldb`.
+    Ldb { ldb: u32, sub: u8 },
 }
 
 /// Everything collected while loading, before compiling.
@@ -115,7 +124,9 @@ struct Loader {
     hashes: HashDb,
     fp: HashDb,
     ignored: HashSet<String>,
-    bodies: Vec<(ndb::NdbSig, String)>,
+    bodies: Vec<ndb::NdbSig>,
+    logical: Vec<ldb::LdbSig>,
+    containers: Vec<String>,
 }
 
 /// At most this many error lines are kept for [`SignatureSet::describe`]; all are counted.
@@ -152,7 +163,7 @@ impl Loader {
                     p.file_name()
                         .and_then(|n| n.to_str())
                         .and_then(extension)
-                        .is_some_and(|e| is_database(&e) || e == "cvd" || e == "cld")
+                        .is_some_and(|e| is_database(&e))
                 })
                 .collect();
             files.sort();
@@ -186,6 +197,27 @@ impl Loader {
     }
 
     fn load_bytes(&mut self, file: &str, ext: &str, bytes: &[u8]) {
+        if ext == "cvd" || ext == "cld" {
+            let mut inner = Vec::new();
+            match cvd::unpack(bytes, &mut |name, data| {
+                inner.push((name.to_string(), data.to_vec()));
+            }) {
+                Ok(h) => self.containers.push(format!(
+                    "{file}: version {}, {} signatures, built {}",
+                    h.version, h.signatures, h.built
+                )),
+                Err(e) => {
+                    self.error_count += 1;
+                    self.errors.push(format!("{file}: {e}"));
+                }
+            }
+            for (name, data) in inner {
+                if let Some(e) = extension(&name).filter(|e| is_database(e)) {
+                    self.load_bytes(&format!("{file}/{name}"), &e, &data);
+                }
+            }
+            return;
+        }
         if !SUPPORTED.contains(&ext) {
             let lines = bytes
                 .split(|&b| b == b'\n')
@@ -201,12 +233,12 @@ impl Loader {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let r = self.load_line(ext, file, line);
+            let r = self.load_line(ext, line);
             self.note(ext, file, i + 1, r);
         }
     }
 
-    fn load_line(&mut self, ext: &str, file: &str, line: &str) -> Result<(), LineError> {
+    fn load_line(&mut self, ext: &str, line: &str) -> Result<(), LineError> {
         match ext {
             "hdb" | "hsb" => {
                 let sig = hdb::parse_hash_line(line)?;
@@ -223,10 +255,8 @@ impl Loader {
                 }
                 self.ignored.insert(name.to_string());
             }
-            "ndb" => {
-                let sig = ndb::parse_ndb_line(line)?;
-                self.bodies.push((sig, file.to_string()));
-            }
+            "ndb" => self.bodies.push(ndb::parse_ndb_line(line)?),
+            "ldb" => self.logical.push(ldb::parse_ldb_line(line)?),
             _ => return ndb::unsupported(format!("format `.{ext}`")),
         }
         Ok(())
@@ -237,7 +267,11 @@ impl Loader {
 struct Compiled {
     hashes: HashDb,
     fp: HashDb,
-    body_sigs: Vec<BodySig>,
+    ndb_names: Vec<String>,
+    logical: Vec<ldb::LdbSig>,
+    /// Logical signatures with no hex subsignature, evaluated on every view of their target.
+    always: Vec<u32>,
+    owners: Vec<Owner>,
     matcher: Matcher,
     /// Which target types have at least one body pattern.
     targets: [bool; 16],
@@ -245,6 +279,7 @@ struct Compiled {
     errors: Vec<String>,
     error_count: usize,
     ignored_dropped: usize,
+    containers: Vec<String>,
     memo: Mutex<Vec<Memo>>,
 }
 
@@ -336,14 +371,15 @@ impl SignatureSet {
     fn compile(mut l: Loader) -> crate::Result<Compiled> {
         let mut dropped = l.hashes.retain_names(&l.ignored);
         let mut mb = MatcherBuilder::default();
-        let mut body_sigs = Vec::new();
+        let mut ndb_names = Vec::new();
+        let mut owners = Vec::new();
         let mut targets = [false; 16];
-        for (sig, _file) in l.bodies.drain(..) {
+        for sig in l.bodies.drain(..) {
             if l.ignored.contains(&sig.name) {
                 dropped += 1;
                 continue;
             }
-            let owner = body_sigs.len() as u32;
+            let owner = owners.len() as u32;
             if mb.add(
                 sig.elems,
                 sig.target,
@@ -352,8 +388,42 @@ impl SignatureSet {
                 PatternFlags::default(),
             ) {
                 targets[usize::from(sig.target) & 15] = true;
-                body_sigs.push(BodySig { name: sig.name });
+                owners.push(Owner::Ndb(ndb_names.len() as u32));
+                ndb_names.push(sig.name);
             }
+        }
+        let mut logical = Vec::new();
+        let mut always = Vec::new();
+        for sig in l.logical.drain(..) {
+            if l.ignored.contains(&sig.name) {
+                dropped += 1;
+                continue;
+            }
+            let li = logical.len() as u32;
+            targets[usize::from(sig.target) & 15] = true;
+            let mut any_hex = false;
+            for (si, sub) in sig.subs.iter().enumerate() {
+                if let ldb::Sub::Hex(h) = sub {
+                    for v in &h.variants {
+                        let owner = owners.len() as u32;
+                        let flags = PatternFlags {
+                            nocase: h.nocase,
+                            fullword: h.fullword,
+                        };
+                        if mb.add(v.clone(), sig.target, h.offset, owner, flags) {
+                            owners.push(Owner::Ldb {
+                                ldb: li,
+                                sub: si as u8,
+                            });
+                            any_hex = true;
+                        }
+                    }
+                }
+            }
+            if !any_hex {
+                always.push(li);
+            }
+            logical.push(sig);
         }
         let matcher = mb
             .build()
@@ -361,13 +431,17 @@ impl SignatureSet {
         Ok(Compiled {
             hashes: l.hashes,
             fp: l.fp,
-            body_sigs,
+            ndb_names,
+            logical,
+            always,
+            owners,
             matcher,
             targets,
             counts: l.counts,
             errors: l.errors,
             error_count: l.error_count,
             ignored_dropped: dropped,
+            containers: l.containers,
             memo: Mutex::new(Vec::new()),
         })
     }
@@ -384,6 +458,9 @@ impl SignatureSet {
             }
         )];
         if let Some(db) = &self.db {
+            for c in &db.containers {
+                out.push(format!("signatures: {c}"));
+            }
             for (ext, c) in &db.counts {
                 let what = UNSUPPORTED
                     .iter()
@@ -420,7 +497,7 @@ impl SignatureSet {
             + self
                 .db
                 .as_ref()
-                .map_or(0, |d| d.hashes.len() + d.body_sigs.len())
+                .map_or(0, |d| d.hashes.len() + d.ndb_names.len() + d.logical.len())
     }
 
     /// Whether the set has no signatures.
@@ -455,40 +532,106 @@ impl SignatureSet {
             }
         }
         db.hashes.lookup(data, &mut |name| push(out, name));
-        if db.matcher.len() == 0 {
-            return;
-        }
         let mut memo = db
             .memo
             .lock()
             .ok()
             .and_then(|mut m| m.pop())
             .unwrap_or_default();
-        let done: std::cell::RefCell<HashSet<u32>> = Default::default();
-        let mut hits: Vec<u32> = Vec::new();
-        let any_raw = db
-            .targets
-            .iter()
-            .enumerate()
-            .any(|(t, &on)| on && raw_target_applies(t as u8, object));
-        if any_raw {
-            db.matcher.scan(
-                data,
-                &mut memo,
-                &mut |bi, b| !done.borrow().contains(&bi) && raw_target_applies(b.target, object),
-                &mut |bi, _| {
-                    if done.borrow_mut().insert(bi) {
-                        hits.push(bi);
-                    }
-                },
-            );
+        let mut names: Vec<&str> = Vec::new();
+        let raw: Vec<u8> = (0..16u8)
+            .filter(|&t| db.targets[usize::from(t)] && raw_target_applies(t, object))
+            .collect();
+        if !raw.is_empty() {
+            db.scan_view(data, data.len(), &raw, &mut memo, &mut names);
         }
-        for bi in hits {
-            let owner = db.matcher.body(bi).owner;
-            push(out, &db.body_sigs[owner as usize].name);
+        let html = object.detected == FileType::Html || object.is_html();
+        if db.targets[3] && html {
+            let v = normalize::html(data);
+            for view in [&v.nocomment, &v.notags, &v.scripts] {
+                if !view.is_empty() {
+                    db.scan_view(view, data.len(), &[3], &mut memo, &mut names);
+                }
+            }
+        }
+        if db.targets[7] && !html && (object.detected == FileType::Text || object.is_text()) {
+            let v = normalize::text(data);
+            db.scan_view(&v, data.len(), &[7], &mut memo, &mut names);
+        }
+        for n in names {
+            push(out, n);
         }
         if let Ok(mut m) = db.memo.lock() {
             m.push(memo);
+        }
+    }
+}
+
+impl Compiled {
+    /// Matches the patterns of `targets` over one view of an object (`size`: the object's own
+    /// size, for `FileSize`), adding the names of signatures that match.
+    fn scan_view<'s>(
+        &'s self,
+        view: &[u8],
+        size: usize,
+        targets: &[u8],
+        memo: &mut Memo,
+        names: &mut Vec<&'s str>,
+    ) {
+        let done: std::cell::RefCell<HashSet<u32>> = Default::default();
+        let mut counts: BTreeMap<u32, [u32; ldb::MAX_SUBSIGS]> = BTreeMap::new();
+        let mut last_hit: HashMap<u32, usize> = HashMap::new();
+        self.matcher.scan(
+            view,
+            memo,
+            &mut |_bi, b| {
+                targets.contains(&b.target)
+                    && match self.owners[b.owner as usize] {
+                        Owner::Ndb(n) => !done.borrow().contains(&n),
+                        Owner::Ldb { .. } => true,
+                    }
+            },
+            &mut |bi, start| match self.owners[self.matcher.body(bi).owner as usize] {
+                Owner::Ndb(n) => {
+                    if done.borrow_mut().insert(n) {
+                        names.push(&self.ndb_names[n as usize]);
+                    }
+                }
+                Owner::Ldb { ldb, sub } => {
+                    // one count per distinct position of a pattern
+                    if last_hit.insert(bi, start) != Some(start) {
+                        counts.entry(ldb).or_insert([0; ldb::MAX_SUBSIGS])[usize::from(sub)] += 1;
+                    }
+                }
+            },
+        );
+        for &li in &self.always {
+            if targets.contains(&self.logical[li as usize].target) {
+                counts.entry(li).or_insert([0; ldb::MAX_SUBSIGS]);
+            }
+        }
+        for (li, mut c) in counts {
+            let sig = &self.logical[li as usize];
+            if let Some((lo, hi)) = sig.file_size {
+                if (size as u64) < lo || (size as u64) > hi {
+                    continue;
+                }
+            }
+            for (si, sub) in sig.subs.iter().enumerate() {
+                if let ldb::Sub::Pcre(p) = sub {
+                    if p.trigger.as_ref().is_none_or(|t| t.eval(&c).truth) {
+                        let n = p
+                            .regex
+                            .find_iter(view)
+                            .filter(|m| p.offset.accepts(m.start(), view.len()))
+                            .count();
+                        c[si] = n.min(u32::MAX as usize) as u32;
+                    }
+                }
+            }
+            if sig.expr.eval(&c).truth && !names.contains(&sig.name.as_str()) {
+                names.push(&sig.name);
+            }
         }
     }
 }
