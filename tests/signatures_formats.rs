@@ -90,6 +90,8 @@ fn ndb_every_hex_element() {
         ("0:*:6d616c7761726?", b"malwarf", b"malwar\x7f"),
         ("0:*:6d616c*65766964", b"mal .... evid", b"evid mal"),
         ("0:*:6d616c{3}65766964", b"mal...evid", b"mal....evid"),
+        // clamscan 1.4 reads {0} as unbounded
+        ("0:*:6d616c{0}65766964", b"mal....evid", b"evid mal"),
         ("0:*:6d616c{-3}65766964", b"mal.evid", b"mal....evid"),
         ("0:*:6d616c{3-}65766964", b"mal.....evid", b"mal..evid"),
         ("0:*:6d616c{1-2}65766964", b"mal..evid", b"mal...evid"),

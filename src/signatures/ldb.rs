@@ -393,9 +393,9 @@ pub(crate) fn parse_ldb_line(line: &str) -> Result<LdbSig, LineError> {
     if subs_s.len() > MAX_SUBSIGS {
         return bad(format!("more than {MAX_SUBSIGS} subsignatures"));
     }
-    if expr.max_sub() >= subs_s.len() {
+    if expr.max_sub() + 1 != subs_s.len() {
         return bad(format!(
-            "expression uses subsignature {} but only {} are given",
+            "the expression uses subsignatures 0..={} but {} are given",
             expr.max_sub(),
             subs_s.len()
         ));

@@ -165,7 +165,9 @@ pub(crate) fn parse_hex(sig: &str) -> Result<Vec<Elem>, LineError> {
                     }
                 } else {
                     let n = parse_number(body)?;
-                    (n, Some(n))
+                    // ClamAV 1.4 reads `{0}` as an unbounded gap (as `*`); the differential
+                    // test against clamscan found this.
+                    (n, if n == 0 { None } else { Some(n) })
                 };
                 if let Some(m) = max {
                     if m < min {
