@@ -92,8 +92,22 @@ fn corpus() -> (Vec<Vec<u8>>, Vec<PathBuf>, String) {
     }
     let mut r = Rng(42);
     let words = [
-        "the ", "mail ", "message ", "and ", "offer ", "click ", "here ", "free ", "to ",
-        "<p>", "\r\n", "account ", "of ", "a ", "http://example.com/ ", "=20\r\n",
+        "the ",
+        "mail ",
+        "message ",
+        "and ",
+        "offer ",
+        "click ",
+        "here ",
+        "free ",
+        "to ",
+        "<p>",
+        "\r\n",
+        "account ",
+        "of ",
+        "a ",
+        "http://example.com/ ",
+        "=20\r\n",
     ];
     let msgs = (0..1600)
         .map(|_| {
@@ -104,14 +118,20 @@ fn corpus() -> (Vec<Vec<u8>>, Vec<PathBuf>, String) {
             m
         })
         .collect();
-    (msgs, Vec::new(), "generated text (MAILWARDEN_CORPUS unset)".into())
+    (
+        msgs,
+        Vec::new(),
+        "generated text (MAILWARDEN_CORPUS unset)".into(),
+    )
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -198,7 +218,10 @@ fn main() {
             set.scan(o, &mut out);
             found += out.len();
         }
-        assert!(found > 0, "{name}: nothing matched; the benchmark would measure nothing");
+        assert!(
+            found > 0,
+            "{name}: nothing matched; the benchmark would measure nothing"
+        );
         eprintln!("signatures/scan/{name}: {found} detections per pass");
         let mut g = c.benchmark_group("signatures/scan");
         g.throughput(Throughput::Bytes(total));

@@ -600,7 +600,9 @@ impl Compiled {
                 Owner::Ldb { ldb, sub } => {
                     // one count per distinct position of a pattern
                     if last_hit.insert(bi, start) != Some(start) {
-                        counts.entry(ldb).or_insert([0; ldb::MAX_SUBSIGS])[usize::from(sub)] += 1;
+                        let c = &mut counts.entry(ldb).or_insert([0; ldb::MAX_SUBSIGS])
+                            [usize::from(sub)];
+                        *c = c.saturating_add(1);
                     }
                 }
             },

@@ -124,6 +124,9 @@ fn parse_number(s: &str) -> Result<usize, LineError> {
         .or_else(|_| bad(format!("bad number `{s}` in gap")))
 }
 
+/// Matching recurses once per element: this bounds the depth.
+pub(crate) const MAX_ELEMS: usize = 512;
+
 /// Parses a hex signature into elements.
 pub(crate) fn parse_hex(sig: &str) -> Result<Vec<Elem>, LineError> {
     let s = sig.as_bytes();
@@ -231,6 +234,11 @@ pub(crate) fn parse_hex(sig: &str) -> Result<Vec<Elem>, LineError> {
         }
     }
     flush(&mut run, &mut elems);
+    if elems.len() > MAX_ELEMS {
+        return bad(format!(
+            "more than {MAX_ELEMS} wildcards, gaps and alternatives"
+        ));
+    }
     if matches!(elems.last(), Some(Elem::Gap { .. })) {
         return bad("a signature cannot end with a gap");
     }
@@ -381,6 +389,8 @@ mod tests {
             assert!(matches!(parse_hex(s), Err(LineError::Bad(_))), "{s}");
         }
         assert!(parse_ndb_line("X:0:*:aa??bb").is_err());
+        let long = "aabbcc".to_string() + &"{1}dd".repeat(600);
+        assert!(matches!(parse_hex(&long), Err(LineError::Bad(_))));
         assert!(matches!(
             parse_ndb_line("X:1:EP+0:aabbcc"),
             Err(LineError::Unsupported(_))
