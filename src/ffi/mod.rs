@@ -861,7 +861,8 @@ pub unsafe extern "C" fn mw_report_category(report: *const mw_report) -> mw_cate
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mw_report_score(report: *const mw_report) -> f64 {
     // SAFETY: forwarded contract.
-    unsafe { with_report(report, f64::NAN, |r| r.report.score) }
+    // Adding 0.0 turns the -0.0 an empty sum gives into 0.0, which C prints as "0.0".
+    unsafe { with_report(report, f64::NAN, |r| r.report.score + 0.0) }
 }
 
 /// The score at which a message is spam (the policy's tag2 level). A NULL report gives NaN.
