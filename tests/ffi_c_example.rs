@@ -150,3 +150,30 @@ fn c_example_is_clean_under_valgrind() {
         assert!(!stderr.contains("=="), "valgrind reported: {stderr}");
     }
 }
+
+#[test]
+fn milter_builds_warning_free() {
+    assert!(
+        Path::new("/usr/include/libmilter/mfapi.h").exists(),
+        "libmilter-dev is not installed (scripts/setup.sh installs it)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // Builds the library and the scan example first, which checks the header's freshness.
+    build_example(&dir.path().join("c"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = dir.path().join("milter");
+    let status = Command::new("make")
+        .arg("-C")
+        .arg(root.join("examples/milter"))
+        .arg(format!("LIBDIR={}", profile_dir().display()))
+        .arg(format!("OUT={}", out.display()))
+        .status()
+        .unwrap();
+    assert!(status.success(), "examples/milter failed to build");
+    // Without a socket it prints its usage and exits 64 (EX_USAGE), having linked and loaded.
+    let run = Command::new(out.join("mailwarden-milter"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("usage:"));
+}
