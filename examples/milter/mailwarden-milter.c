@@ -483,12 +483,10 @@ int main(int argc, char **argv)
     smfi_settimeout(timeout);
   if (smfi_register(filter) != MI_SUCCESS)
     die("smfi_register failed");
-  /* Open (and, for a unix socket, replace a stale) socket while still privileged. */
-  if (smfi_opensocket(1) != MI_SUCCESS)
-    die("cannot open socket %s", socket_spec);
 
   if (!foreground && daemon(0, 0) != 0)
     die("daemon: %s", strerror(errno));
+  /* The pid file is written while still privileged (it usually lives in /run). */
   if (pidfile != NULL) {
     FILE *f = fopen(pidfile, "w");
     if (f == NULL)
@@ -498,6 +496,10 @@ int main(int argc, char **argv)
   }
   if (user != NULL)
     drop_privileges(user);
+  /* The socket is created as the user the MTA talks to, so a unix socket is owned by it and
+   * the MTA may connect; a stale socket left by a crash is replaced. */
+  if (smfi_opensocket(1) != MI_SUCCESS)
+    die("cannot open socket %s", socket_spec);
 
   syslog(LOG_INFO, "mailwarden %s listening on %s", mw_version(), socket_spec);
   opt = smfi_main();
