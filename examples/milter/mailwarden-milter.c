@@ -325,9 +325,10 @@ static sfsistat mw_eom(SMFICTX *ctx)
   if (c == NULL)
     return engine_failed(ctx, "eom (no connection state)", MW_RESULT_NULL_PARAMETER);
   rc = mw_scan_finish(c->scan, &report);
-  clear_headers(c);
-  if (rc != MW_RESULT_OK)
+  if (rc != MW_RESULT_OK) {
+    clear_headers(c);
     return engine_failed(ctx, "mw_scan_finish", rc);
+  }
 
   action = mw_report_action(report);
   nv = mw_report_virus_count(report);
@@ -355,6 +356,7 @@ static sfsistat mw_eom(SMFICTX *ctx)
   case MW_ACTION_QUARANTINE:
     if (apply_header_edits(ctx, c, report) != MI_SUCCESS ||
         smfi_quarantine(ctx, (char *)mw_report_reply_text(report)) != MI_SUCCESS) {
+      clear_headers(c);
       mw_report_free(report);
       return engine_failed(ctx, "quarantine", MW_RESULT_OTHER);
     }
@@ -364,12 +366,15 @@ static sfsistat mw_eom(SMFICTX *ctx)
   case MW_ACTION_TAG:
   default:
     if (apply_header_edits(ctx, c, report) != MI_SUCCESS) {
+      clear_headers(c);
       mw_report_free(report);
       return engine_failed(ctx, "header edits", MW_RESULT_OTHER);
     }
     status = SMFIS_ACCEPT;
     break;
   }
+  /* The header names were needed to index deletions; the next message starts afresh. */
+  clear_headers(c);
   mw_report_free(report);
   return status;
 }

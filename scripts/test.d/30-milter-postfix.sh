@@ -8,6 +8,7 @@
 #
 #   smtpd :SMTP  --milter--> mailwarden-milter :MILTER      (the default policy)
 #   smtpd :SMTP2 --milter--> mailwarden-milter :MILTER2     (kill_level 2000: GTUBE is spammy)
+#   smtpd :SMTP3 --milter--> mailwarden-milter :MILTER3     (quarantine / tempfail / discard)
 #   qmgr -> smtp -> smtp-sink :SINK -> $T/sink/*
 #
 # Checks: EICAR rejected with the virus reply and not delivered; GTUBE rejected as spam;
@@ -50,7 +51,8 @@ fail() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-SMTP=$(free_port); SMTP2=$(free_port); SINK=$(free_port); MILTER=$(free_port); MILTER2=$(free_port)
+SMTP=$(free_port); SMTP2=$(free_port); SMTP3=$(free_port); SINK=$(free_port)
+MILTER=$(free_port); MILTER2=$(free_port); MILTER3=$(free_port)
 
 wait_port() { # port seconds
   local i
@@ -66,6 +68,8 @@ cargo build --lib --quiet $([ "$PROFILE" = release ] && echo --release)
 make -s -C examples/milter PROFILE="$PROFILE" OUT="$T/bin" >/dev/null
 MILTER_BIN="$T/bin/mailwarden-milter"
 printf '[policy]\nkill_level = 2000.0\n' >"$T/spammy.toml"
+# The other destinies: virus quarantined, spam tempfailed, oversized discarded.
+printf '[limits]\nmax_message_size = 20000\n[policy.destinies]\nvirus = "quarantine"\nspam = "tempfail"\noversized = "discard"\n' >"$T/destinies.toml"
 
 start_milter() { # port log [args...]
   local port=$1 log=$2
@@ -76,6 +80,7 @@ start_milter() { # port log [args...]
 }
 start_milter "$MILTER" "$T/milter.log"
 start_milter "$MILTER2" "$T/milter2.log" -c "$T/spammy.toml"
+start_milter "$MILTER3" "$T/milter3.log" -c "$T/destinies.toml"
 
 # --- the sink ---------------------------------------------------------------------------
 mkdir -p "$T/sink"
@@ -127,6 +132,7 @@ CF
 cat >"$T/etc/master.cf" <<CF
 127.0.0.1:$SMTP  inet n - n - 30 smtpd
 127.0.0.1:$SMTP2 inet n - n - 5 smtpd -o smtpd_milters=inet:127.0.0.1:$MILTER2
+127.0.0.1:$SMTP3 inet n - n - 5 smtpd -o smtpd_milters=inet:127.0.0.1:$MILTER3
 pickup    unix  n - n 60   1 pickup
 cleanup   unix  n - n -    0 cleanup
 qmgr      unix  n - n 300  1 qmgr
@@ -201,6 +207,36 @@ wait_queue_empty 30 || fail "queue not empty"
 [ -z "$(delivered "gtube")" ] || fail "GTUBE message was delivered"
 grep -q 'virus reject .*virus=Eicar-Test-Signature' "$T/milter.log" || fail "milter did not log the virus"
 echo "ok: EICAR and GTUBE rejected in the dialogue, clean delivered with X-Spam-Status, spammy tagged"
+
+# Spam headers a sender forged are removed (smfi_chgheader with NULL for each occurrence).
+out=$(send "$SMTP" "forged flags" --add-header "X-Spam-Flag: YES" \
+  --add-header "X-Spam-Status: Yes, forged" --add-header "X-Spam-Flag: YES" --body "hello")
+grep -q -E '^<-  250 ' <<<"$out" || fail "forged-header message not accepted: $out"
+wait_delivered "forged flags" 30 || fail "forged-header message not delivered"
+f=$(delivered "forged flags")
+! grep -q -e '^X-Spam-Flag: YES' -e '^X-Spam-Status: Yes, forged' "$f" || fail "forged spam headers kept: $(cat "$f")"
+grep -q '^X-Spam-Status: No, ' "$f" || fail "no X-Spam-Status after removing forged ones"
+
+# Quarantine: accepted, held by Postfix (hold queue), not delivered.
+out=$(send "$SMTP3" "quarantined eicar" --attach-type application/octet-stream --attach "@$T/eicar.com")
+grep -q -E '^<-  250 ' <<<"$out" || fail "quarantined message not accepted: $out"
+sleep 1
+[ -n "$(find "$T/queue/hold" -type f)" ] || fail "quarantined message not in the hold queue"
+grep -q 'milter-hold: END-OF-MESSAGE' "$T/postfix.log" || fail "Postfix did not log the hold"
+# Tempfail: the report's 4xx reply in the dialogue.
+out=$(send "$SMTP3" "tempfailed gtube" --body "$GTUBE")
+grep -q -F '<** 451 4.3.0 Temporary failure, please try again later' <<<"$out" \
+  || fail "spam not tempfailed with the report's reply: $out"
+# Discard: accepted, dropped.
+big=$(python3 -c 'print(("x" * 70 + "\n") * 400)')
+out=$(send "$SMTP3" "discarded big" --body "$big")
+grep -q -E '^<-  250 ' <<<"$out" || fail "discarded message not accepted: $out"
+wait_queue_empty 30 || fail "queue not empty"
+grep -q 'milter-discard: END-OF-MESSAGE' "$T/postfix.log" || fail "Postfix did not log the discard"
+for subject in "quarantined eicar" "tempfailed gtube" "discarded big"; do
+  [ -z "$(delivered "$subject")" ] || fail "$subject was delivered"
+done
+echo "ok: forged spam headers removed; quarantine held, tempfail answered 451, discard dropped"
 
 # --- bursts -------------------------------------------------------------------------------
 # burst.py PORT PREFIX COUNT CONNS RETRY: sends COUNT messages over CONNS parallel SMTP
