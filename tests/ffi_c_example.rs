@@ -177,3 +177,42 @@ fn milter_builds_warning_free() {
     assert_eq!(run.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&run.stderr).contains("usage:"));
 }
+
+#[test]
+fn header_compiles_and_links_as_cpp() {
+    let dir = tempfile::tempdir().unwrap();
+    // Builds the library (and its soname link in `build`) through the C example.
+    let build = dir.path().join("build");
+    build_example(&build);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = dir.path().join("t.cpp");
+    std::fs::write(
+        &src,
+        "#include \"mailwarden.h\"\n\
+         int main() {\n  const mw_engine *e = nullptr;\n\
+           mw_result r = mw_engine_new_default(&e);\n  mw_engine_free(e);\n\
+           return r == MW_RESULT_OK ? 0 : 1;\n}\n",
+    )
+    .unwrap();
+    let exe = dir.path().join("t");
+    let status = Command::new("c++")
+        .args([
+            "-std=c++11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-I",
+        ])
+        .arg(root.join("include"))
+        .arg(&src)
+        .arg(format!("-L{}", profile_dir().display()))
+        .arg("-lmailwarden")
+        .arg(format!("-Wl,-rpath,{}", build.display()))
+        .arg("-o")
+        .arg(&exe)
+        .status()
+        .expect("c++ is installed (build-essential)");
+    assert!(status.success(), "the header does not compile as C++");
+    assert!(Command::new(&exe).status().unwrap().success());
+}
