@@ -6,6 +6,12 @@
 
 use crate::view::MessageView;
 
+pub mod meta;
+pub mod parser;
+pub mod tags;
+
+pub use parser::{Area, Config as ParsedConfig, ParseError};
+
 /// The GTUBE test string.
 pub const GTUBE: &[u8] = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 
@@ -25,6 +31,7 @@ pub struct RuleHit {
 pub struct RuleSet {
     gtube: bool,
     required_score: Option<f64>,
+    parsed: Option<Box<ParsedConfig>>,
 }
 
 impl RuleSet {
@@ -33,34 +40,96 @@ impl RuleSet {
         RuleSet {
             gtube: true,
             required_score: None,
+            parsed: None,
         }
     }
 
     /// Loads the rule files a configuration names (files or directories, in SpamAssassin's
-    /// load order), plus the built-in rules when it asks for them.
+    /// load order: every directory's `.pre` files, then `.cf` files by name), plus the
+    /// built-in rules when it asks for them.
     ///
-    /// Not implemented yet: only the built-in rules load; a rule path is an error so that
-    /// nobody believes their rules are in use.
+    /// A path that cannot be read is an `Err`. Malformed lines are not: they are counted,
+    /// named by file and line, and listed by [`RuleSet::describe`].
     pub fn load(config: &crate::config::RuleConfig) -> crate::Result<Self> {
-        if let Some(path) = config.paths.first() {
-            return Err(crate::Error::new(
-                crate::ErrorKind::Rules,
-                format!(
-                    "{}: loading SpamAssassin rules is not implemented yet",
-                    path.display()
-                ),
-            ));
-        }
-        Ok(if config.builtin {
+        let mut set = if config.builtin {
             Self::builtin()
         } else {
             Self::empty()
-        })
+        };
+        if config.paths.is_empty() {
+            return Ok(set);
+        }
+        let mut parser = parser::Parser::new();
+        parser.load_paths(&config.paths).map_err(|e| {
+            crate::Error::new(
+                crate::ErrorKind::Rules,
+                format!("loading rules from {:?}: {e}", config.paths),
+            )
+        })?;
+        let parsed = parser.finish();
+        set.required_score = parsed.required_score;
+        set.parsed = Some(Box::new(parsed));
+        Ok(set)
+    }
+
+    /// What the rule files said, when files were loaded.
+    pub fn parsed(&self) -> Option<&ParsedConfig> {
+        self.parsed.as_deref()
     }
 
     /// What was loaded, for `mailwarden check-config`: one line per item.
     pub fn describe(&self) -> Vec<String> {
-        vec![format!("rules: {} loaded (built-in GTUBE)", self.len())]
+        let mut out = vec![format!(
+            "rules: {} loaded{}",
+            self.len(),
+            if self.gtube {
+                " (with built-in GTUBE)"
+            } else {
+                ""
+            }
+        )];
+        if let Some(p) = &self.parsed {
+            out.push(format!(
+                "rules: {} files, {} lines read, {} lines in false conditionals, {} plugins loaded",
+                p.files.len(),
+                p.lines,
+                p.skipped_lines,
+                p.plugins.iter().filter(|n| !n.contains("::")).count()
+            ));
+            let mut by_area: std::collections::BTreeMap<&str, usize> = Default::default();
+            for r in p.rules.values() {
+                *by_area.entry(r.area.name()).or_insert(0) += 1;
+            }
+            for (area, n) in by_area {
+                out.push(format!("rules: {area}: {n}"));
+            }
+            let unknown: usize = p.unknown.values().sum();
+            let ignored: usize = p.ignored.values().sum();
+            out.push(format!(
+                "rules: {ignored} directives recognised and not used, {unknown} unknown directives{}",
+                if p.unknown.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({})",
+                        p.unknown
+                            .iter()
+                            .map(|(k, v)| format!("{k} x{v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ));
+            out.push(
+                "rules: evaluation of loaded rules is not implemented yet: only GTUBE runs"
+                    .to_string(),
+            );
+            out.push(format!("rules: {} parse errors", p.errors.len()));
+            for e in &p.errors {
+                out.push(format!("rules: error: {e}"));
+            }
+        }
+        out
     }
 
     /// No rules at all.
@@ -68,12 +137,13 @@ impl RuleSet {
         RuleSet {
             gtube: false,
             required_score: None,
+            parsed: None,
         }
     }
 
     /// Number of rules.
     pub fn len(&self) -> usize {
-        usize::from(self.gtube)
+        usize::from(self.gtube) + self.parsed.as_ref().map_or(0, |p| p.rules.len())
     }
 
     /// Whether there are no rules.
