@@ -6,8 +6,10 @@
 
 use crate::view::MessageView;
 
+pub mod compile;
 pub mod meta;
 pub mod parser;
+pub mod perl;
 pub mod tags;
 
 pub use parser::{Area, Config as ParsedConfig, ParseError};
@@ -32,6 +34,7 @@ pub struct RuleSet {
     gtube: bool,
     required_score: Option<f64>,
     parsed: Option<Box<ParsedConfig>>,
+    compiled: compile::Compiled,
 }
 
 impl RuleSet {
@@ -41,6 +44,7 @@ impl RuleSet {
             gtube: true,
             required_score: None,
             parsed: None,
+            compiled: compile::Compiled::default(),
         }
     }
 
@@ -68,6 +72,7 @@ impl RuleSet {
         })?;
         let parsed = parser.finish();
         set.required_score = parsed.required_score;
+        set.compiled = compile::compile(&parsed);
         set.parsed = Some(Box::new(parsed));
         Ok(set)
     }
@@ -75,6 +80,11 @@ impl RuleSet {
     /// What the rule files said, when files were loaded.
     pub fn parsed(&self) -> Option<&ParsedConfig> {
         self.parsed.as_deref()
+    }
+
+    /// The compiled regexes and the rules that could not be compiled.
+    pub fn compiled(&self) -> &compile::Compiled {
+        &self.compiled
     }
 
     /// What was loaded, for `mailwarden check-config`: one line per item.
@@ -102,6 +112,20 @@ impl RuleSet {
             }
             for (area, n) in by_area {
                 out.push(format!("rules: {area}: {n}"));
+            }
+            let mut by_engine: std::collections::BTreeMap<&str, usize> = Default::default();
+            for m in self.compiled.matchers.values() {
+                *by_engine.entry(m.engine()).or_insert(0) += 1;
+            }
+            for (engine, n) in by_engine {
+                out.push(format!("rules: regexes compiled with {engine}: {n}"));
+            }
+            out.push(format!(
+                "rules: {} regex rules skipped (regex cannot be compiled)",
+                self.compiled.skipped.len()
+            ));
+            for (name, why) in &self.compiled.skipped {
+                out.push(format!("rules: skipped {name}: {why}"));
             }
             let unknown: usize = p.unknown.values().sum();
             let ignored: usize = p.ignored.values().sum();
@@ -138,6 +162,7 @@ impl RuleSet {
             gtube: false,
             required_score: None,
             parsed: None,
+            compiled: compile::Compiled::default(),
         }
     }
 
