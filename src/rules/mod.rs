@@ -10,7 +10,9 @@ pub mod compile;
 pub mod meta;
 pub mod parser;
 pub mod perl;
+pub mod run;
 pub mod tags;
+pub mod texts;
 
 pub use parser::{Area, Config as ParsedConfig, ParseError};
 
@@ -35,6 +37,7 @@ pub struct RuleSet {
     required_score: Option<f64>,
     parsed: Option<Box<ParsedConfig>>,
     compiled: compile::Compiled,
+    plan: run::Plan,
 }
 
 impl RuleSet {
@@ -45,6 +48,7 @@ impl RuleSet {
             required_score: None,
             parsed: None,
             compiled: compile::Compiled::default(),
+            plan: run::Plan::default(),
         }
     }
 
@@ -73,6 +77,8 @@ impl RuleSet {
         let parsed = parser.finish();
         set.required_score = parsed.required_score;
         set.compiled = compile::compile(&parsed);
+        // Score set 0: no network tests, no Bayes (mailwarden's Bayes is scored apart).
+        set.plan = run::Plan::build(&parsed, &set.compiled, 0);
         set.parsed = Some(Box::new(parsed));
         Ok(set)
     }
@@ -144,10 +150,21 @@ impl RuleSet {
                     )
                 }
             ));
-            out.push(
-                "rules: evaluation of loaded rules is not implemented yet: only GTUBE runs"
-                    .to_string(),
-            );
+            out.push(format!(
+                "rules: {} rules run (score set 0), {} do not run yet",
+                self.plan.len(),
+                self.plan.not_run.len()
+            ));
+            let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+            for why in self.plan.not_run.values() {
+                let key = why.split(" not implemented").next().unwrap_or(why);
+                *reasons.entry(key).or_insert(0) += 1;
+            }
+            let mut reasons: Vec<_> = reasons.into_iter().collect();
+            reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+            for (why, n) in reasons {
+                out.push(format!("rules: not run: {n} x {why}"));
+            }
             out.push(format!("rules: {} parse errors", p.errors.len()));
             for e in &p.errors {
                 out.push(format!("rules: error: {e}"));
@@ -163,6 +180,7 @@ impl RuleSet {
             required_score: None,
             parsed: None,
             compiled: compile::Compiled::default(),
+            plan: run::Plan::default(),
         }
     }
 
@@ -185,6 +203,7 @@ impl RuleSet {
     pub fn evaluate(&self, message: &MessageView<'_, '_>) -> Vec<RuleHit> {
         let mut hits = Vec::new();
         if self.gtube
+            && !self.plan.has("GTUBE")
             && message
                 .body_objects()
                 .any(|o| memchr::memmem::find(&o.data, GTUBE).is_some())
@@ -195,6 +214,29 @@ impl RuleSet {
                 description: "Generic Test for Unsolicited Bulk Email".into(),
             });
         }
+        if self.plan.is_empty() {
+            return hits;
+        }
+        let texts = texts::Texts::build(message);
+        for (name, _value) in self.plan.run(&texts, message.raw) {
+            if let Some(s) = self.plan.scored.get(&name) {
+                hits.push(RuleHit {
+                    name,
+                    score: s.score,
+                    description: s.description.clone(),
+                });
+            }
+        }
         hits
+    }
+
+    /// Every rule that hit with its value, `__` sub-rules and zero-scored rules included
+    /// (for differential tests against SpamAssassin).
+    pub fn evaluate_all(
+        &self,
+        message: &MessageView<'_, '_>,
+    ) -> std::collections::BTreeMap<String, f64> {
+        let texts = texts::Texts::build(message);
+        self.plan.run(&texts, message.raw)
     }
 }

@@ -53,23 +53,19 @@ pub fn translate(source: &str, flags: &str, dialect: Dialect) -> Translation {
             x: flags.contains('x'),
         },
     };
+    // Flags first: in `(?-ui)` the `-` would turn `i` off too.
+    t.out.push_str("(?");
+    for f in ['i', 's', 'm'] {
+        if flags.contains(f) {
+            t.out.push(f);
+        }
+    }
     if dialect == Dialect::Regex {
-        t.out.push_str("(?-u");
-    } else {
-        t.out.push_str("(?");
-    }
-    if flags.contains('i') {
-        t.out.push('i');
-    }
-    if flags.contains('s') {
-        t.out.push('s');
-    }
-    if flags.contains('m') {
-        t.out.push('m');
+        t.out.push_str("-u");
     }
     t.out.push(')');
-    if t.out.ends_with("(?)") {
-        t.out.truncate(t.out.len() - 3);
+    if t.out == "(?)" {
+        t.out.clear();
     }
     match t.run() {
         Ok(()) => Translation::Ok(t.out),
@@ -650,6 +646,7 @@ mod tests {
         assert!(re("a b # comment", "x").is_match(b"ab"));
         assert!(re("[a b]", "x").is_match(b" "));
         assert!(re("\u{e9}", "").is_match(b"\xe9"));
+        assert!(re("free", "i").is_match(b"FREE"));
         assert!(re(r"\d[&&~-]", "").is_match(b"1~"));
     }
 
