@@ -88,6 +88,11 @@ impl RuleSet {
         self.parsed.as_deref()
     }
 
+    /// Rules that do not run, with the reason (network, Bayes, not implemented yet).
+    pub fn not_run(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.plan.not_run
+    }
+
     /// The compiled regexes and the rules that could not be compiled.
     pub fn compiled(&self) -> &compile::Compiled {
         &self.compiled
