@@ -95,9 +95,11 @@ fn push_literal(out: &mut String, c: char) {
         out.push(c);
     } else if c == ' ' {
         out.push_str("\\x20");
-    } else {
-        // Every other ASCII punctuation char may be escaped in both engines.
+    } else if "\\.+*?()|[]{}^$#&-~".contains(c) {
         out.push('\\');
+        out.push(c);
+    } else {
+        // Not escaped: `\<` and `\>` are word boundaries in `regex`, unlike Perl.
         out.push(c);
     }
 }
@@ -638,6 +640,8 @@ mod tests {
     #[test]
     fn perl_literals() {
         assert!(re(r"\<b\>", "").is_match(b"<b>"));
+        assert!(re(r"<[^\@]*>", "").is_match(b"<a>"));
+        assert!(!re(r"<[^\@]*>", "").is_match(b"<a@b>"));
         assert!(re(r"[[a]+", "").is_match(b"[[["));
         assert!(re(r"a{,2}x{", "").is_match(b"x{"));
         assert!(re(r"[\xe0-\xe5]", "").is_match(b"\xe2"));
