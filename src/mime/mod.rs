@@ -12,6 +12,7 @@ pub mod blocks;
 pub mod charset;
 pub mod decode;
 pub mod header;
+pub mod html;
 pub mod walk;
 
 pub use walk::{Reading, walk};

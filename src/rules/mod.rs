@@ -6,6 +6,16 @@
 
 use crate::view::MessageView;
 
+pub mod compile;
+pub mod meta;
+pub mod parser;
+pub mod perl;
+pub mod run;
+pub mod tags;
+pub mod texts;
+
+pub use parser::{Area, Config as ParsedConfig, ParseError};
+
 /// The GTUBE test string.
 pub const GTUBE: &[u8] = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
 
@@ -25,6 +35,9 @@ pub struct RuleHit {
 pub struct RuleSet {
     gtube: bool,
     required_score: Option<f64>,
+    parsed: Option<Box<ParsedConfig>>,
+    compiled: compile::Compiled,
+    plan: run::Plan,
 }
 
 impl RuleSet {
@@ -33,34 +46,136 @@ impl RuleSet {
         RuleSet {
             gtube: true,
             required_score: None,
+            parsed: None,
+            compiled: compile::Compiled::default(),
+            plan: run::Plan::default(),
         }
     }
 
     /// Loads the rule files a configuration names (files or directories, in SpamAssassin's
-    /// load order), plus the built-in rules when it asks for them.
+    /// load order: every directory's `.pre` files, then `.cf` files by name), plus the
+    /// built-in rules when it asks for them.
     ///
-    /// Not implemented yet: only the built-in rules load; a rule path is an error so that
-    /// nobody believes their rules are in use.
+    /// A path that cannot be read is an `Err`. Malformed lines are not: they are counted,
+    /// named by file and line, and listed by [`RuleSet::describe`].
     pub fn load(config: &crate::config::RuleConfig) -> crate::Result<Self> {
-        if let Some(path) = config.paths.first() {
-            return Err(crate::Error::new(
-                crate::ErrorKind::Rules,
-                format!(
-                    "{}: loading SpamAssassin rules is not implemented yet",
-                    path.display()
-                ),
-            ));
-        }
-        Ok(if config.builtin {
+        let mut set = if config.builtin {
             Self::builtin()
         } else {
             Self::empty()
-        })
+        };
+        if config.paths.is_empty() {
+            return Ok(set);
+        }
+        let mut parser = parser::Parser::new();
+        parser.load_paths(&config.paths).map_err(|e| {
+            crate::Error::new(
+                crate::ErrorKind::Rules,
+                format!("loading rules from {:?}: {e}", config.paths),
+            )
+        })?;
+        let parsed = parser.finish();
+        set.required_score = parsed.required_score;
+        set.compiled = compile::compile(&parsed);
+        // Score set 0: no network tests, no Bayes (mailwarden's Bayes is scored apart).
+        set.plan = run::Plan::build(&parsed, &set.compiled, 0);
+        set.parsed = Some(Box::new(parsed));
+        Ok(set)
+    }
+
+    /// What the rule files said, when files were loaded.
+    pub fn parsed(&self) -> Option<&ParsedConfig> {
+        self.parsed.as_deref()
+    }
+
+    /// Rules that do not run, with the reason (network, Bayes, not implemented yet).
+    pub fn not_run(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.plan.not_run
+    }
+
+    /// The compiled regexes and the rules that could not be compiled.
+    pub fn compiled(&self) -> &compile::Compiled {
+        &self.compiled
     }
 
     /// What was loaded, for `mailwarden check-config`: one line per item.
     pub fn describe(&self) -> Vec<String> {
-        vec![format!("rules: {} loaded (built-in GTUBE)", self.len())]
+        let mut out = vec![format!(
+            "rules: {} loaded{}",
+            self.len(),
+            if self.gtube {
+                " (with built-in GTUBE)"
+            } else {
+                ""
+            }
+        )];
+        if let Some(p) = &self.parsed {
+            out.push(format!(
+                "rules: {} files, {} lines read, {} lines in false conditionals, {} plugins loaded",
+                p.files.len(),
+                p.lines,
+                p.skipped_lines,
+                p.plugins.iter().filter(|n| !n.contains("::")).count()
+            ));
+            let mut by_area: std::collections::BTreeMap<&str, usize> = Default::default();
+            for r in p.rules.values() {
+                *by_area.entry(r.area.name()).or_insert(0) += 1;
+            }
+            for (area, n) in by_area {
+                out.push(format!("rules: {area}: {n}"));
+            }
+            let mut by_engine: std::collections::BTreeMap<&str, usize> = Default::default();
+            for m in self.compiled.matchers.values() {
+                *by_engine.entry(m.engine()).or_insert(0) += 1;
+            }
+            for (engine, n) in by_engine {
+                out.push(format!("rules: regexes compiled with {engine}: {n}"));
+            }
+            out.push(format!(
+                "rules: {} regex rules skipped (regex cannot be compiled)",
+                self.compiled.skipped.len()
+            ));
+            for (name, why) in &self.compiled.skipped {
+                out.push(format!("rules: skipped {name}: {why}"));
+            }
+            let unknown: usize = p.unknown.values().sum();
+            let ignored: usize = p.ignored.values().sum();
+            out.push(format!(
+                "rules: {ignored} directives recognised and not used, {unknown} unknown directives{}",
+                if p.unknown.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({})",
+                        p.unknown
+                            .iter()
+                            .map(|(k, v)| format!("{k} x{v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ));
+            out.push(format!(
+                "rules: {} rules run (score set 0), {} do not run yet",
+                self.plan.len(),
+                self.plan.not_run.len()
+            ));
+            let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+            for why in self.plan.not_run.values() {
+                let key = why.split(" not implemented").next().unwrap_or(why);
+                *reasons.entry(key).or_insert(0) += 1;
+            }
+            let mut reasons: Vec<_> = reasons.into_iter().collect();
+            reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+            for (why, n) in reasons {
+                out.push(format!("rules: not run: {n} x {why}"));
+            }
+            out.push(format!("rules: {} parse errors", p.errors.len()));
+            for e in &p.errors {
+                out.push(format!("rules: error: {e}"));
+            }
+        }
+        out
     }
 
     /// No rules at all.
@@ -68,12 +183,15 @@ impl RuleSet {
         RuleSet {
             gtube: false,
             required_score: None,
+            parsed: None,
+            compiled: compile::Compiled::default(),
+            plan: run::Plan::default(),
         }
     }
 
     /// Number of rules.
     pub fn len(&self) -> usize {
-        usize::from(self.gtube)
+        usize::from(self.gtube) + self.parsed.as_ref().map_or(0, |p| p.rules.len())
     }
 
     /// Whether there are no rules.
@@ -90,6 +208,7 @@ impl RuleSet {
     pub fn evaluate(&self, message: &MessageView<'_, '_>) -> Vec<RuleHit> {
         let mut hits = Vec::new();
         if self.gtube
+            && !self.plan.has("GTUBE")
             && message
                 .body_objects()
                 .any(|o| memchr::memmem::find(&o.data, GTUBE).is_some())
@@ -100,6 +219,29 @@ impl RuleSet {
                 description: "Generic Test for Unsolicited Bulk Email".into(),
             });
         }
+        if self.plan.is_empty() {
+            return hits;
+        }
+        let texts = texts::Texts::build(message);
+        for (name, _value) in self.plan.run(&texts, message.raw) {
+            if let Some(s) = self.plan.scored.get(&name) {
+                hits.push(RuleHit {
+                    name,
+                    score: s.score,
+                    description: s.description.clone(),
+                });
+            }
+        }
         hits
+    }
+
+    /// Every rule that hit with its value, `__` sub-rules and zero-scored rules included
+    /// (for differential tests against SpamAssassin).
+    pub fn evaluate_all(
+        &self,
+        message: &MessageView<'_, '_>,
+    ) -> std::collections::BTreeMap<String, f64> {
+        let texts = texts::Texts::build(message);
+        self.plan.run(&texts, message.raw)
     }
 }

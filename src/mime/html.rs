@@ -1,0 +1,247 @@
+//! HTML rendered to visible text, and the URIs it links to.
+//!
+//! A small tolerant scanner over bytes (charset-agnostic, as SpamAssassin's rules see the
+//! undecoded bytes of a part): tags are dropped, `script`/`style` content and comments are
+//! skipped, block elements become paragraph breaks, `<br>` a line break, character
+//! references are decoded (numeric ones above 0x7F as UTF-8), and `href`/`src`/`action`/
+//! `background` attribute values are collected. Work is linear in the input.
+
+/// The result of rendering.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// Visible text; paragraphs separated by a blank line.
+    pub text: Vec<u8>,
+    /// Link targets in document order, entities decoded.
+    pub uris: Vec<Vec<u8>>,
+}
+
+const BLOCK: &[&str] = &[
+    "p",
+    "div",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "hr",
+    "pre",
+    "title",
+    "center",
+    "form",
+    "dl",
+    "dt",
+    "dd",
+    "address",
+    "body",
+    "head",
+    "html",
+];
+
+const URI_ATTRS: &[&str] = &["href", "src", "action", "background", "cite", "lowsrc"];
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    memchr::memmem::find(hay.get(from..)?, needle).map(|p| p + from)
+}
+
+/// Decodes `&name;` and `&#N;` references.
+pub fn decode_entities(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'&' {
+            let end = s[i + 1..]
+                .iter()
+                .take(12)
+                .position(|&b| b == b';' || !(b.is_ascii_alphanumeric() || b == b'#'))
+                .map(|p| p + i + 1)
+                .or((s.len() - i - 1 <= 12).then_some(s.len()));
+            if let Some(e) = end {
+                let name = &s[i + 1..e];
+                let had_semi = s.get(e) == Some(&b';');
+                let code: Option<u32> = if let Some(num) = name.strip_prefix(b"#") {
+                    if let Some(hex) = num.strip_prefix(b"x").or_else(|| num.strip_prefix(b"X")) {
+                        std::str::from_utf8(hex)
+                            .ok()
+                            .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    } else {
+                        std::str::from_utf8(num).ok().and_then(|n| n.parse().ok())
+                    }
+                } else {
+                    match name.to_ascii_lowercase().as_slice() {
+                        b"amp" => Some(38),
+                        b"lt" => Some(60),
+                        b"gt" => Some(62),
+                        b"quot" => Some(34),
+                        b"apos" => Some(39),
+                        b"nbsp" => Some(160),
+                        b"copy" => Some(169),
+                        b"reg" => Some(174),
+                        _ => None,
+                    }
+                };
+                if let Some(c) = code.and_then(char::from_u32) {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    i = if had_semi { e + 1 } else { e };
+                    continue;
+                }
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Parses `name=value` attributes of one tag body.
+fn attributes(tag: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tag.len() {
+        while i < tag.len() && (tag[i].is_ascii_whitespace() || tag[i] == b'/') {
+            i += 1;
+        }
+        let ns = i;
+        while i < tag.len() && !tag[i].is_ascii_whitespace() && tag[i] != b'=' && tag[i] != b'/' {
+            i += 1;
+        }
+        let name = tag[ns..i].to_ascii_lowercase();
+        while i < tag.len() && tag[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i < tag.len() && tag[i] == b'=' {
+            i += 1;
+            while i < tag.len() && tag[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let value = if i < tag.len() && (tag[i] == b'"' || tag[i] == b'\'') {
+                let q = tag[i];
+                let vs = i + 1;
+                let ve = tag[vs..]
+                    .iter()
+                    .position(|&b| b == q)
+                    .map_or(tag.len(), |p| p + vs);
+                i = (ve + 1).min(tag.len());
+                &tag[vs..ve]
+            } else {
+                let vs = i;
+                while i < tag.len() && !tag[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                &tag[vs..i]
+            };
+            out.push((name, value.to_vec()));
+        } else if !name.is_empty() {
+            out.push((name, Vec::new()));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Renders HTML bytes.
+pub fn render(html: &[u8]) -> Rendered {
+    let mut r = Rendered::default();
+    // Lowercased once, so finding each `</script` stays linear overall.
+    let lower = html.to_ascii_lowercase();
+    let mut text_start = 0;
+    let mut i = 0;
+    let flush = |r: &mut Rendered, from: usize, to: usize| {
+        if from < to {
+            r.text.extend_from_slice(&decode_entities(&html[from..to]));
+        }
+    };
+    while i < html.len() {
+        if html[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let next = html.get(i + 1).copied().unwrap_or(b' ');
+        if !(next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?') {
+            i += 1;
+            continue;
+        }
+        flush(&mut r, text_start, i);
+        if html[i..].starts_with(b"<!--") {
+            i = find(html, b"-->", i + 4).map_or(html.len(), |p| p + 3);
+            text_start = i;
+            continue;
+        }
+        let end = memchr::memchr(b'>', &html[i..]).map_or(html.len(), |p| p + i);
+        let inner = &html[i + 1..end];
+        let closing = inner.first() == Some(&b'/');
+        let body = if closing { &inner[1..] } else { inner };
+        let name_len = body
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || *b == b'/')
+            .unwrap_or(body.len());
+        let name = body[..name_len].to_ascii_lowercase();
+        let name = String::from_utf8_lossy(&name).into_owned();
+        i = (end + 1).min(html.len());
+        if !closing && (name == "script" || name == "style") {
+            let close = format!("</{name}");
+            i = find(&lower, close.as_bytes(), i).map_or(html.len(), |p| {
+                memchr::memchr(b'>', &html[p..]).map_or(html.len(), |q| p + q + 1)
+            });
+        } else if name == "br" {
+            r.text.push(b'\n');
+        } else if BLOCK.contains(&name.as_str()) {
+            r.text.extend_from_slice(b"\n\n");
+        } else if name == "img" && !closing {
+            r.text.push(b' ');
+        }
+        if !closing {
+            for (attr, value) in attributes(&body[name_len..]) {
+                if URI_ATTRS.contains(&String::from_utf8_lossy(&attr).as_ref()) && !value.is_empty()
+                {
+                    r.uris.push(decode_entities(value.trim_ascii()));
+                }
+            }
+        }
+        text_start = i;
+    }
+    flush(&mut r, text_start, html.len());
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_text_and_links() {
+        let r = render(
+            b"<html><head><style>p{}</style></head><body><p>Hello &amp; <b>bye</b></p>\
+              <!-- hidden --><a href=\"http://x.example/a?b=1&amp;c=2\">click</a><script>no</script>",
+        );
+        let t = String::from_utf8_lossy(&r.text);
+        assert!(t.contains("Hello & bye"), "{t}");
+        assert!(t.contains("click"));
+        assert!(!t.contains("hidden") && !t.contains("no") && !t.contains("p{}"));
+        assert_eq!(r.uris, vec![b"http://x.example/a?b=1&c=2".to_vec()]);
+    }
+
+    #[test]
+    fn unterminated_input_is_fine() {
+        for s in [
+            &b"<a href='x"[..],
+            b"<!-- x",
+            b"<script>x",
+            b"&#99999999999;",
+            b"<",
+        ] {
+            let _ = render(s);
+        }
+        assert_eq!(decode_entities(b"&#x41;&#66;&lt"), b"AB<");
+    }
+}

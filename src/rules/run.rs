@@ -1,0 +1,299 @@
+//! The evaluation plan built at load time, and running it over one message's texts.
+//!
+//! Values follow SpamAssassin: an unhit rule is 0, a hit pattern rule 1 (or its match count
+//! with `tflags multiple`, capped by `maxhits=N`), a meta rule the value of its expression.
+//! Rules that cannot run yet (evals not implemented, headers not built) keep the reason and
+//! count as not hit.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::compile::{Compiled, Matcher};
+use super::meta::Expr;
+use super::parser::{Area, Config, HeaderTest, RuleTest, tokenize_meta};
+use super::texts::Texts;
+
+/// How many matches `multiple` counts at most when no `maxhits` is given.
+const MULTIPLE_CAP: usize = 1_000;
+/// Meta nesting bound (meta rules referring to meta rules).
+const META_DEPTH: usize = 64;
+
+/// What one rule does.
+#[derive(Debug, Clone)]
+enum Kind {
+    Lines {
+        area: Area,
+        matcher: Matcher,
+    },
+    Full(Matcher),
+    Header {
+        name: String,
+        modifiers: Vec<String>,
+        negate: bool,
+        matcher: Matcher,
+        if_unset: Option<Vec<u8>>,
+    },
+    Exists(String),
+    Meta(Expr),
+}
+
+/// One runnable rule.
+#[derive(Debug, Clone)]
+struct Step {
+    name: String,
+    kind: Kind,
+    /// Count matches (`tflags multiple`), at most this many.
+    multiple: Option<usize>,
+}
+
+/// A rule's score and description.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// Score in the active set.
+    pub score: f64,
+    /// `describe` text.
+    pub description: String,
+}
+
+/// The plan.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    steps: Vec<Step>,
+    index: HashMap<String, usize>,
+    /// Scores of every rule that would be listed (not `__`, score not 0).
+    pub scored: BTreeMap<String, Scored>,
+    /// Rules that do not run, with the reason.
+    pub not_run: BTreeMap<String, String>,
+}
+
+/// Header names mailwarden does not build yet.
+fn unbuilt_header(name: &str) -> Option<&'static str> {
+    if name.starts_with("X-Spam-Relays-") || name.starts_with("ALL-") {
+        Some("needs Received-chain parsing into relays (relays.rs)")
+    } else {
+        None
+    }
+}
+
+impl Plan {
+    /// Builds the plan for score set `set` (0: no network, no Bayes).
+    pub fn build(config: &Config, compiled: &Compiled, set: usize) -> Plan {
+        let mut plan = Plan::default();
+        for (name, rule) in &config.rules {
+            let tflags = config.tflags.get(name).map(Vec::as_slice).unwrap_or(&[]);
+            let score = match config.scores.get(name) {
+                Some(s) => s[set.min(3)],
+                None if name.starts_with("T_") => 0.01,
+                None => 1.0,
+            };
+            if tflags.iter().any(|f| f == "net") && set & 1 == 0 {
+                plan.not_run
+                    .insert(name.clone(), "network test (network off)".into());
+                continue;
+            }
+            if tflags.iter().any(|f| f == "learn") && set & 2 == 0 {
+                plan.not_run
+                    .insert(name.clone(), "Bayes test (Bayes off)".into());
+                continue;
+            }
+            let multiple = tflags.iter().any(|f| f == "multiple").then(|| {
+                tflags
+                    .iter()
+                    .find_map(|f| f.strip_prefix("maxhits=")?.parse::<usize>().ok())
+                    .unwrap_or(MULTIPLE_CAP)
+            });
+            let matcher = || compiled.matchers.get(name).cloned();
+            let kind = match (&rule.test, rule.area) {
+                (RuleTest::Meta(expr), _) => {
+                    match tokenize_meta(expr).and_then(|t| Expr::parse(&t)) {
+                        Ok(e) => Some(Kind::Meta(e)),
+                        Err(e) => {
+                            plan.not_run.insert(name.clone(), e);
+                            None
+                        }
+                    }
+                }
+                (RuleTest::Pattern(_), Area::Full) => matcher().map(Kind::Full),
+                (RuleTest::Pattern(_), area) => matcher().map(|m| Kind::Lines { area, matcher: m }),
+                (RuleTest::Header(HeaderTest::Exists(h)), _) => Some(Kind::Exists(h.clone())),
+                (
+                    RuleTest::Header(HeaderTest::Regex {
+                        header,
+                        negate,
+                        if_unset,
+                        ..
+                    }),
+                    _,
+                ) => {
+                    let bad_mod = header
+                        .modifiers
+                        .iter()
+                        .find(|m| matches!(m.as_str(), "host" | "domain" | "ip" | "revip"));
+                    if let Some(why) = unbuilt_header(&header.name) {
+                        plan.not_run.insert(name.clone(), why.into());
+                        None
+                    } else if let Some(m) = bad_mod {
+                        plan.not_run.insert(
+                            name.clone(),
+                            format!("header modifier :{m} not implemented yet"),
+                        );
+                        None
+                    } else {
+                        matcher().map(|m| Kind::Header {
+                            name: header.name.clone(),
+                            modifiers: header.modifiers.clone(),
+                            negate: *negate,
+                            matcher: m,
+                            if_unset: if_unset.as_ref().map(|s| {
+                                let mut v: Vec<u8> = s.chars().map(|c| c as u32 as u8).collect();
+                                v.push(b'\n');
+                                v
+                            }),
+                        })
+                    }
+                }
+                (RuleTest::Header(HeaderTest::Eval(call)), _) | (RuleTest::Eval(call), _) => {
+                    plan.not_run.insert(
+                        name.clone(),
+                        format!("eval {}() not implemented yet", call.function),
+                    );
+                    None
+                }
+                (RuleTest::MimeHeader { .. }, _) => {
+                    plan.not_run.insert(
+                        name.clone(),
+                        "mimeheader needs MIME part headers, not in Object yet".into(),
+                    );
+                    None
+                }
+            };
+            let Some(kind) = kind else {
+                plan.not_run
+                    .entry(name.clone())
+                    .or_insert_with(|| "regex did not compile".into());
+                continue;
+            };
+            if !name.starts_with("__") && score != 0.0 {
+                plan.scored.insert(
+                    name.clone(),
+                    Scored {
+                        score,
+                        description: config.describes.get(name).cloned().unwrap_or_default(),
+                    },
+                );
+            }
+            plan.index.insert(name.clone(), plan.steps.len());
+            plan.steps.push(Step {
+                name: name.clone(),
+                kind,
+                multiple,
+            });
+        }
+        plan
+    }
+
+    /// Number of runnable rules.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Whether no rule runs.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Whether a rule named `name` runs.
+    pub fn has(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// Runs every rule; returns the value of every rule that hit (value != 0).
+    pub fn run(&self, texts: &Texts<'_>, full: &[u8]) -> BTreeMap<String, f64> {
+        let mut values: Vec<Option<f64>> = vec![None; self.steps.len()];
+        for (i, step) in self.steps.iter().enumerate() {
+            let v = match &step.kind {
+                Kind::Meta(_) => continue,
+                Kind::Full(m) => count(m, full, step.multiple),
+                Kind::Lines { area, matcher } => {
+                    let lines = match area {
+                        Area::Body => &texts.body,
+                        Area::Rawbody => &texts.rawbody,
+                        _ => &texts.uris,
+                    };
+                    let mut total = 0.0;
+                    for line in lines {
+                        total += count(matcher, line, step.multiple);
+                        if total > 0.0 && step.multiple.is_none() {
+                            break;
+                        }
+                        if let Some(max) = step.multiple
+                            && total >= max as f64
+                        {
+                            total = max as f64;
+                            break;
+                        }
+                    }
+                    total
+                }
+                Kind::Exists(h) => f64::from(texts.header(h, &[]).is_some()),
+                Kind::Header {
+                    name,
+                    modifiers,
+                    negate,
+                    matcher,
+                    if_unset,
+                } => {
+                    let candidates = texts
+                        .header(name, modifiers)
+                        .unwrap_or_else(|| vec![if_unset.clone().unwrap_or_default()]);
+                    let any = candidates.iter().any(|c| matcher.is_match(c));
+                    f64::from(any != *negate)
+                }
+            };
+            values[i] = Some(v);
+        }
+        for i in 0..self.steps.len() {
+            if values[i].is_none() {
+                self.meta(i, &mut values, 0);
+            }
+        }
+        self.steps
+            .iter()
+            .zip(values)
+            .filter_map(|(s, v)| v.filter(|v| *v != 0.0).map(|v| (s.name.clone(), v)))
+            .collect()
+    }
+
+    fn meta(&self, i: usize, values: &mut Vec<Option<f64>>, depth: usize) -> f64 {
+        if let Some(v) = values[i] {
+            return v;
+        }
+        let Kind::Meta(expr) = &self.steps[i].kind else {
+            return 0.0;
+        };
+        if depth > META_DEPTH {
+            return 0.0;
+        }
+        // Mark in progress: a cycle reads 0.
+        values[i] = Some(0.0);
+        let mut deps = Vec::new();
+        expr.rules(&mut deps);
+        for d in &deps {
+            if let Some(&j) = self.index.get(d) {
+                self.meta(j, values, depth + 1);
+            }
+        }
+        let v = {
+            let vals: &Vec<Option<f64>> = values;
+            expr.eval(&|n| self.index.get(n).and_then(|&j| vals[j]).unwrap_or(0.0))
+        };
+        values[i] = Some(v);
+        v
+    }
+}
+
+fn count(m: &Matcher, hay: &[u8], multiple: Option<usize>) -> f64 {
+    match multiple {
+        None => f64::from(m.is_match(hay)),
+        Some(max) => m.count(hay, max) as f64,
+    }
+}

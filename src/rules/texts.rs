@@ -1,0 +1,362 @@
+//! The texts each rule type reads, built once per message the way SpamAssassin builds them.
+//!
+//! - body: the Subject, then every text part (HTML rendered), whitespace runs collapsed and
+//!   blank-line runs turned into paragraph breaks, one paragraph per line, lines over 2,048
+//!   bytes split at a space, each part cut at 50,000 bytes.
+//! - rawbody: text parts decoded, not rendered, in chunks of 2-4 KB at line ends;
+//!   `text/calendar` skipped; 500,000 bytes per part.
+//! - uri: links from HTML attributes and URLs in the rendered text.
+//! - full: the pristine message.
+//! - headers: looked up per rule with modifiers (see [`Texts::header`]).
+
+use crate::mime::header::HeaderField;
+use crate::object::Origin;
+use crate::view::MessageView;
+
+const BODY_PART_CAP: usize = 50_000;
+const RAWBODY_PART_CAP: usize = 500_000;
+const MAX_LINE: usize = 2_048;
+
+/// Texts of one message.
+#[derive(Debug, Default)]
+pub struct Texts<'v> {
+    /// `body` lines.
+    pub body: Vec<Vec<u8>>,
+    /// `rawbody` chunks.
+    pub rawbody: Vec<Vec<u8>>,
+    /// `uri` values.
+    pub uris: Vec<Vec<u8>>,
+    /// Top-level header fields.
+    pub headers: &'v [HeaderField],
+    /// `EnvelopeFrom` (the SMTP sender).
+    pub envelope_from: Option<String>,
+}
+
+/// Collapses a part into paragraph lines and appends them to `out`.
+fn paragraphs(text: &[u8], out: &mut Vec<Vec<u8>>) {
+    let text = &text[..text.len().min(BODY_PART_CAP)];
+    let mut cur: Vec<u8> = Vec::new();
+    let mut newlines = 0usize;
+    let mut space = false;
+    let push = |cur: &mut Vec<u8>, out: &mut Vec<Vec<u8>>| {
+        let mut line = std::mem::take(cur);
+        while line.last() == Some(&b' ') {
+            line.pop();
+        }
+        if line.is_empty() {
+            return;
+        }
+        // Split long lines at a space (or hard, when there is none).
+        let mut rest: &[u8] = &line;
+        while rest.len() > MAX_LINE {
+            let cut = rest[..MAX_LINE]
+                .iter()
+                .rposition(|&b| b == b' ')
+                .filter(|&p| p > 0)
+                .unwrap_or(MAX_LINE);
+            out.push(rest[..cut].to_vec());
+            rest = &rest[cut..];
+            while rest.first() == Some(&b' ') {
+                rest = &rest[1..];
+            }
+        }
+        out.push(rest.to_vec());
+    };
+    for &b in text {
+        match b {
+            b'\n' => {
+                newlines += 1;
+                space = true;
+            }
+            b' ' | b'\t' | b'\r' | 0x0b | 0x0c => space = true,
+            _ => {
+                if newlines >= 2 {
+                    push(&mut cur, out);
+                } else if space && !cur.is_empty() {
+                    cur.push(b' ');
+                }
+                newlines = 0;
+                space = false;
+                cur.push(b);
+            }
+        }
+    }
+    push(&mut cur, out);
+}
+
+fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
+    let data = &data[..data.len().min(RAWBODY_PART_CAP)];
+    let mut start = 0;
+    while start < data.len() {
+        let hard = (start + 4096).min(data.len());
+        let end = if hard == data.len() {
+            hard
+        } else {
+            memchr::memchr(b'\n', &data[(start + 2048).min(hard)..hard])
+                .map_or(hard, |p| (start + 2048).min(hard) + p + 1)
+        };
+        out.push(data[start..end].to_vec());
+        start = end;
+    }
+}
+
+/// Finds URLs in plain text (`scheme://...`, `www.`, `mailto:`).
+fn text_uris(text: &[u8], out: &mut Vec<Vec<u8>>) {
+    let lower = text.to_ascii_lowercase();
+    let mut i = 0;
+    while i < lower.len() {
+        let rest = &lower[i..];
+        let starts = rest.starts_with(b"http://")
+            || rest.starts_with(b"https://")
+            || rest.starts_with(b"ftp://")
+            || rest.starts_with(b"mailto:")
+            || (rest.starts_with(b"www.") && (i == 0 || !lower[i - 1].is_ascii_alphanumeric()));
+        if starts {
+            let end = text[i..]
+                .iter()
+                .position(|&b| b.is_ascii_whitespace() || b"<>\"'`".contains(&b))
+                .map_or(text.len(), |p| p + i);
+            let mut uri = text[i..end].to_vec();
+            while uri.last().is_some_and(|b| b".,;:!?)]".contains(b)) {
+                uri.pop();
+            }
+            if uri.starts_with(b"www.") || uri.starts_with(b"WWW.") {
+                let mut u = b"http://".to_vec();
+                u.extend_from_slice(&uri);
+                out.push(u);
+            }
+            out.push(uri);
+            i = end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+impl<'v> Texts<'v> {
+    /// Builds the texts of `view`.
+    pub fn build(view: &MessageView<'v, '_>) -> Texts<'v> {
+        let mut t = Texts {
+            headers: view.headers,
+            envelope_from: view.envelope.sender.clone(),
+            ..Default::default()
+        };
+        if let Some(subject) = view.header("Subject").next() {
+            let s = subject.decoded();
+            paragraphs(s.as_bytes(), &mut t.body);
+        }
+        for o in view.objects {
+            if o.origin != Origin::MimePart || !o.is_text() {
+                continue;
+            }
+            let ty = o.declared_type.as_deref().unwrap_or("text/plain");
+            if o.is_html() {
+                let r = crate::mime::html::render(&o.data);
+                paragraphs(&r.text, &mut t.body);
+                text_uris(&r.text, &mut t.uris);
+                t.uris.extend(r.uris);
+            } else {
+                paragraphs(&o.data, &mut t.body);
+                text_uris(&o.data[..o.data.len().min(BODY_PART_CAP)], &mut t.uris);
+            }
+            if ty != "text/calendar" {
+                chunks(&o.data, &mut t.rawbody);
+            }
+        }
+        t
+    }
+
+    /// The candidate values a header rule tests, or `None` when the header is absent.
+    ///
+    /// Each value keeps its trailing newline; repeated headers are joined with newlines.
+    /// `:raw` keeps folding and encoded words; `:addr` and `:name` yield one candidate per
+    /// address; `:first`/`:last` pick one occurrence.
+    pub fn header(&self, name: &str, modifiers: &[String]) -> Option<Vec<Vec<u8>>> {
+        let raw = modifiers.iter().any(|m| m == "raw");
+        let value = |h: &HeaderField| -> Vec<u8> {
+            let mut v = if raw {
+                let mut r = h.raw_value.clone();
+                while r.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+                    r.remove(0);
+                }
+                r
+            } else {
+                h.decoded().trim().as_bytes().to_vec()
+            };
+            v.push(b'\n');
+            v
+        };
+        let pick = |names: &[&str]| -> Vec<&HeaderField> {
+            self.headers
+                .iter()
+                .filter(|h| names.iter().any(|n| h.name.eq_ignore_ascii_case(n)))
+                .collect()
+        };
+        let mut fields: Vec<&HeaderField> = match name {
+            "ALL" => {
+                let mut all = Vec::new();
+                for h in self.headers {
+                    all.extend_from_slice(h.name.as_bytes());
+                    all.extend_from_slice(b": ");
+                    all.extend_from_slice(&value(h));
+                }
+                return Some(vec![all]);
+            }
+            "ToCc" => pick(&["To", "Cc"]),
+            "MESSAGEID" => pick(&[
+                "Message-Id",
+                "Resent-Message-Id",
+                "X-Message-Id",
+                "X-Original-Message-ID",
+            ]),
+            "EnvelopeFrom" => {
+                return self.envelope_from.as_ref().map(|s| {
+                    let mut v = s.clone().into_bytes();
+                    v.push(b'\n');
+                    vec![v]
+                });
+            }
+            _ => pick(&[name]),
+        };
+        if fields.is_empty() {
+            return None;
+        }
+        if modifiers.iter().any(|m| m == "first") {
+            fields.truncate(1);
+        } else if modifiers.iter().any(|m| m == "last") {
+            fields.drain(..fields.len() - 1);
+        }
+        let joined: Vec<u8> = fields.iter().flat_map(|h| value(h)).collect();
+        if modifiers.iter().any(|m| m == "addr") {
+            return Some(addresses(&joined));
+        }
+        if modifiers.iter().any(|m| m == "name") {
+            return Some(display_names(&joined));
+        }
+        Some(vec![joined])
+    }
+}
+
+/// Splits an address-list value into addresses (`<a@b>` or bare `a@b`), comments dropped.
+fn addresses(v: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for part in split_list(v) {
+        let p = strip_comments(&part);
+        let p = p.trim_ascii();
+        let addr = match (memchr::memchr(b'<', p), memchr::memrchr(b'>', p)) {
+            (Some(a), Some(b)) if a < b => p[a + 1..b].trim_ascii().to_vec(),
+            _ => p.to_vec(),
+        };
+        out.push(addr);
+    }
+    if out.is_empty() {
+        out.push(Vec::new());
+    }
+    out
+}
+
+fn display_names(v: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for part in split_list(v) {
+        let name = match memchr::memchr(b'<', &part) {
+            Some(a) => part[..a].trim_ascii().to_vec(),
+            None => {
+                // `addr (Name)` form.
+                match (memchr::memchr(b'(', &part), memchr::memrchr(b')', &part)) {
+                    (Some(a), Some(b)) if a < b => part[a + 1..b].to_vec(),
+                    _ => Vec::new(),
+                }
+            }
+        };
+        let name = name
+            .strip_prefix(b"\"")
+            .and_then(|n| n.strip_suffix(b"\""))
+            .map_or(name.clone(), <[u8]>::to_vec);
+        out.push(name);
+    }
+    if out.is_empty() {
+        out.push(Vec::new());
+    }
+    out
+}
+
+fn strip_comments(v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len());
+    let mut depth = 0usize;
+    let mut quoted = false;
+    for &b in v {
+        match b {
+            b'"' if depth == 0 => {
+                quoted = !quoted;
+                out.push(b);
+            }
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted && depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(b),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Splits at commas and newlines outside quotes and angle brackets.
+fn split_list(v: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut quoted = false;
+    let mut angle = false;
+    for &b in v {
+        match b {
+            b'"' => {
+                quoted = !quoted;
+                cur.push(b);
+            }
+            b'<' if !quoted => {
+                angle = true;
+                cur.push(b);
+            }
+            b'>' if !quoted => {
+                angle = false;
+                cur.push(b);
+            }
+            b',' | b'\n' if !quoted && !angle => {
+                if !cur.trim_ascii().is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                cur.clear();
+            }
+            _ => cur.push(b),
+        }
+    }
+    if !cur.trim_ascii().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_become_lines() {
+        let mut out = Vec::new();
+        paragraphs(b"Hello\nworld  again\n\n\nSecond\tpara\n", &mut out);
+        assert_eq!(
+            out,
+            vec![b"Hello world again".to_vec(), b"Second para".to_vec()]
+        );
+        let mut out = Vec::new();
+        paragraphs(&[b'a'; 5000], &mut out);
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn address_lists() {
+        assert_eq!(
+            addresses(b"\"A, B\" <a@x.example>, c@y.example (C)\n"),
+            vec![b"a@x.example".to_vec(), b"c@y.example".to_vec()]
+        );
+        assert_eq!(display_names(b"\"Al\" <a@x>\n"), vec![b"Al".to_vec()]);
+    }
+}

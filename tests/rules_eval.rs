@@ -1,0 +1,115 @@
+//! Rule files written by the test, loaded through the engine, evaluated on messages.
+
+use mailwarden::{Engine, Envelope};
+
+fn engine(cf: &str) -> (Engine, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("local.cf");
+    std::fs::write(&path, cf).expect("write cf");
+    let engine = Engine::builder()
+        .rules(&path)
+        .build()
+        .expect("engine builds");
+    (engine, dir)
+}
+
+fn hits(engine: &Engine, msg: &str) -> Vec<(String, f64)> {
+    let report = engine.scan(msg.as_bytes(), &Envelope::new());
+    let mut v: Vec<(String, f64)> = report.rules().map(|(n, s, _)| (n.to_string(), s)).collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+const CF: &str = r#"
+# every rule type, score sets, tflags, meta, conditionals and ReplaceTags
+required_score 4.5
+header   SUBJ_FREE     Subject =~ /\bfree\b/i
+score    SUBJ_FREE     1.5
+describe SUBJ_FREE     Subject says free
+header   NO_DATE       Date !~ /./
+score    NO_DATE       0.5
+header   HAS_XM        exists:X-Mailer
+score    HAS_XM        0.1
+header   FROM_ADDR     From:addr =~ /^bob\@example\.com$/
+score    FROM_ADDR     0.2 0.3 0.4 0.5
+body     BODY_CASH     /cash (?:now|today)/i
+score    BODY_CASH     2.0
+body     __WORD_A      /\bbuy\b/
+tflags   __WORD_A      multiple maxhits=5
+rawbody  RAW_QP        /=3D/
+full     FULL_XM       /^X-Mailer: Spammer\r?$/m
+uri      URI_EXAMPLE   /^https?:\/\/spam\.example\//
+meta     META_TWO      __WORD_A >= 2 && !NOPE
+score    META_TWO      0.7
+meta     META_OFF      BODY_CASH
+score    META_OFF      0
+replace_tag   CA   (?:c|k)
+body     TAG_CASH      /<CA>ash/
+replace_rules TAG_CASH
+ifplugin Mail::SpamAssassin::Plugin::NotLoaded
+body     NEVER         /./
+endif
+"#;
+
+const MSG: &str = "From: Bob <bob@example.com>\r\nTo: a@b.example\r\nSubject: Free stuff\r\n\
+X-Mailer: Spammer\r\nContent-Type: text/plain\r\n\r\nGet cash now. Buy buy\r\nbuy! http://spam.example/x\r\n";
+
+#[test]
+fn every_rule_type_hits() {
+    let (e, _dir) = engine(CF);
+    assert_eq!(e.rules().required_score(), Some(4.5));
+    let h = hits(&e, MSG);
+    let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "BODY_CASH",
+            "FROM_ADDR",
+            "FULL_XM",
+            "HAS_XM",
+            "META_TWO",
+            "NO_DATE",
+            "SUBJ_FREE",
+            "TAG_CASH",
+            "URI_EXAMPLE"
+        ],
+        "{h:?}"
+    );
+    // score set 0 is the first of four; no score means 1.0; score 0 disables.
+    assert!(h.contains(&("FROM_ADDR".to_string(), 0.2)));
+    assert!(h.contains(&("TAG_CASH".to_string(), 1.0)));
+}
+
+#[test]
+fn html_and_encoded_body_text() {
+    let (e, _dir) = engine(CF);
+    let msg = "From: x@y.example\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: hi\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+PGh0bWw+PGJvZHk+PHA+Q2FzaCA8Yj50b2RheTwvYj48L3A+PGEgaHJlZj0iaHR0cDovL3NwYW0uZXhhbXBsZS95Ij5nbzwvYT48L2JvZHk+PC9odG1sPg==\r\n";
+    let h = hits(&e, msg);
+    let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
+    // TAG_CASH is case-sensitive and the HTML says "Cash".
+    assert_eq!(names, vec!["BODY_CASH", "URI_EXAMPLE"], "{h:?}");
+}
+
+#[test]
+fn malformed_lines_are_counted_with_file_and_line() {
+    let (e, _dir) = engine(
+        "body OK /ok/\nbody BAD /unterminated\nscore OK one two\nmeta M (A &&\nfrobnicate 1\n",
+    );
+    let d = e.rules().describe().join("\n");
+    assert!(d.contains("3 parse errors"), "{d}");
+    assert!(d.contains("local.cf:2: body BAD"), "{d}");
+    assert!(d.contains("local.cf:3: score"), "{d}");
+    assert!(d.contains("local.cf:4: meta M"), "{d}");
+    assert!(d.contains("frobnicate x1"), "{d}");
+}
+
+#[test]
+fn gtube_with_loaded_files() {
+    let (e, _dir) = engine("body X /nothing-here/\n");
+    let msg = "Subject: t\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+WEpTKkM0SkRCUUFETjEuTlNCTjMqMklETkVOKkdUVUJFLVNUQU5EQVJELUFOVEktVUJFLVRFU1QtRU1BSUwqQy4zNFg=\r\n";
+    let h = hits(&e, msg);
+    assert_eq!(h, vec![("GTUBE".to_string(), 1000.0)]);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/perl
+# Oracle for tests/rules_differential.rs: runs the installed SpamAssassin (network tests off,
+# Bayes off, stock rules) over the message files named on stdin, one per line, and prints
+# "path<TAB>RULE,RULE,..." with every rule hit (tests=, the same list `spamassassin -L -t`
+# reports). Written for mailwarden; uses only Mail::SpamAssassin's public API.
+use strict;
+use warnings;
+use Mail::SpamAssassin;
+
+my $sa = Mail::SpamAssassin->new({
+    local_tests_only => 1,
+    dont_copy_prefs  => 1,
+    userprefs_filename => '/dev/null',
+    post_config_text => "use_bayes 0\nuse_auto_whitelist 0\nbayes_auto_learn 0\n",
+});
+$sa->init(1);
+while (my $path = <STDIN>) {
+    chomp $path;
+    next unless length $path;
+    open(my $fh, '<', $path) or do { print "$path\t!unreadable\n"; next };
+    binmode $fh;
+    local $/;
+    my $text = <$fh>;
+    close $fh;
+    my $msg = $sa->parse($text);
+    my $pms = $sa->check($msg);
+    my $hits = $pms->get_names_of_tests_hit();
+    print "$path\t$hits\n";
+    $pms->finish();
+    $msg->finish();
+}
