@@ -238,12 +238,29 @@ static sfsistat mw_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
   return rc == MW_RESULT_OK ? SMFIS_CONTINUE : engine_failed(ctx, "mw_scan_write", rc);
 }
 
-/* smfi_setreply refuses CR and LF in the text; a reply is one line. */
-static void one_line(char *s)
+/*
+ * The reply text as smfi_setreply needs it: printable ASCII only (CR or LF make the call
+ * fail, other bytes are undefined behaviour) and every '%' doubled (a single one makes the
+ * MTA drop the text). The text can name attacker-chosen things such as a banned file name.
+ * Returns a malloc'd string or NULL.
+ */
+static char *reply_text(const char *text)
 {
-  for (; *s; s++)
-    if (*s == '\r' || *s == '\n')
-      *s = ' ';
+  size_t i, j = 0, len = strlen(text);
+  char *out = malloc(2 * len + 1);
+  if (out == NULL)
+    return NULL;
+  for (i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)text[i];
+    if (ch == '%') {
+      out[j++] = '%';
+      out[j++] = '%';
+    } else {
+      out[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+    }
+  }
+  out[j] = '\0';
+  return out;
 }
 
 static int set_reply(SMFICTX *ctx, const mw_report *report, const char *fallback_code)
@@ -257,10 +274,9 @@ static int set_reply(SMFICTX *ctx, const mw_report *report, const char *fallback
     snprintf(code, sizeof code, "%u", c);
   else
     snprintf(code, sizeof code, "%s", fallback_code);
-  text = strdup(mw_report_reply_text(report));
+  text = reply_text(mw_report_reply_text(report));
   if (text == NULL)
     return MI_FAILURE;
-  one_line(text);
   ok = smfi_setreply(ctx, code, (char *)ext, text);
   free(text);
   return ok;
@@ -353,15 +369,19 @@ static sfsistat mw_eom(SMFICTX *ctx)
   case MW_ACTION_DISCARD:
     status = SMFIS_DISCARD;
     break;
-  case MW_ACTION_QUARANTINE:
-    if (apply_header_edits(ctx, c, report) != MI_SUCCESS ||
-        smfi_quarantine(ctx, (char *)mw_report_reply_text(report)) != MI_SUCCESS) {
+  case MW_ACTION_QUARANTINE: {
+    char *reason = reply_text(mw_report_reply_text(report));
+    int ok = reason != NULL && apply_header_edits(ctx, c, report) == MI_SUCCESS &&
+             smfi_quarantine(ctx, reason) == MI_SUCCESS;
+    free(reason);
+    if (!ok) {
       clear_headers(c);
       mw_report_free(report);
       return engine_failed(ctx, "quarantine", MW_RESULT_OTHER);
     }
     status = SMFIS_ACCEPT;
     break;
+  }
   case MW_ACTION_ACCEPT:
   case MW_ACTION_TAG:
   default:

@@ -361,4 +361,28 @@ grep -q "warning: milter inet:127.0.0.1:$MILTER:" "$T/postfix.log" \
   || fail "killed burst: Postfix did not log the milter failure"
 check_burst killed "$T/killed.txt"
 echo "ok: milter killed mid-burst: Postfix tempfailed, nothing accepted unscanned, retries passed"
+
+# The milter under valgrind for a few messages of every kind: no memory errors, no leaks.
+if command -v valgrind >/dev/null; then
+  kill "${MILTER_PIDS[2]}"
+  wait "${MILTER_PIDS[2]}" 2>/dev/null || true
+  valgrind -q --leak-check=full --error-exitcode=99 --log-file="$T/valgrind.log" \
+    --suppressions=examples/milter/libmilter.supp \
+    "$MILTER_BIN" -f -p "inet:$MILTER3@127.0.0.1" -c "$T/destinies.toml" >>"$T/milter3.log" 2>&1 &
+  VG_PID=$!
+  MILTER_PIDS[2]=$VG_PID
+  wait_port "$MILTER3" 60 || fail "milter under valgrind did not start"
+  python3 "$T/burst.py" "$SMTP3" valgrind 20 2 0 >"$T/valgrind.txt"
+  send "$SMTP3" "valgrind forged" --add-header "X-Spam-Flag: YES" --body hello >/dev/null
+  send "$SMTP3" "valgrind discard" --body "$big" >/dev/null
+  kill -TERM "$VG_PID"
+  vg_status=0
+  wait "$VG_PID" || vg_status=$?
+  [ "$vg_status" = 0 ] || fail "milter under valgrind exited $vg_status: $(cat "$T/valgrind.log")"
+  [ ! -s "$T/valgrind.log" ] || fail "valgrind: $(cat "$T/valgrind.log")"
+  # Clean ones were accepted, EICAR quarantined (250), GTUBE tempfailed (451).
+  awk '($2 == "gtube") != ($3 == 451) { bad++ } END { exit bad > 0 }' "$T/valgrind.txt" \
+    || fail "unexpected answers under valgrind: $(cat "$T/valgrind.txt")"
+  echo "ok: the milter is clean under valgrind"
+fi
 echo "30-milter-postfix: all passed"

@@ -1191,6 +1191,17 @@ mod tests {
     }
 
     #[test]
+    fn handles_have_the_thread_safety_the_header_promises() {
+        fn shared<T: Send + Sync>() {}
+        fn movable<T: Send>() {}
+        // `const mw_engine *` and `const mw_report *` may be used from any thread at once;
+        // an `mw_scan *` may move between threads (one at a time).
+        shared::<mw_engine>();
+        shared::<mw_report>();
+        movable::<mw_scan>();
+    }
+
+    #[test]
     fn nul_bytes_are_dropped_from_c_strings() {
         assert_eq!(cstring("a\0b").to_str().unwrap(), "ab");
     }
