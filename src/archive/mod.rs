@@ -4,6 +4,23 @@
 //! Each format is one [`Unpacker`]; [`unpacker_for`] dispatches on the type detected from
 //! content. Unpackers emit child objects through an [`Unpack`] context that charges the budget
 //! as bytes are produced.
+//!
+//! | format | unpacked | notes |
+//! |---|---|---|
+//! | zip, OOXML, ODF | yes | stored, deflate, deflate64, bzip2; zip64; see `zip.rs` for the hostile cases |
+//! | gzip | yes | every member; name from the header |
+//! | bzip2 | yes | concatenated streams |
+//! | tar | yes | ustar, GNU, pax, v7 |
+//! | TNEF (`winmail.dat`) | yes | attachment title and data |
+//! | message/rfc822, `.eml` members | yes | walked by the engine as mail |
+//! | 7z, rar, cab, xz | no | UNCHECKED `unsupported_format` when the policy's `unsupported_formats_unchecked` is set |
+//!
+//! Limits (see [`Limits`]) and their amavisd-new equivalents: `max_levels` ($MAXLEVELS),
+//! `max_files` ($MAXFILES), the expansion quota `min_quota`/`min_factor`/`max_quota`/`max_factor`
+//! ($MIN_EXPANSION_QUOTA, $MIN_EXPANSION_FACTOR, $MAX_EXPANSION_QUOTA, $MAX_EXPANSION_FACTOR);
+//! `max_object_size`, `max_ratio` (charged against the compressed bytes a decoder has consumed so
+//! far) and `max_time_ms` have no amavisd-new counterpart (ClamAV's MaxFileSize, the
+//! compression-ratio heuristics, and MaxScanTime are the nearest).
 
 pub mod banned;
 pub mod budget;
