@@ -2,12 +2,46 @@
 //! automaton; every hit is verified against the rest of the pattern, backwards from the anchor
 //! for what comes before it and forwards for what follows, with offsets and wildcards.
 //!
+//! The automaton is only entered where an anchor can start: a q-gram prefilter (an exact bit
+//! table of the anchors' first 3 bytes when some anchor is that short, and a hashed bit table of
+//! their first 4 bytes) rejects almost every position with one table probe, so the cost per
+//! byte stays flat as signatures are added; at a candidate position an anchored
+//! leftmost-longest search of the automaton, repeated over shorter ranges, reports every anchor
+//! starting there. Anchors are at most
+//! [`MAX_ANCHOR`] bytes; the rest of a long fixed run is verified with the pattern.
+//!
 //! Verification is memoized per scan so that unbounded gaps (`*`) cost at most one pass over the
 //! data per pattern element, however many anchor hits there are.
 
 use super::ndb::{Elem, Offset, PByte, longest_literal};
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
 use std::collections::{HashMap, HashSet};
+
+/// Longest anchor put into the automaton (a shorter automaton builds faster).
+pub(crate) const MAX_ANCHOR: usize = 8;
+/// Bits of the hashed 4-byte prefilter table (2^21 bits: 256 KiB).
+const BITS4: u32 = 21;
+
+fn gram_hash(g: u32) -> usize {
+    (g.wrapping_mul(0x9e37_79b1) >> (32 - BITS4)) as usize
+}
+
+/// A bit table.
+#[derive(Debug, Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(bits: usize) -> Self {
+        Bits(vec![0; bits.div_ceil(64)])
+    }
+    fn set(&mut self, i: usize) {
+        self.0[i >> 6] |= 1 << (i & 63);
+    }
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        self.0[i >> 6] & (1 << (i & 63)) != 0
+    }
+}
 
 /// One compiled body pattern.
 #[derive(Debug, Clone)]
@@ -90,6 +124,7 @@ impl MatcherBuilder {
         let Some((ei, start, len)) = longest_literal(&elems) else {
             return false;
         };
+        let len = len.min(MAX_ANCHOR);
         let Elem::Bytes(run) = &elems[ei] else {
             return false;
         };
@@ -135,12 +170,43 @@ impl MatcherBuilder {
             });
             by_anchor[id].push(bi as u32);
         }
+        let fold = |b: u8| {
+            if any_nocase {
+                b.to_ascii_lowercase()
+            } else {
+                b
+            }
+        };
+        let mut grams3: Option<Bits> = None;
+        let mut short: Option<Bits> = None;
+        let mut short_single = false;
+        let mut grams4 = Bits::new(1 << BITS4);
+        for a in &anchors {
+            let a: Vec<u8> = a.iter().map(|&b| fold(b)).collect();
+            if a.len() < 3 {
+                let t = short.get_or_insert_with(|| Bits::new(1 << 16));
+                match a[..] {
+                    [x] => (0..256).for_each(|y| t.set(usize::from(x) << 8 | y)),
+                    [x, y] => t.set(usize::from(x) << 8 | usize::from(y)),
+                    _ => {}
+                }
+                if a.len() == 1 {
+                    short_single = true;
+                }
+            } else if a.len() == 3 {
+                let t = grams3.get_or_insert_with(|| Bits::new(1 << 24));
+                t.set(usize::from(a[0]) << 16 | usize::from(a[1]) << 8 | usize::from(a[2]));
+            } else {
+                grams4.set(gram_hash(u32::from_le_bytes([a[0], a[1], a[2], a[3]])));
+            }
+        }
         let ac = if anchors.is_empty() {
             None
         } else {
             Some(
                 AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .start_kind(StartKind::Anchored)
                     .ascii_case_insensitive(any_nocase)
                     .build(&anchors)
                     .map_err(|e| format!("building the pattern automaton: {e}"))?,
@@ -151,6 +217,10 @@ impl MatcherBuilder {
             by_anchor,
             bodies: self.bodies,
             any_nocase,
+            grams3,
+            grams4,
+            short,
+            short_single,
         })
     }
 }
@@ -162,6 +232,15 @@ pub(crate) struct Matcher {
     by_anchor: Vec<Vec<u32>>,
     bodies: Vec<Body>,
     any_nocase: bool,
+    /// Exact table of 3-byte anchor prefixes (only when some anchor has 3 bytes).
+    grams3: Option<Bits>,
+    /// Hashed table of 4-byte anchor prefixes.
+    grams4: Bits,
+    /// Table of 2-byte prefixes of anchors shorter than 3 bytes (ClamAV databases need 3
+    /// fixed bytes; shorter anchors only come from internal use).
+    short: Option<Bits>,
+    /// Some anchor is a single byte (it can also match at the last position).
+    short_single: bool,
 }
 
 /// Per-scan verification memory; reuse one across views and objects.
@@ -300,7 +379,69 @@ impl Matcher {
         let Some(ac) = &self.ac else { return };
         memo.clear();
         let n = d.len();
-        for m in ac.find_overlapping_iter(d) {
+        let fold = |b: u8| {
+            if self.any_nocase {
+                b.to_ascii_lowercase()
+            } else {
+                b
+            }
+        };
+        let mut hits = Vec::new();
+        for p in 0..n {
+            let candidate = (p + 4 <= n
+                && self.grams4.get(gram_hash(u32::from_le_bytes([
+                    fold(d[p]),
+                    fold(d[p + 1]),
+                    fold(d[p + 2]),
+                    fold(d[p + 3]),
+                ]))))
+                || (p + 3 <= n
+                    && self.grams3.as_ref().is_some_and(|t| {
+                        t.get(
+                            usize::from(fold(d[p])) << 16
+                                | usize::from(fold(d[p + 1])) << 8
+                                | usize::from(fold(d[p + 2])),
+                        )
+                    }))
+                || self.short.as_ref().is_some_and(|t| {
+                    if p + 2 <= n {
+                        t.get(usize::from(fold(d[p])) << 8 | usize::from(fold(d[p + 1])))
+                    } else {
+                        self.short_single
+                    }
+                });
+            if !candidate {
+                continue;
+            }
+            // every anchor starting at p: the longest within reach, then shorter ones
+            hits.clear();
+            let mut end = (p + MAX_ANCHOR).min(n);
+            while end > p {
+                let input = Input::new(d).range(p..end).anchored(Anchored::Yes);
+                match ac.find(input) {
+                    Some(m) => {
+                        end = m.end() - 1;
+                        hits.push(m);
+                    }
+                    None => break,
+                }
+            }
+            for m in &hits {
+                self.verify(d, m, memo, wanted, found);
+            }
+        }
+    }
+
+    fn verify(
+        &self,
+        d: &[u8],
+        m: &aho_corasick::Match,
+        memo: &mut Memo,
+        wanted: &mut dyn FnMut(u32, &Body) -> bool,
+        found: &mut dyn FnMut(u32, usize),
+    ) {
+        let n = d.len();
+        {
             let h = m.start();
             for &bi in &self.by_anchor[m.pattern().as_usize()] {
                 let b = &self.bodies[bi as usize];
