@@ -19,11 +19,13 @@ use std::collections::{HashMap, HashSet};
 
 /// Longest anchor put into the automaton (a shorter automaton builds faster).
 pub(crate) const MAX_ANCHOR: usize = 8;
-/// Bits of the hashed 4-byte prefilter table (2^21 bits: 256 KiB).
-const BITS4: u32 = 21;
+/// Most bits of the hashed 4-byte prefilter table (2^22 bits: 512 KiB); it is sized to about
+/// 32 bits per anchor so that small sets stay in the L1/L2 cache.
+const MAX_BITS4: u32 = 22;
 
-fn gram_hash(g: u32) -> usize {
-    (g.wrapping_mul(0x9e37_79b1) >> (32 - BITS4)) as usize
+#[inline]
+fn gram_hash(g: u32, bits: u32) -> usize {
+    (g.wrapping_mul(0x9e37_79b1) >> (32 - bits)) as usize
 }
 
 /// A bit table.
@@ -180,7 +182,11 @@ impl MatcherBuilder {
         let mut grams3: Option<Bits> = None;
         let mut short: Option<Bits> = None;
         let mut short_single = false;
-        let mut grams4 = Bits::new(1 << BITS4);
+        let bits4 = (anchors.len() * 32)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(12, MAX_BITS4);
+        let mut grams4 = Bits::new(1 << bits4);
         for a in &anchors {
             let a: Vec<u8> = a.iter().map(|&b| fold(b)).collect();
             if a.len() < 3 {
@@ -195,9 +201,12 @@ impl MatcherBuilder {
                 }
             } else if a.len() == 3 {
                 let t = grams3.get_or_insert_with(|| Bits::new(1 << 24));
-                t.set(usize::from(a[0]) << 16 | usize::from(a[1]) << 8 | usize::from(a[2]));
+                t.set(usize::from(a[0]) | usize::from(a[1]) << 8 | usize::from(a[2]) << 16);
             } else {
-                grams4.set(gram_hash(u32::from_le_bytes([a[0], a[1], a[2], a[3]])));
+                grams4.set(gram_hash(
+                    u32::from_le_bytes([a[0], a[1], a[2], a[3]]),
+                    bits4,
+                ));
             }
         }
         let ac = if anchors.is_empty() {
@@ -219,6 +228,7 @@ impl MatcherBuilder {
             any_nocase,
             grams3,
             grams4,
+            bits4,
             short,
             short_single,
         })
@@ -236,6 +246,7 @@ pub(crate) struct Matcher {
     grams3: Option<Bits>,
     /// Hashed table of 4-byte anchor prefixes.
     grams4: Bits,
+    bits4: u32,
     /// Table of 2-byte prefixes of anchors shorter than 3 bytes (ClamAV databases need 3
     /// fixed bytes; shorter anchors only come from internal use).
     short: Option<Bits>,
@@ -379,37 +390,43 @@ impl Matcher {
         let Some(ac) = &self.ac else { return };
         memo.clear();
         let n = d.len();
-        let fold = |b: u8| {
-            if self.any_nocase {
-                b.to_ascii_lowercase()
-            } else {
-                b
-            }
-        };
         let mut hits = Vec::new();
+        let mut lower = [0u8; 4];
+        let simple = !self.any_nocase && self.short.is_none();
         for p in 0..n {
-            let candidate = (p + 4 <= n
-                && self.grams4.get(gram_hash(u32::from_le_bytes([
-                    fold(d[p]),
-                    fold(d[p + 1]),
-                    fold(d[p + 2]),
-                    fold(d[p + 3]),
-                ]))))
-                || (p + 3 <= n
-                    && self.grams3.as_ref().is_some_and(|t| {
-                        t.get(
-                            usize::from(fold(d[p])) << 16
-                                | usize::from(fold(d[p + 1])) << 8
-                                | usize::from(fold(d[p + 2])),
-                        )
-                    }))
-                || self.short.as_ref().is_some_and(|t| {
-                    if p + 2 <= n {
-                        t.get(usize::from(fold(d[p])) << 8 | usize::from(fold(d[p + 1])))
-                    } else {
-                        self.short_single
+            let candidate = if simple && p + 4 <= n {
+                // the common case, kept tight: one 4-byte load and one or two probes
+                let g = u32::from_le_bytes([d[p], d[p + 1], d[p + 2], d[p + 3]]);
+                self.grams4.get(gram_hash(g, self.bits4))
+                    || self
+                        .grams3
+                        .as_ref()
+                        .is_some_and(|t| t.get((g & 0xff_ffff) as usize))
+            } else {
+                let w = &d[p..(p + 4).min(n)];
+                let w: &[u8] = if self.any_nocase {
+                    for (l, &b) in lower.iter_mut().zip(w) {
+                        *l = b.to_ascii_lowercase();
                     }
-                });
+                    &lower[..w.len()]
+                } else {
+                    w
+                };
+                if let [a, b, c, e] = *w {
+                    let g = u32::from_le_bytes([a, b, c, e]);
+                    self.grams4.get(gram_hash(g, self.bits4))
+                        || self
+                            .grams3
+                            .as_ref()
+                            .is_some_and(|t| t.get((g & 0xff_ffff) as usize))
+                        || self
+                            .short
+                            .as_ref()
+                            .is_some_and(|t| t.get(usize::from(a) << 8 | usize::from(b)))
+                } else {
+                    self.tail_candidate(w)
+                }
+            };
             if !candidate {
                 continue;
             }
@@ -429,6 +446,25 @@ impl Matcher {
             for m in &hits {
                 self.verify(d, m, memo, wanted, found);
             }
+        }
+    }
+
+    /// The prefilter for the last three positions of the data.
+    fn tail_candidate(&self, w: &[u8]) -> bool {
+        match *w {
+            [a, b, c] => {
+                self.grams3.as_ref().is_some_and(|t| {
+                    t.get(usize::from(a) | usize::from(b) << 8 | usize::from(c) << 16)
+                }) || self
+                    .short
+                    .as_ref()
+                    .is_some_and(|t| t.get(usize::from(a) << 8 | usize::from(b)))
+            }
+            [a, b] => self
+                .short
+                .as_ref()
+                .is_some_and(|t| t.get(usize::from(a) << 8 | usize::from(b))),
+            _ => self.short_single,
         }
     }
 
