@@ -17,6 +17,9 @@ use super::ndb::{Elem, Offset, PByte, longest_literal};
 use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
 use std::collections::{HashMap, HashSet};
 
+/// Candidate positions collected before they are verified (bounds the buffer).
+const CAND_BATCH: usize = 4096;
+
 /// Longest anchor put into the automaton (a shorter automaton builds faster).
 pub(crate) const MAX_ANCHOR: usize = 8;
 /// Most bits of the hashed 4-byte prefilter table (2^22 bits: 512 KiB); it is sized to about
@@ -393,59 +396,91 @@ impl Matcher {
         let mut hits = Vec::new();
         let mut lower = [0u8; 4];
         let simple = !self.any_nocase && self.short.is_none();
-        for p in 0..n {
-            let candidate = if simple && p + 4 <= n {
-                // the common case, kept tight: one 4-byte load and one or two probes
-                let g = u32::from_le_bytes([d[p], d[p + 1], d[p + 2], d[p + 3]]);
+        let mut cands: Vec<usize> = Vec::new();
+        let mut general_from = 0;
+        if simple && n >= 4 {
+            // the common case, kept tight: one 4-byte load and one or two table probes
+            let (g4, bits) = (&self.grams4.0[..], self.bits4);
+            let g3 = self.grams3.as_ref().map(|t| &t.0[..]);
+            for (p, w) in d.windows(4).enumerate() {
+                if cands.len() >= CAND_BATCH {
+                    for &c in &cands {
+                        self.at_candidate(ac, d, c, &mut hits, memo, wanted, found);
+                    }
+                    cands.clear();
+                }
+                let g = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                let h = gram_hash(g, bits);
+                let hit = g4[h >> 6] >> (h & 63) & 1 != 0
+                    || g3.is_some_and(|t| {
+                        let k = (g & 0xff_ffff) as usize;
+                        t[k >> 6] >> (k & 63) & 1 != 0
+                    });
+                if hit {
+                    cands.push(p);
+                }
+            }
+            general_from = n - 3;
+        }
+        for p in general_from..n {
+            let w = &d[p..(p + 4).min(n)];
+            let w: &[u8] = if self.any_nocase {
+                for (l, &b) in lower.iter_mut().zip(w) {
+                    *l = b.to_ascii_lowercase();
+                }
+                &lower[..w.len()]
+            } else {
+                w
+            };
+            let candidate = if let [a, b, c, e] = *w {
+                let g = u32::from_le_bytes([a, b, c, e]);
                 self.grams4.get(gram_hash(g, self.bits4))
                     || self
                         .grams3
                         .as_ref()
                         .is_some_and(|t| t.get((g & 0xff_ffff) as usize))
+                    || self
+                        .short
+                        .as_ref()
+                        .is_some_and(|t| t.get(usize::from(a) << 8 | usize::from(b)))
             } else {
-                let w = &d[p..(p + 4).min(n)];
-                let w: &[u8] = if self.any_nocase {
-                    for (l, &b) in lower.iter_mut().zip(w) {
-                        *l = b.to_ascii_lowercase();
-                    }
-                    &lower[..w.len()]
-                } else {
-                    w
-                };
-                if let [a, b, c, e] = *w {
-                    let g = u32::from_le_bytes([a, b, c, e]);
-                    self.grams4.get(gram_hash(g, self.bits4))
-                        || self
-                            .grams3
-                            .as_ref()
-                            .is_some_and(|t| t.get((g & 0xff_ffff) as usize))
-                        || self
-                            .short
-                            .as_ref()
-                            .is_some_and(|t| t.get(usize::from(a) << 8 | usize::from(b)))
-                } else {
-                    self.tail_candidate(w)
-                }
+                self.tail_candidate(w)
             };
-            if !candidate {
-                continue;
+            if candidate {
+                cands.push(p);
             }
-            // every anchor starting at p: the longest within reach, then shorter ones
-            hits.clear();
-            let mut end = (p + MAX_ANCHOR).min(n);
-            while end > p {
-                let input = Input::new(d).range(p..end).anchored(Anchored::Yes);
-                match ac.find(input) {
-                    Some(m) => {
-                        end = m.end() - 1;
-                        hits.push(m);
-                    }
-                    None => break,
+        }
+        for p in cands {
+            self.at_candidate(ac, d, p, &mut hits, memo, wanted, found);
+        }
+    }
+
+    /// Every anchor starting at `p` (the longest within reach, then shorter ones), verified.
+    #[allow(clippy::too_many_arguments)]
+    fn at_candidate(
+        &self,
+        ac: &AhoCorasick,
+        d: &[u8],
+        p: usize,
+        hits: &mut Vec<aho_corasick::Match>,
+        memo: &mut Memo,
+        wanted: &mut dyn FnMut(u32, &Body) -> bool,
+        found: &mut dyn FnMut(u32, usize),
+    ) {
+        hits.clear();
+        let mut end = (p + MAX_ANCHOR).min(d.len());
+        while end > p {
+            let input = Input::new(d).range(p..end).anchored(Anchored::Yes);
+            match ac.find(input) {
+                Some(m) => {
+                    end = m.end() - 1;
+                    hits.push(m);
                 }
+                None => break,
             }
-            for m in &hits {
-                self.verify(d, m, memo, wanted, found);
-            }
+        }
+        for m in hits.iter() {
+            self.verify(d, m, memo, wanted, found);
         }
     }
 
