@@ -43,6 +43,7 @@ meta     META_TWO      __WORD_A >= 2 && !NOPE
 score    META_TWO      0.7
 meta     META_OFF      BODY_CASH
 score    META_OFF      0
+mimeheader MH_HTML     Content-Type =~ /text\/html/i
 replace_tag   CA   (?:c|k)
 body     TAG_CASH      /<CA>ash/
 replace_rules TAG_CASH
@@ -89,7 +90,7 @@ PGh0bWw+PGJvZHk+PHA+Q2FzaCA8Yj50b2RheTwvYj48L3A+PGEgaHJlZj0iaHR0cDovL3NwYW0uZXhh
     let h = hits(&e, msg);
     let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
     // TAG_CASH is case-sensitive and the HTML says "Cash".
-    assert_eq!(names, vec!["BODY_CASH", "URI_EXAMPLE"], "{h:?}");
+    assert_eq!(names, vec!["BODY_CASH", "MH_HTML", "URI_EXAMPLE"], "{h:?}");
 }
 
 #[test]

@@ -33,6 +33,12 @@ enum Kind {
         if_unset: Option<Vec<u8>>,
     },
     Exists(String),
+    MimeHeader {
+        name: String,
+        raw: bool,
+        negate: bool,
+        matcher: Matcher,
+    },
     Meta(Expr),
 }
 
@@ -158,12 +164,13 @@ impl Plan {
                     );
                     None
                 }
-                (RuleTest::MimeHeader { .. }, _) => {
-                    plan.not_run.insert(
-                        name.clone(),
-                        "mimeheader needs MIME part headers, not in Object yet".into(),
-                    );
-                    None
+                (RuleTest::MimeHeader { header, negate, .. }, _) => {
+                    matcher().map(|m| Kind::MimeHeader {
+                        name: header.name.clone(),
+                        raw: header.modifiers.iter().any(|x| x == "raw"),
+                        negate: *negate,
+                        matcher: m,
+                    })
                 }
             };
             let Some(kind) = kind else {
@@ -235,6 +242,16 @@ impl Plan {
                     total
                 }
                 Kind::Exists(h) => f64::from(texts.header(h, &[]).is_some()),
+                Kind::MimeHeader {
+                    name,
+                    raw,
+                    negate,
+                    matcher,
+                } => {
+                    let values = super::texts::part_header_values(&texts.mime_headers, name, *raw);
+                    let any = values.iter().any(|v| matcher.is_match(v));
+                    f64::from(any != *negate)
+                }
                 Kind::Header {
                     name,
                     modifiers,

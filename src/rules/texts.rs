@@ -30,6 +30,36 @@ pub struct Texts<'v> {
     pub headers: &'v [HeaderField],
     /// `EnvelopeFrom` (the SMTP sender).
     pub envelope_from: Option<String>,
+    /// The header fields of every MIME part of the top-level message (root first), for
+    /// `mimeheader` rules and MIME evals. Parsed from the raw message by mail-parser,
+    /// since [`crate::object::Object`] does not carry part headers.
+    pub mime_headers: Vec<Vec<HeaderField>>,
+}
+
+/// Collects each MIME part's header fields (raw values, folding kept).
+fn mime_headers(raw: &[u8]) -> Vec<Vec<HeaderField>> {
+    let Some(msg) = mail_parser::MessageParser::default().parse(raw) else {
+        return Vec::new();
+    };
+    msg.parts
+        .iter()
+        .map(|part| {
+            part.headers
+                .iter()
+                .filter_map(|h| {
+                    let v = raw.get(h.offset_start as usize..h.offset_end as usize)?;
+                    let mut v = v.to_vec();
+                    while v.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                        v.pop();
+                    }
+                    Some(HeaderField {
+                        name: h.name.as_str().to_string(),
+                        raw_value: v,
+                    })
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Collapses a part into paragraph lines and appends them to `out`.
@@ -139,6 +169,7 @@ impl<'v> Texts<'v> {
         let mut t = Texts {
             headers: view.headers,
             envelope_from: view.envelope.sender.clone(),
+            mime_headers: mime_headers(view.raw),
             ..Default::default()
         };
         if let Some(subject) = view.header("Subject").next() {
@@ -235,6 +266,24 @@ impl<'v> Texts<'v> {
         }
         Some(vec![joined])
     }
+}
+
+/// The values of header `name` in each MIME part (`raw`: undecoded, folding kept), each with
+/// a trailing newline; a part without the header gives nothing.
+pub fn part_header_values(parts: &[Vec<HeaderField>], name: &str, raw: bool) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for part in parts {
+        for h in part.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
+            let mut v = if raw {
+                h.raw_value.trim_ascii_start().to_vec()
+            } else {
+                h.decoded().trim().as_bytes().to_vec()
+            };
+            v.push(b'\n');
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// Splits an address-list value into addresses (`<a@b>` or bare `a@b`), comments dropped.
