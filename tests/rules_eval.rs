@@ -44,6 +44,10 @@ score    META_TWO      0.7
 meta     META_OFF      BODY_CASH
 score    META_OFF      0
 mimeheader MH_HTML     Content-Type =~ /text\/html/i
+header   HFDD          eval:check_equal_from_domains()
+body     HTMLM         eval:html_test('html')
+body     MHO           eval:check_for_mime_html_only()
+body     UNIMPL        eval:check_stock_info()
 replace_tag   CA   (?:c|k)
 body     TAG_CASH      /<CA>ash/
 replace_rules TAG_CASH
@@ -84,13 +88,26 @@ fn every_rule_type_hits() {
 #[test]
 fn html_and_encoded_body_text() {
     let (e, _dir) = engine(CF);
-    let msg = "From: x@y.example\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: hi\r\n\
+    let msg = "Return-Path: <r@mail.other.example>\r\nFrom: x@y.example\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: hi\r\n\
 MIME-Version: 1.0\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n\
 PGh0bWw+PGJvZHk+PHA+Q2FzaCA8Yj50b2RheTwvYj48L3A+PGEgaHJlZj0iaHR0cDovL3NwYW0uZXhhbXBsZS95Ij5nbzwvYT48L2JvZHk+PC9odG1sPg==\r\n";
     let h = hits(&e, msg);
     let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
     // TAG_CASH is case-sensitive and the HTML says "Cash".
-    assert_eq!(names, vec!["BODY_CASH", "MH_HTML", "URI_EXAMPLE"], "{h:?}");
+    assert_eq!(
+        names,
+        vec![
+            "BODY_CASH",
+            "HFDD",
+            "HTMLM",
+            "MHO",
+            "MH_HTML",
+            "URI_EXAMPLE"
+        ],
+        "{h:?}"
+    );
+    let d = e.rules().describe().join("\n");
+    assert!(d.contains("1 x eval check_stock_info()"), "{d}");
 }
 
 #[test]

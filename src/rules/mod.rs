@@ -7,6 +7,7 @@
 use crate::view::MessageView;
 
 pub mod compile;
+pub mod eval;
 pub mod meta;
 pub mod parser;
 pub mod perl;

@@ -39,6 +39,7 @@ enum Kind {
         negate: bool,
         matcher: Matcher,
     },
+    Eval(super::parser::EvalCall),
     Meta(Expr),
 }
 
@@ -157,6 +158,11 @@ impl Plan {
                         })
                     }
                 }
+                (RuleTest::Header(HeaderTest::Eval(call)), _) | (RuleTest::Eval(call), _)
+                    if super::eval::supported(call) =>
+                {
+                    Some(Kind::Eval(call.clone()))
+                }
                 (RuleTest::Header(HeaderTest::Eval(call)), _) | (RuleTest::Eval(call), _) => {
                     plan.not_run.insert(
                         name.clone(),
@@ -242,6 +248,7 @@ impl Plan {
                     total
                 }
                 Kind::Exists(h) => f64::from(texts.header(h, &[]).is_some()),
+                Kind::Eval(call) => super::eval::run(call, texts),
                 Kind::MimeHeader {
                     name,
                     raw,

@@ -34,6 +34,12 @@ pub struct Texts<'v> {
     /// `mimeheader` rules and MIME evals. Parsed from the raw message by mail-parser,
     /// since [`crate::object::Object`] does not carry part headers.
     pub mime_headers: Vec<Vec<HeaderField>>,
+    /// A `text/html` part exists.
+    pub has_html: bool,
+    /// A `text/plain` part exists.
+    pub has_plain: bool,
+    /// An HTML part contains at least one tag.
+    pub html_has_tags: bool,
 }
 
 /// Collects each MIME part's header fields (raw values, folding kept).
@@ -181,7 +187,13 @@ impl<'v> Texts<'v> {
                 continue;
             }
             let ty = o.declared_type.as_deref().unwrap_or("text/plain");
+            t.has_plain |= ty == "text/plain";
             if o.is_html() {
+                t.has_html = true;
+                t.html_has_tags |= o
+                    .data
+                    .windows(2)
+                    .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'));
                 let r = crate::mime::html::render(&o.data);
                 paragraphs(&r.text, &mut t.body);
                 text_uris(&r.text, &mut t.uris);
@@ -240,13 +252,29 @@ impl<'v> Texts<'v> {
                 "X-Message-Id",
                 "X-Original-Message-ID",
             ]),
-            "EnvelopeFrom" => {
-                return self.envelope_from.as_ref().map(|s| {
+            "EnvelopeFrom" => match &self.envelope_from {
+                Some(s) => {
                     let mut v = s.clone().into_bytes();
                     v.push(b'\n');
-                    vec![v]
-                });
-            }
+                    if modifiers.iter().any(|m| m == "addr") {
+                        return Some(addresses(&v));
+                    }
+                    return Some(vec![v]);
+                }
+                // No SMTP envelope given: the headers that record it, as SpamAssassin
+                // falls back to them.
+                None => {
+                    let mut found = Vec::new();
+                    for n in ["Return-Path", "X-Envelope-From", "Envelope-From"] {
+                        found = pick(&[n]);
+                        if !found.is_empty() {
+                            found.truncate(1);
+                            break;
+                        }
+                    }
+                    found
+                }
+            },
             _ => pick(&[name]),
         };
         if fields.is_empty() {
