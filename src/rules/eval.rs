@@ -11,6 +11,7 @@ pub fn supported(call: &EvalCall) -> bool {
     match call.function.as_str() {
         "check_equal_from_domains" | "check_for_mime_html_only" => true,
         "html_test" => call.args.first().is_some_and(|a| a == "html"),
+        "html_tag_exists" => call.args.len() == 1,
         _ => false,
     }
 }
@@ -21,9 +22,20 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> f64 {
         "check_equal_from_domains" => equal_from_domains(texts),
         "check_for_mime_html_only" => texts.has_html && !texts.has_plain,
         "html_test" => texts.html_has_tags,
+        "html_tag_exists" => tag_exists(&texts.html_lower, &call.args[0]),
         _ => false,
     };
     f64::from(hit)
+}
+
+/// Whether `<tag` followed by a non-name byte occurs in lowercased HTML.
+fn tag_exists(html_lower: &[u8], tag: &str) -> bool {
+    let needle = format!("<{}", tag.to_ascii_lowercase());
+    memchr::memmem::find_iter(html_lower, needle.as_bytes()).any(|p| {
+        html_lower
+            .get(p + needle.len())
+            .is_none_or(|b| !b.is_ascii_alphanumeric())
+    })
 }
 
 /// The last two labels of the domain after the last `@` (SpamAssassin's own approximation
@@ -65,6 +77,12 @@ fn equal_from_domains(texts: &Texts<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags() {
+        assert!(tag_exists(b"<html><body>", "html"));
+        assert!(!tag_exists(b"<htmlx>", "html"));
+    }
 
     #[test]
     fn two_levels() {

@@ -11,6 +11,7 @@ pub mod eval;
 pub mod meta;
 pub mod parser;
 pub mod perl;
+pub mod relays;
 pub mod run;
 pub mod tags;
 pub mod texts;

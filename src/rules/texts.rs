@@ -34,10 +34,14 @@ pub struct Texts<'v> {
     /// `mimeheader` rules and MIME evals. Parsed from the raw message by mail-parser,
     /// since [`crate::object::Object`] does not carry part headers.
     pub mime_headers: Vec<Vec<HeaderField>>,
+    /// The Received chain split by trust.
+    pub relays: super::relays::Relays,
     /// A `text/html` part exists.
     pub has_html: bool,
     /// A `text/plain` part exists.
     pub has_plain: bool,
+    /// Every HTML part, lowercased and concatenated (for tag tests).
+    pub html_lower: Vec<u8>,
     /// An HTML part contains at least one tag.
     pub html_has_tags: bool,
 }
@@ -176,6 +180,7 @@ impl<'v> Texts<'v> {
             headers: view.headers,
             envelope_from: view.envelope.sender.clone(),
             mime_headers: mime_headers(view.raw),
+            relays: super::relays::parse(view.headers),
             ..Default::default()
         };
         if let Some(subject) = view.header("Subject").next() {
@@ -190,6 +195,7 @@ impl<'v> Texts<'v> {
             t.has_plain |= ty == "text/plain";
             if o.is_html() {
                 t.has_html = true;
+                t.html_lower.extend(o.data.to_ascii_lowercase());
                 t.html_has_tags |= o
                     .data
                     .windows(2)
@@ -244,6 +250,9 @@ impl<'v> Texts<'v> {
                     all.extend_from_slice(&value(h));
                 }
                 return Some(vec![all]);
+            }
+            _ if name.starts_with("X-Spam-Relays-") => {
+                return self.relays.header(name).map(|v| vec![v.into_bytes()]);
             }
             "ToCc" => pick(&["To", "Cc"]),
             "MESSAGEID" => pick(&[
