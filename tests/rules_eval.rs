@@ -131,3 +131,20 @@ WEpTKkM0SkRCUUFETjEuTlNCTjMqMklETkVOKkdUVUJFLVNUQU5EQVJELUFOVEktVUJFLVRFU1QtRU1B
     let h = hits(&e, msg);
     assert_eq!(h, vec![("GTUBE".to_string(), 1000.0)]);
 }
+
+#[test]
+fn header_and_relay_evals() {
+    let (e, _dir) = engine(
+        "header ALLCAPS eval:subject_is_all_caps()\nheader NOTO eval:check_for_missing_to_header()\n\
+         header ALLTR eval:check_all_trusted()\nheader NORDNS X-Spam-Relays-External =~ /^[^\\]]+ rdns= /\n",
+    );
+    let msg = "Received: from a (a.lan [10.0.0.2]) by b id 1\r\n\
+               Received: from h.example (unknown [192.0.2.9]) by a.lan id 2\r\n\
+               Subject: Re: BUY CHEAP PILLS NOW\r\nFrom: x@y.example\r\n\r\nhi\r\n";
+    let names: Vec<String> = hits(&e, msg).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, vec!["ALLCAPS", "NORDNS", "NOTO"]);
+    let msg = "Received: from a (a.lan [10.0.0.2]) by b id 1\r\nTo: u@v.example\r\n\
+               Subject: Meeting notes for today\r\n\r\nhi\r\n";
+    let names: Vec<String> = hits(&e, msg).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, vec!["ALLTR"]);
+}

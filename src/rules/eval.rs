@@ -9,7 +9,12 @@ use super::texts::Texts;
 /// Whether `call` is implemented (function and arguments).
 pub fn supported(call: &EvalCall) -> bool {
     match call.function.as_str() {
-        "check_equal_from_domains" | "check_for_mime_html_only" => true,
+        "check_equal_from_domains"
+        | "check_for_mime_html_only"
+        | "check_all_trusted"
+        | "check_no_relays"
+        | "subject_is_all_caps"
+        | "check_for_missing_to_header" => true,
         "html_test" => call.args.first().is_some_and(|a| a == "html"),
         "html_tag_exists" => call.args.len() == 1,
         _ => false,
@@ -22,10 +27,70 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> f64 {
         "check_equal_from_domains" => equal_from_domains(texts),
         "check_for_mime_html_only" => texts.has_html && !texts.has_plain,
         "html_test" => texts.html_has_tags,
+        "check_all_trusted" => {
+            let r = &texts.relays;
+            !r.trusted.is_empty() && r.untrusted.is_empty() && r.unparseable == 0
+        }
+        "check_no_relays" => {
+            let r = &texts.relays;
+            r.trusted.is_empty() && r.untrusted.is_empty() && r.unparseable == 0
+        }
+        "subject_is_all_caps" => subject_all_caps(texts),
+        "check_for_missing_to_header" => {
+            let empty = |n: &str| {
+                texts
+                    .header(n, &[])
+                    .is_none_or(|v| v.iter().all(|x| x.trim_ascii().is_empty()))
+            };
+            empty("To") && empty("Apparently-To")
+        }
         "html_tag_exists" => tag_exists(&texts.html_lower, &call.args[0]),
         _ => false,
     };
     f64::from(hit)
+}
+
+/// SUBJ_ALL_CAPS: a subject of several words, at least 10 bytes after dropping reply
+/// prefixes, whose letters are all upper case; not for charsets that have no case.
+fn subject_all_caps(texts: &Texts<'_>) -> bool {
+    let Some(v) = texts.header("Subject", &[]) else {
+        return false;
+    };
+    let subject = String::from_utf8_lossy(&v.concat()).trim().to_string();
+    let mut s = subject.as_str();
+    loop {
+        let lower = s.to_ascii_lowercase();
+        let Some(p) = [
+            "re:", "fwd:", "fw:", "aw:", "antwort:", "wg:", "sv:", "vb:", "vs:", "vl:",
+        ]
+        .iter()
+        .find(|p| lower.starts_with(**p)) else {
+            break;
+        };
+        s = s[p.len()..].trim_start();
+    }
+    if !s.contains(char::is_whitespace) || s.len() < 10 {
+        return false;
+    }
+    if let Some(raw) = texts.header("Subject", &["raw".to_string()]) {
+        let raw = String::from_utf8_lossy(&raw.concat()).to_ascii_lowercase();
+        let caseless = [
+            "=?iso-2022-jp",
+            "=?euc-jp",
+            "=?shift_jis",
+            "=?gb2312",
+            "=?gbk",
+            "=?big5",
+            "=?euc-kr",
+            "=?ks_c_5601",
+            "=?iso-2022-kr",
+        ];
+        if caseless.iter().any(|c| raw.contains(c)) {
+            return false;
+        }
+    }
+    let letters: Vec<char> = s.chars().filter(char::is_ascii_alphabetic).collect();
+    !letters.is_empty() && letters.iter().all(char::is_ascii_uppercase)
 }
 
 /// Whether `<tag` followed by a non-name byte occurs in lowercased HTML.

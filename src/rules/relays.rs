@@ -47,6 +47,8 @@ pub struct Relays {
     pub trusted: Vec<Relay>,
     /// Untrusted relays, most recent first.
     pub untrusted: Vec<Relay>,
+    /// Received lines with a `from` part that did not parse as a relay.
+    pub unparseable: usize,
 }
 
 impl Relay {
@@ -140,7 +142,6 @@ pub fn parse_received(line: &str) -> Option<Relay> {
         .rfind('(')
         .map(|p| &before_ip[p + 1..])
         .unwrap_or("");
-    let lower_from = from_part.to_ascii_lowercase();
     if let Some(h) = word_after(from_part, "helo=") {
         // Exim: from RDNS ([IP] helo=HELO)
         r.helo = h.trim_end_matches(')').to_string();
@@ -174,9 +175,6 @@ pub fn parse_received(line: &str) -> Option<Relay> {
         {
             r.rdns = name.to_string();
         }
-    }
-    if lower_from.contains("may be forged") {
-        r.rdns.clear();
     }
     r.helo = r.helo.trim_matches(|c| c == '[' || c == ']').to_string();
     if by_pos < line.len() {
@@ -216,6 +214,9 @@ pub fn parse(headers: &[HeaderField]) -> Relays {
     {
         let value = String::from_utf8_lossy(&h.unfolded()).replace(['\t', '\r', '\n'], " ");
         let Some(relay) = parse_received(&value) else {
+            if value.trim_start().to_ascii_lowercase().starts_with("from ") {
+                out.unparseable += 1;
+            }
             continue;
         };
         if trusted && !relay.private && relay.auth.is_empty() {
