@@ -126,8 +126,12 @@ fn word_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
 pub fn parse_received(line: &str) -> Option<Relay> {
     let line = line.trim();
     let lower = line.to_ascii_lowercase();
-    let rest = lower.strip_prefix("from ")?;
-    let _ = rest;
+    lower.strip_prefix("from ")?;
+    // Mail fetched by fetchmail/getmail over IMAP or POP: not an SMTP hop, ignored like
+    // SpamAssassin ignores it.
+    if lower.contains("(fetchmail") || lower.contains(" with imap") || lower.contains(" with pop") {
+        return None;
+    }
     let by_pos = lower.find(" by ").unwrap_or(line.len());
     let from_part = &line[5..by_pos];
     let (ip_pos, ip) = find_ip(from_part)?;
@@ -214,7 +218,13 @@ pub fn parse(headers: &[HeaderField]) -> Relays {
     {
         let value = String::from_utf8_lossy(&h.unfolded()).replace(['\t', '\r', '\n'], " ");
         let Some(relay) = parse_received(&value) else {
-            if value.trim_start().to_ascii_lowercase().starts_with("from ") {
+            let lower = value.trim_start().to_ascii_lowercase();
+            if lower.starts_with("from ")
+                && !(lower.contains("(fetchmail")
+                    || lower.contains(" with imap")
+                    || lower.contains(" with pop"))
+                && find_ip(&value).is_some()
+            {
                 out.unparseable += 1;
             }
             continue;
@@ -276,6 +286,12 @@ mod tests {
             ("host.example", "hi.example", "esmtpa")
         );
         assert!(parse_received("by localhost with local; Mon").is_none());
+        assert!(
+            parse_received(
+                "from d.example [212.17.35.15] by localhost with IMAP (fetchmail-5.9.0) for jm"
+            )
+            .is_none()
+        );
         assert!(parse_received("from x by y").is_none());
     }
 
