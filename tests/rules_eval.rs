@@ -148,3 +148,18 @@ fn header_and_relay_evals() {
     let names: Vec<String> = hits(&e, msg).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, vec!["ALLTR"]);
 }
+
+#[test]
+fn freemail_from() {
+    let (e, _dir) = engine(
+        "freemail_domains mail.example aol.*\nheader FM_FROM eval:check_freemail_from()\n",
+    );
+    let hit = |from: &str| {
+        let msg = format!("From: Someone <{from}>\r\nSubject: x\r\n\r\nhi\r\n");
+        hits(&e, &msg).iter().any(|(n, _)| n == "FM_FROM")
+    };
+    assert!(hit("a@mail.example"));
+    assert!(hit("a@AOL.com"));
+    assert!(!hit("a@aol.co.uk"));
+    assert!(!hit("a@corp.example"));
+}

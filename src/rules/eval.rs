@@ -3,8 +3,52 @@
 //! [`supported`] says at load time whether a call runs; an unsupported call stays listed by
 //! `check-config` as not run. Each function here reads only the message texts.
 
+use std::collections::HashSet;
+
 use super::parser::EvalCall;
 use super::texts::Texts;
+
+/// Data evals need from the configuration, prepared at load time.
+#[derive(Debug, Clone, Default)]
+pub struct EvalData {
+    freemail_exact: HashSet<String>,
+    freemail_wild: Option<regex::Regex>,
+}
+
+impl EvalData {
+    /// Prepares `freemail_domains` (exact names in a set, wildcard ones in one regex).
+    pub fn new(config: &super::parser::Config) -> EvalData {
+        let mut d = EvalData::default();
+        let mut wild = Vec::new();
+        for dom in &config.freemail_domains {
+            if dom.contains(['*', '?']) {
+                let re: String = dom
+                    .chars()
+                    .map(|c| match c {
+                        '*' => "[^.]*".to_string(),
+                        '?' => "[^.]".to_string(),
+                        c => regex::escape(&c.to_string()),
+                    })
+                    .collect();
+                wild.push(re);
+            } else {
+                d.freemail_exact.insert(dom.clone());
+            }
+        }
+        if !wild.is_empty() {
+            d.freemail_wild = regex::Regex::new(&format!("^(?:{})$", wild.join("|"))).ok();
+        }
+        d
+    }
+
+    fn is_freemail_domain(&self, domain: &str) -> bool {
+        self.freemail_exact.contains(domain)
+            || self
+                .freemail_wild
+                .as_ref()
+                .is_some_and(|r| r.is_match(domain))
+    }
+}
 
 /// Whether `call` is implemented (function and arguments).
 pub fn supported(call: &EvalCall) -> bool {
@@ -15,6 +59,7 @@ pub fn supported(call: &EvalCall) -> bool {
         | "check_no_relays"
         | "subject_is_all_caps"
         | "check_for_missing_to_header" => true,
+        "check_freemail_from" => call.args.is_empty(),
         "html_test" => call.args.first().is_some_and(|a| a == "html"),
         "html_tag_exists" => call.args.len() == 1,
         _ => false,
@@ -22,7 +67,7 @@ pub fn supported(call: &EvalCall) -> bool {
 }
 
 /// Runs an implemented eval; 0 when it does not hit.
-pub fn run(call: &EvalCall, texts: &Texts<'_>) -> f64 {
+pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
     let hit = match call.function.as_str() {
         "check_equal_from_domains" => equal_from_domains(texts),
         "check_for_mime_html_only" => texts.has_html && !texts.has_plain,
@@ -36,6 +81,7 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> f64 {
             r.trusted.is_empty() && r.untrusted.is_empty() && r.unparseable == 0
         }
         "subject_is_all_caps" => subject_all_caps(texts),
+        "check_freemail_from" => freemail_from(texts, data),
         "check_for_missing_to_header" => {
             let empty = |n: &str| {
                 texts
@@ -48,6 +94,19 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> f64 {
         _ => false,
     };
     f64::from(hit)
+}
+
+/// FREEMAIL_FROM: a From address at a `freemail_domains` domain. SpamAssassin also reads
+/// Resent-From and envelope headers and honours freemail welcomelists; not yet here.
+fn freemail_from(texts: &Texts<'_>, data: &EvalData) -> bool {
+    let Some(addrs) = texts.header("From", &["addr".to_string()]) else {
+        return false;
+    };
+    addrs.iter().any(|a| {
+        let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+        a.rsplit_once('@')
+            .is_some_and(|(_, d)| data.is_freemail_domain(d.trim()))
+    })
 }
 
 /// SUBJ_ALL_CAPS: a subject of several words, at least 10 bytes after dropping reply

@@ -70,6 +70,7 @@ pub struct Plan {
     pub scored: BTreeMap<String, Scored>,
     /// Rules that do not run, with the reason.
     pub not_run: BTreeMap<String, String>,
+    eval_data: super::eval::EvalData,
 }
 
 /// Header names mailwarden does not build yet.
@@ -84,7 +85,10 @@ fn unbuilt_header(name: &str) -> Option<&'static str> {
 impl Plan {
     /// Builds the plan for score set `set` (0: no network, no Bayes).
     pub fn build(config: &Config, compiled: &Compiled, set: usize) -> Plan {
-        let mut plan = Plan::default();
+        let mut plan = Plan {
+            eval_data: super::eval::EvalData::new(config),
+            ..Plan::default()
+        };
         for (name, rule) in &config.rules {
             let tflags = config.tflags.get(name).map(Vec::as_slice).unwrap_or(&[]);
             let score = match config.scores.get(name) {
@@ -248,7 +252,7 @@ impl Plan {
                     total
                 }
                 Kind::Exists(h) => f64::from(texts.header(h, &[]).is_some()),
-                Kind::Eval(call) => super::eval::run(call, texts),
+                Kind::Eval(call) => super::eval::run(call, texts, &self.eval_data),
                 Kind::MimeHeader {
                     name,
                     raw,
