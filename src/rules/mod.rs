@@ -174,6 +174,10 @@ impl RuleSet {
                 self.plan.len(),
                 self.plan.not_run.len()
             ));
+            out.push(format!(
+                "rules: {} body/rawbody/uri/full rules gated by the Aho-Corasick literal prefilter",
+                self.plan.prefiltered()
+            ));
             let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
             for why in self.plan.not_run.values() {
                 let key = why.split(" not implemented").next().unwrap_or(why);

@@ -71,6 +71,12 @@ pub struct Plan {
     /// Rules that do not run, with the reason.
     pub not_run: BTreeMap<String, String>,
     eval_data: super::eval::EvalData,
+    /// Aho-Corasick over the required literals of prefiltered rules.
+    prefilter: Option<aho_corasick::AhoCorasick>,
+    /// Pattern id -> step index.
+    prefilter_owner: Vec<usize>,
+    /// Per step: runs only when one of its literals occurs in some text.
+    prefiltered: Vec<bool>,
 }
 
 /// Header names mailwarden does not build yet.
@@ -205,7 +211,56 @@ impl Plan {
                 multiple,
             });
         }
+        plan.build_prefilter();
         plan
+    }
+
+    fn build_prefilter(&mut self) {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        self.prefiltered = vec![false; self.steps.len()];
+        for (i, step) in self.steps.iter().enumerate() {
+            let m = match &step.kind {
+                Kind::Lines { matcher, .. } | Kind::Full(matcher) => matcher,
+                _ => continue,
+            };
+            if let Some(lits) = super::compile::required_literals(m) {
+                for l in lits {
+                    patterns.push(l);
+                    self.prefilter_owner.push(i);
+                }
+                self.prefiltered[i] = true;
+            }
+        }
+        match aho_corasick::AhoCorasick::new(&patterns) {
+            Ok(ac) if !patterns.is_empty() => self.prefilter = Some(ac),
+            _ => {
+                self.prefiltered.iter_mut().for_each(|p| *p = false);
+                self.prefilter_owner.clear();
+            }
+        }
+    }
+
+    /// Number of rules gated by the literal prefilter.
+    pub fn prefiltered(&self) -> usize {
+        self.prefiltered.iter().filter(|p| **p).count()
+    }
+
+    /// Steps whose required literals occur in one of the texts.
+    fn candidates(&self, texts: &Texts<'_>, full: &[u8]) -> Vec<bool> {
+        let mut cand = vec![false; self.steps.len()];
+        let Some(ac) = &self.prefilter else {
+            return cand;
+        };
+        let mut scan = |hay: &[u8]| {
+            for m in ac.find_overlapping_iter(hay) {
+                cand[self.prefilter_owner[m.pattern().as_usize()]] = true;
+            }
+        };
+        scan(full);
+        for t in texts.body.iter().chain(&texts.rawbody).chain(&texts.uris) {
+            scan(t);
+        }
+        cand
     }
 
     /// Number of runnable rules.
@@ -226,7 +281,12 @@ impl Plan {
     /// Runs every rule; returns the value of every rule that hit (value != 0).
     pub fn run(&self, texts: &Texts<'_>, full: &[u8]) -> BTreeMap<String, f64> {
         let mut values: Vec<Option<f64>> = vec![None; self.steps.len()];
+        let candidates = self.candidates(texts, full);
         for (i, step) in self.steps.iter().enumerate() {
+            if self.prefiltered.get(i).copied().unwrap_or(false) && !candidates[i] {
+                values[i] = Some(0.0);
+                continue;
+            }
             let v = match &step.kind {
                 Kind::Meta(_) => continue,
                 Kind::Full(m) => count(m, full, step.multiple),
