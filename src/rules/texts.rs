@@ -34,6 +34,8 @@ pub struct Texts<'v> {
     /// `mimeheader` rules and MIME evals. Parsed from the raw message by mail-parser,
     /// since [`crate::object::Object`] does not carry part headers.
     pub mime_headers: Vec<Vec<HeaderField>>,
+    /// Each top-level header decoded (RFC 2047) and trimmed once, parallel to `headers`.
+    pub decoded: Vec<String>,
     /// The Received chain split by trust.
     pub relays: super::relays::Relays,
     /// A `text/html` part exists.
@@ -181,6 +183,11 @@ impl<'v> Texts<'v> {
             envelope_from: view.envelope.sender.clone(),
             mime_headers: mime_headers(view.raw),
             relays: super::relays::parse(view.headers),
+            decoded: view
+                .headers
+                .iter()
+                .map(|h| h.decoded().trim().to_string())
+                .collect(),
             ..Default::default()
         };
         if let Some(subject) = view.header("Subject").next() {
@@ -222,7 +229,8 @@ impl<'v> Texts<'v> {
     /// address; `:first`/`:last` pick one occurrence.
     pub fn header(&self, name: &str, modifiers: &[String]) -> Option<Vec<Vec<u8>>> {
         let raw = modifiers.iter().any(|m| m == "raw");
-        let value = |h: &HeaderField| -> Vec<u8> {
+        let value = |i: usize| -> Vec<u8> {
+            let h = &self.headers[i];
             let mut v = if raw {
                 let mut r = h.raw_value.clone();
                 while r.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
@@ -230,24 +238,27 @@ impl<'v> Texts<'v> {
                 }
                 r
             } else {
-                h.decoded().trim().as_bytes().to_vec()
+                self.decoded[i].as_bytes().to_vec()
             };
             v.push(b'\n');
             v
         };
-        let pick = |names: &[&str]| -> Vec<&HeaderField> {
-            self.headers
-                .iter()
-                .filter(|h| names.iter().any(|n| h.name.eq_ignore_ascii_case(n)))
+        let pick = |names: &[&str]| -> Vec<usize> {
+            (0..self.headers.len())
+                .filter(|&i| {
+                    names
+                        .iter()
+                        .any(|n| self.headers[i].name.eq_ignore_ascii_case(n))
+                })
                 .collect()
         };
-        let mut fields: Vec<&HeaderField> = match name {
+        let mut fields: Vec<usize> = match name {
             "ALL" => {
                 let mut all = Vec::new();
-                for h in self.headers {
+                for (i, h) in self.headers.iter().enumerate() {
                     all.extend_from_slice(h.name.as_bytes());
                     all.extend_from_slice(b": ");
-                    all.extend_from_slice(&value(h));
+                    all.extend_from_slice(&value(i));
                 }
                 return Some(vec![all]);
             }
@@ -294,7 +305,7 @@ impl<'v> Texts<'v> {
         } else if modifiers.iter().any(|m| m == "last") {
             fields.drain(..fields.len() - 1);
         }
-        let joined: Vec<u8> = fields.iter().flat_map(|h| value(h)).collect();
+        let joined: Vec<u8> = fields.iter().flat_map(|&i| value(i)).collect();
         if modifiers.iter().any(|m| m == "addr") {
             return Some(addresses(&joined));
         }
