@@ -77,6 +77,8 @@ pub struct Plan {
     prefilter_owner: Vec<usize>,
     /// Per step: runs only when one of its literals occurs in some text.
     prefiltered: Vec<bool>,
+    /// Per step: the steps a meta expression reads (resolved once at build).
+    meta_deps: Vec<Vec<usize>>,
 }
 
 /// Header names mailwarden does not build yet.
@@ -212,6 +214,21 @@ impl Plan {
             });
         }
         plan.build_prefilter();
+        plan.meta_deps = plan
+            .steps
+            .iter()
+            .map(|s| match &s.kind {
+                Kind::Meta(e) => {
+                    let mut names = Vec::new();
+                    e.rules(&mut names);
+                    names
+                        .iter()
+                        .filter_map(|n| plan.index.get(n).copied())
+                        .collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
         plan
     }
 
@@ -363,12 +380,8 @@ impl Plan {
         }
         // Mark in progress: a cycle reads 0.
         values[i] = Some(0.0);
-        let mut deps = Vec::new();
-        expr.rules(&mut deps);
-        for d in &deps {
-            if let Some(&j) = self.index.get(d) {
-                self.meta(j, values, depth + 1);
-            }
+        for &j in &self.meta_deps[i] {
+            self.meta(j, values, depth + 1);
         }
         let v = {
             let vals: &Vec<Option<f64>> = values;
