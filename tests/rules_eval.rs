@@ -151,9 +151,8 @@ fn header_and_relay_evals() {
 
 #[test]
 fn freemail_from() {
-    let (e, _dir) = engine(
-        "freemail_domains mail.example aol.*\nheader FM_FROM eval:check_freemail_from()\n",
-    );
+    let (e, _dir) =
+        engine("freemail_domains mail.example aol.*\nheader FM_FROM eval:check_freemail_from()\n");
     let hit = |from: &str| {
         let msg = format!("From: Someone <{from}>\r\nSubject: x\r\n\r\nhi\r\n");
         hits(&e, &msg).iter().any(|(n, _)| n == "FM_FROM")
