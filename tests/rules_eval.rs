@@ -43,6 +43,11 @@ meta     META_TWO      __WORD_A >= 2 && !NOPE
 score    META_TWO      0.7
 meta     META_OFF      BODY_CASH
 score    META_OFF      0
+mimeheader MH_HTML     Content-Type =~ /text\/html/i
+header   HFDD          eval:check_equal_from_domains()
+body     HTMLM         eval:html_test('html')
+body     MHO           eval:check_for_mime_html_only()
+body     UNIMPL        eval:check_stock_info()
 replace_tag   CA   (?:c|k)
 body     TAG_CASH      /<CA>ash/
 replace_rules TAG_CASH
@@ -83,13 +88,26 @@ fn every_rule_type_hits() {
 #[test]
 fn html_and_encoded_body_text() {
     let (e, _dir) = engine(CF);
-    let msg = "From: x@y.example\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: hi\r\n\
+    let msg = "Return-Path: <r@mail.other.example>\r\nFrom: x@y.example\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: hi\r\n\
 MIME-Version: 1.0\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n\
 PGh0bWw+PGJvZHk+PHA+Q2FzaCA8Yj50b2RheTwvYj48L3A+PGEgaHJlZj0iaHR0cDovL3NwYW0uZXhhbXBsZS95Ij5nbzwvYT48L2JvZHk+PC9odG1sPg==\r\n";
     let h = hits(&e, msg);
     let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
     // TAG_CASH is case-sensitive and the HTML says "Cash".
-    assert_eq!(names, vec!["BODY_CASH", "URI_EXAMPLE"], "{h:?}");
+    assert_eq!(
+        names,
+        vec![
+            "BODY_CASH",
+            "HFDD",
+            "HTMLM",
+            "MHO",
+            "MH_HTML",
+            "URI_EXAMPLE"
+        ],
+        "{h:?}"
+    );
+    let d = e.rules().describe().join("\n");
+    assert!(d.contains("1 x eval check_stock_info()"), "{d}");
 }
 
 #[test]
@@ -112,4 +130,35 @@ fn gtube_with_loaded_files() {
 WEpTKkM0SkRCUUFETjEuTlNCTjMqMklETkVOKkdUVUJFLVNUQU5EQVJELUFOVEktVUJFLVRFU1QtRU1BSUwqQy4zNFg=\r\n";
     let h = hits(&e, msg);
     assert_eq!(h, vec![("GTUBE".to_string(), 1000.0)]);
+}
+
+#[test]
+fn header_and_relay_evals() {
+    let (e, _dir) = engine(
+        "header ALLCAPS eval:subject_is_all_caps()\nheader NOTO eval:check_for_missing_to_header()\n\
+         header ALLTR eval:check_all_trusted()\nheader NORDNS X-Spam-Relays-External =~ /^[^\\]]+ rdns= /\n",
+    );
+    let msg = "Received: from a (a.lan [10.0.0.2]) by b id 1\r\n\
+               Received: from h.example (unknown [192.0.2.9]) by a.lan id 2\r\n\
+               Subject: Re: BUY CHEAP PILLS NOW\r\nFrom: x@y.example\r\n\r\nhi\r\n";
+    let names: Vec<String> = hits(&e, msg).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, vec!["ALLCAPS", "NORDNS", "NOTO"]);
+    let msg = "Received: from a (a.lan [10.0.0.2]) by b id 1\r\nTo: u@v.example\r\n\
+               Subject: Meeting notes for today\r\n\r\nhi\r\n";
+    let names: Vec<String> = hits(&e, msg).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, vec!["ALLTR"]);
+}
+
+#[test]
+fn freemail_from() {
+    let (e, _dir) =
+        engine("freemail_domains mail.example aol.*\nheader FM_FROM eval:check_freemail_from()\n");
+    let hit = |from: &str| {
+        let msg = format!("From: Someone <{from}>\r\nSubject: x\r\n\r\nhi\r\n");
+        hits(&e, &msg).iter().any(|(n, _)| n == "FM_FROM")
+    };
+    assert!(hit("a@mail.example"));
+    assert!(hit("a@AOL.com"));
+    assert!(!hit("a@aol.co.uk"));
+    assert!(!hit("a@corp.example"));
 }

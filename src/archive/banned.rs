@@ -124,7 +124,6 @@ const WINDOWS_EXECUTABLE: &[&str] = &[
     "img",
     "vhd",
     "vhdx",
-    "url",
     "scf",
 ];
 

@@ -82,6 +82,26 @@ pub fn compile_pattern(p: &Pattern) -> Result<Matcher, String> {
     }
 }
 
+/// Literals one of which every match of `m` must start with, when `regex-syntax` can tell
+/// (a finite set without the empty string); `None` means the rule must always run.
+pub fn required_literals(m: &Matcher) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let Matcher::Regex(r) = m else {
+        return None;
+    };
+    let hir = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(r.as_str())
+        .ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
 /// The compiled regex of every pattern rule, and why the others cannot run.
 #[derive(Debug, Clone, Default)]
 pub struct Compiled {
@@ -118,4 +138,30 @@ pub fn compile(config: &Config) -> Compiled {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lits(src: &str, flags: &str) -> Option<Vec<Vec<u8>>> {
+        let p = Pattern {
+            source: src.into(),
+            flags: flags.into(),
+            delimiter: '/',
+        };
+        required_literals(&compile_pattern(&p).expect("compiles"))
+    }
+
+    #[test]
+    fn prefilter_literals() {
+        let l = lits(r"cash (?:now|today)", "").expect("literals");
+        assert!(l.iter().all(|x| x.starts_with(b"cash ")), "{l:?}");
+        assert!(lits(r"\bfree\b", "i").is_some_and(|l| l.contains(&b"FrEe".to_vec())));
+        // Anything may start a match: the rule always runs.
+        assert_eq!(lits(r".*x", ""), None);
+        assert_eq!(lits(r"a?", ""), None);
+        // PCRE2 rules are never gated.
+        assert_eq!(lits(r"(?<=a)b", ""), None);
+    }
 }

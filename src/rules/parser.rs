@@ -186,6 +186,8 @@ pub struct Config {
     pub plugins: HashSet<String>,
     /// `enable_compat` names (they make `can(Mail::SpamAssassin::Conf::compat_NAME)` true).
     pub compat: HashSet<String>,
+    /// `freemail_domains` entries (lowercase; `*` and `?` wildcards allowed).
+    pub freemail_domains: Vec<String>,
     /// `rewrite_header` lines: (header, text).
     pub rewrite_header: Vec<(String, String)>,
     /// `add_header` lines: (spam|ham|all, header, text).
@@ -298,7 +300,6 @@ const IGNORED: &[&str] = &[
     "use_bayes",
     "ok_locales",
     "ok_languages",
-    "freemail_domains",
     "freemail_whitelist",
     "freemail_welcomelist",
     "util_rb_tld",
@@ -601,6 +602,10 @@ impl Parser {
                     }
                 }
             }
+            "freemail_domains" => self
+                .config
+                .freemail_domains
+                .extend(rest.split_whitespace().map(str::to_ascii_lowercase)),
             "enable_compat" => {
                 for n in rest.split_whitespace() {
                     self.config.compat.insert(n.to_string());

@@ -33,6 +33,13 @@ enum Kind {
         if_unset: Option<Vec<u8>>,
     },
     Exists(String),
+    MimeHeader {
+        name: String,
+        raw: bool,
+        negate: bool,
+        matcher: Matcher,
+    },
+    Eval(super::parser::EvalCall),
     Meta(Expr),
 }
 
@@ -63,12 +70,21 @@ pub struct Plan {
     pub scored: BTreeMap<String, Scored>,
     /// Rules that do not run, with the reason.
     pub not_run: BTreeMap<String, String>,
+    eval_data: super::eval::EvalData,
+    /// Aho-Corasick over the required literals of prefiltered rules.
+    prefilter: Option<aho_corasick::AhoCorasick>,
+    /// Pattern id -> step index.
+    prefilter_owner: Vec<usize>,
+    /// Per step: runs only when one of its literals occurs in some text.
+    prefiltered: Vec<bool>,
+    /// Per step: the steps a meta expression reads (resolved once at build).
+    meta_deps: Vec<Vec<usize>>,
 }
 
 /// Header names mailwarden does not build yet.
 fn unbuilt_header(name: &str) -> Option<&'static str> {
-    if name.starts_with("X-Spam-Relays-") || name.starts_with("ALL-") {
-        Some("needs Received-chain parsing into relays (relays.rs)")
+    if name.starts_with("ALL-") {
+        Some("ALL-TRUSTED/ALL-UNTRUSTED/... pseudo-headers not built yet")
     } else {
         None
     }
@@ -77,7 +93,10 @@ fn unbuilt_header(name: &str) -> Option<&'static str> {
 impl Plan {
     /// Builds the plan for score set `set` (0: no network, no Bayes).
     pub fn build(config: &Config, compiled: &Compiled, set: usize) -> Plan {
-        let mut plan = Plan::default();
+        let mut plan = Plan {
+            eval_data: super::eval::EvalData::new(config),
+            ..Plan::default()
+        };
         for (name, rule) in &config.rules {
             let tflags = config.tflags.get(name).map(Vec::as_slice).unwrap_or(&[]);
             let score = match config.scores.get(name) {
@@ -151,6 +170,11 @@ impl Plan {
                         })
                     }
                 }
+                (RuleTest::Header(HeaderTest::Eval(call)), _) | (RuleTest::Eval(call), _)
+                    if super::eval::supported(call) =>
+                {
+                    Some(Kind::Eval(call.clone()))
+                }
                 (RuleTest::Header(HeaderTest::Eval(call)), _) | (RuleTest::Eval(call), _) => {
                     plan.not_run.insert(
                         name.clone(),
@@ -158,12 +182,13 @@ impl Plan {
                     );
                     None
                 }
-                (RuleTest::MimeHeader { .. }, _) => {
-                    plan.not_run.insert(
-                        name.clone(),
-                        "mimeheader needs MIME part headers, not in Object yet".into(),
-                    );
-                    None
+                (RuleTest::MimeHeader { header, negate, .. }, _) => {
+                    matcher().map(|m| Kind::MimeHeader {
+                        name: header.name.clone(),
+                        raw: header.modifiers.iter().any(|x| x == "raw"),
+                        negate: *negate,
+                        matcher: m,
+                    })
                 }
             };
             let Some(kind) = kind else {
@@ -188,7 +213,71 @@ impl Plan {
                 multiple,
             });
         }
+        plan.build_prefilter();
+        plan.meta_deps = plan
+            .steps
+            .iter()
+            .map(|s| match &s.kind {
+                Kind::Meta(e) => {
+                    let mut names = Vec::new();
+                    e.rules(&mut names);
+                    names
+                        .iter()
+                        .filter_map(|n| plan.index.get(n).copied())
+                        .collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
         plan
+    }
+
+    fn build_prefilter(&mut self) {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        self.prefiltered = vec![false; self.steps.len()];
+        for (i, step) in self.steps.iter().enumerate() {
+            let m = match &step.kind {
+                Kind::Lines { matcher, .. } | Kind::Full(matcher) => matcher,
+                _ => continue,
+            };
+            if let Some(lits) = super::compile::required_literals(m) {
+                for l in lits {
+                    patterns.push(l);
+                    self.prefilter_owner.push(i);
+                }
+                self.prefiltered[i] = true;
+            }
+        }
+        match aho_corasick::AhoCorasick::new(&patterns) {
+            Ok(ac) if !patterns.is_empty() => self.prefilter = Some(ac),
+            _ => {
+                self.prefiltered.iter_mut().for_each(|p| *p = false);
+                self.prefilter_owner.clear();
+            }
+        }
+    }
+
+    /// Number of rules gated by the literal prefilter.
+    pub fn prefiltered(&self) -> usize {
+        self.prefiltered.iter().filter(|p| **p).count()
+    }
+
+    /// Steps whose required literals occur in one of the texts.
+    fn candidates(&self, texts: &Texts<'_>, full: &[u8]) -> Vec<bool> {
+        let mut cand = vec![false; self.steps.len()];
+        let Some(ac) = &self.prefilter else {
+            return cand;
+        };
+        let mut scan = |hay: &[u8]| {
+            for m in ac.find_overlapping_iter(hay) {
+                cand[self.prefilter_owner[m.pattern().as_usize()]] = true;
+            }
+        };
+        scan(full);
+        for t in texts.body.iter().chain(&texts.rawbody).chain(&texts.uris) {
+            scan(t);
+        }
+        cand
     }
 
     /// Number of runnable rules.
@@ -209,7 +298,12 @@ impl Plan {
     /// Runs every rule; returns the value of every rule that hit (value != 0).
     pub fn run(&self, texts: &Texts<'_>, full: &[u8]) -> BTreeMap<String, f64> {
         let mut values: Vec<Option<f64>> = vec![None; self.steps.len()];
+        let candidates = self.candidates(texts, full);
         for (i, step) in self.steps.iter().enumerate() {
+            if self.prefiltered.get(i).copied().unwrap_or(false) && !candidates[i] {
+                values[i] = Some(0.0);
+                continue;
+            }
             let v = match &step.kind {
                 Kind::Meta(_) => continue,
                 Kind::Full(m) => count(m, full, step.multiple),
@@ -235,6 +329,17 @@ impl Plan {
                     total
                 }
                 Kind::Exists(h) => f64::from(texts.header(h, &[]).is_some()),
+                Kind::Eval(call) => super::eval::run(call, texts, &self.eval_data),
+                Kind::MimeHeader {
+                    name,
+                    raw,
+                    negate,
+                    matcher,
+                } => {
+                    let values = super::texts::part_header_values(&texts.mime_headers, name, *raw);
+                    let any = values.iter().any(|v| matcher.is_match(v));
+                    f64::from(any != *negate)
+                }
                 Kind::Header {
                     name,
                     modifiers,
@@ -275,12 +380,8 @@ impl Plan {
         }
         // Mark in progress: a cycle reads 0.
         values[i] = Some(0.0);
-        let mut deps = Vec::new();
-        expr.rules(&mut deps);
-        for d in &deps {
-            if let Some(&j) = self.index.get(d) {
-                self.meta(j, values, depth + 1);
-            }
+        for &j in &self.meta_deps[i] {
+            self.meta(j, values, depth + 1);
         }
         let v = {
             let vals: &Vec<Option<f64>> = values;

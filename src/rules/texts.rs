@@ -30,6 +30,48 @@ pub struct Texts<'v> {
     pub headers: &'v [HeaderField],
     /// `EnvelopeFrom` (the SMTP sender).
     pub envelope_from: Option<String>,
+    /// The header fields of every MIME part of the top-level message (root first), for
+    /// `mimeheader` rules and MIME evals. Parsed from the raw message by mail-parser,
+    /// since [`crate::object::Object`] does not carry part headers.
+    pub mime_headers: Vec<Vec<HeaderField>>,
+    /// Each top-level header decoded (RFC 2047) and trimmed once, parallel to `headers`.
+    pub decoded: Vec<String>,
+    /// The Received chain split by trust.
+    pub relays: super::relays::Relays,
+    /// A `text/html` part exists.
+    pub has_html: bool,
+    /// A `text/plain` part exists.
+    pub has_plain: bool,
+    /// Every HTML part, lowercased and concatenated (for tag tests).
+    pub html_lower: Vec<u8>,
+    /// An HTML part contains at least one tag.
+    pub html_has_tags: bool,
+}
+
+/// Collects each MIME part's header fields (raw values, folding kept).
+fn mime_headers(raw: &[u8]) -> Vec<Vec<HeaderField>> {
+    let Some(msg) = mail_parser::MessageParser::default().parse(raw) else {
+        return Vec::new();
+    };
+    msg.parts
+        .iter()
+        .map(|part| {
+            part.headers
+                .iter()
+                .filter_map(|h| {
+                    let v = raw.get(h.offset_start as usize..h.offset_end as usize)?;
+                    let mut v = v.to_vec();
+                    while v.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                        v.pop();
+                    }
+                    Some(HeaderField {
+                        name: h.name.as_str().to_string(),
+                        raw_value: v,
+                    })
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Collapses a part into paragraph lines and appends them to `out`.
@@ -139,6 +181,13 @@ impl<'v> Texts<'v> {
         let mut t = Texts {
             headers: view.headers,
             envelope_from: view.envelope.sender.clone(),
+            mime_headers: mime_headers(view.raw),
+            relays: super::relays::parse(view.headers),
+            decoded: view
+                .headers
+                .iter()
+                .map(|h| h.decoded().trim().to_string())
+                .collect(),
             ..Default::default()
         };
         if let Some(subject) = view.header("Subject").next() {
@@ -150,7 +199,14 @@ impl<'v> Texts<'v> {
                 continue;
             }
             let ty = o.declared_type.as_deref().unwrap_or("text/plain");
+            t.has_plain |= ty == "text/plain";
             if o.is_html() {
+                t.has_html = true;
+                t.html_lower.extend(o.data.to_ascii_lowercase());
+                t.html_has_tags |= o
+                    .data
+                    .windows(2)
+                    .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'));
                 let r = crate::mime::html::render(&o.data);
                 paragraphs(&r.text, &mut t.body);
                 text_uris(&r.text, &mut t.uris);
@@ -173,7 +229,8 @@ impl<'v> Texts<'v> {
     /// address; `:first`/`:last` pick one occurrence.
     pub fn header(&self, name: &str, modifiers: &[String]) -> Option<Vec<Vec<u8>>> {
         let raw = modifiers.iter().any(|m| m == "raw");
-        let value = |h: &HeaderField| -> Vec<u8> {
+        let value = |i: usize| -> Vec<u8> {
+            let h = &self.headers[i];
             let mut v = if raw {
                 let mut r = h.raw_value.clone();
                 while r.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
@@ -181,26 +238,32 @@ impl<'v> Texts<'v> {
                 }
                 r
             } else {
-                h.decoded().trim().as_bytes().to_vec()
+                self.decoded[i].as_bytes().to_vec()
             };
             v.push(b'\n');
             v
         };
-        let pick = |names: &[&str]| -> Vec<&HeaderField> {
-            self.headers
-                .iter()
-                .filter(|h| names.iter().any(|n| h.name.eq_ignore_ascii_case(n)))
+        let pick = |names: &[&str]| -> Vec<usize> {
+            (0..self.headers.len())
+                .filter(|&i| {
+                    names
+                        .iter()
+                        .any(|n| self.headers[i].name.eq_ignore_ascii_case(n))
+                })
                 .collect()
         };
-        let mut fields: Vec<&HeaderField> = match name {
+        let mut fields: Vec<usize> = match name {
             "ALL" => {
                 let mut all = Vec::new();
-                for h in self.headers {
+                for (i, h) in self.headers.iter().enumerate() {
                     all.extend_from_slice(h.name.as_bytes());
                     all.extend_from_slice(b": ");
-                    all.extend_from_slice(&value(h));
+                    all.extend_from_slice(&value(i));
                 }
                 return Some(vec![all]);
+            }
+            _ if name.starts_with("X-Spam-Relays-") => {
+                return self.relays.header(name).map(|v| vec![v.into_bytes()]);
             }
             "ToCc" => pick(&["To", "Cc"]),
             "MESSAGEID" => pick(&[
@@ -209,13 +272,29 @@ impl<'v> Texts<'v> {
                 "X-Message-Id",
                 "X-Original-Message-ID",
             ]),
-            "EnvelopeFrom" => {
-                return self.envelope_from.as_ref().map(|s| {
+            "EnvelopeFrom" => match &self.envelope_from {
+                Some(s) => {
                     let mut v = s.clone().into_bytes();
                     v.push(b'\n');
-                    vec![v]
-                });
-            }
+                    if modifiers.iter().any(|m| m == "addr") {
+                        return Some(addresses(&v));
+                    }
+                    return Some(vec![v]);
+                }
+                // No SMTP envelope given: the headers that record it, as SpamAssassin
+                // falls back to them.
+                None => {
+                    let mut found = Vec::new();
+                    for n in ["Return-Path", "X-Envelope-From", "Envelope-From"] {
+                        found = pick(&[n]);
+                        if !found.is_empty() {
+                            found.truncate(1);
+                            break;
+                        }
+                    }
+                    found
+                }
+            },
             _ => pick(&[name]),
         };
         if fields.is_empty() {
@@ -226,7 +305,7 @@ impl<'v> Texts<'v> {
         } else if modifiers.iter().any(|m| m == "last") {
             fields.drain(..fields.len() - 1);
         }
-        let joined: Vec<u8> = fields.iter().flat_map(|h| value(h)).collect();
+        let joined: Vec<u8> = fields.iter().flat_map(|&i| value(i)).collect();
         if modifiers.iter().any(|m| m == "addr") {
             return Some(addresses(&joined));
         }
@@ -235,6 +314,24 @@ impl<'v> Texts<'v> {
         }
         Some(vec![joined])
     }
+}
+
+/// The values of header `name` in each MIME part (`raw`: undecoded, folding kept), each with
+/// a trailing newline; a part without the header gives nothing.
+pub fn part_header_values(parts: &[Vec<HeaderField>], name: &str, raw: bool) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for part in parts {
+        for h in part.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
+            let mut v = if raw {
+                h.raw_value.trim_ascii_start().to_vec()
+            } else {
+                h.decoded().trim().as_bytes().to_vec()
+            };
+            v.push(b'\n');
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// Splits an address-list value into addresses (`<a@b>` or bare `a@b`), comments dropped.
