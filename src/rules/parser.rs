@@ -211,7 +211,7 @@ pub struct Config {
 }
 
 /// The SpamAssassin version the stock rules are tested against (`version >= ...`).
-pub const SA_VERSION: f64 = 4.000001;
+pub(crate) const SA_VERSION: f64 = 4.000001;
 
 /// `Mail::SpamAssassin::Conf` feature methods that exist in 4.0.1 (`if can(...)`).
 const CONF_FEATURES: &[&str] = &[
