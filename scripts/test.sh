@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up, formatting and lints, every Rust test (the heavy ones that are
-# behind --ignored too), then each step in scripts/test.d/ in name order.
+# The whole test suite: set-up, formatting and lints, every Rust test (release mode: the corpus
+# and differential tests are heavy), then each step in scripts/test.d/ in name order.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -12,7 +12,7 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 cargo build --release --quiet
-cargo test --release -- --include-ignored
+cargo test --release
 for step in scripts/test.d/*.sh; do
   [ -e "$step" ] || continue
   echo "== $step"

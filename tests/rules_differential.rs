@@ -73,13 +73,30 @@ fn sa_hits(files: &[PathBuf]) -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
+/// Agreement measured when this floor was last raised (recall, precision). The goal is 99% for
+/// both (issue 5); until then the test is a ratchet: it fails when a change loses agreement,
+/// and whoever gains some raises the floor here.
+const FLOOR: (f64, f64) = (0.72, 0.96);
+const TARGET: f64 = 0.99;
+
 #[test]
-#[ignore = "agreement with SpamAssassin is below the 99% target: evals, mimeheader and \
-            X-Spam-Relays-* are not implemented yet; run with --ignored to print the numbers"]
 fn agreement_with_spamassassin() {
     let Ok(corpus) = std::env::var("MAILWARDEN_CORPUS") else {
-        panic!("set MAILWARDEN_CORPUS to the unpacked public corpus");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "corpus missing in CI (set MAILWARDEN_CORPUS)"
+        );
+        eprintln!("corpus not found (set MAILWARDEN_CORPUS); skipping");
+        return;
     };
+    if !Path::new("/usr/share/spamassassin").is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "SpamAssassin's rules missing in CI (scripts/setup.sh installs them)"
+        );
+        eprintln!("SpamAssassin not installed; skipping");
+        return;
+    }
     let files = sample(Path::new(&corpus));
     let sa = sa_hits(&files);
     assert_eq!(
@@ -162,5 +179,14 @@ fn agreement_with_spamassassin() {
             println!("    e.g. {}", ex[0]);
         }
     }
-    assert!(recall >= 0.99 && precision >= 0.99, "below the 99% target");
+    let meets = recall >= TARGET && precision >= TARGET;
+    println!(
+        "target {:.0}% both ways: {}",
+        TARGET * 100.0,
+        if meets { "met" } else { "not met yet" }
+    );
+    assert!(
+        recall >= FLOOR.0 && precision >= FLOOR.1,
+        "agreement fell below the recorded floor {FLOOR:?}: recall {recall:.4}, precision {precision:.4}"
+    );
 }
