@@ -1,8 +1,9 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir);
 use FindBin;
+use lib "$FindBin::Bin/../lib";    # so `prove -l bindings/perl/t` works from the repository too
+use File::Temp qw(tempdir);
 use JSON::PP;
 
 use Mail::Warden;
@@ -103,8 +104,12 @@ my ($score) = grep { $_->{name} eq 'X-Spam-Score' } @edits;
 is($score->{value}, '1000.0 (' . ('*' x 40) . ') GTUBE', 'gtube: X-Spam-Score with 40 stars at most');
 
 # The examples/ sample scans the same way from its file.
-my $sample = $w->scan_file("$FindBin::Bin/../../../examples/messages/gtube.eml");
-is($sample->category, 'spam', 'examples/messages/gtube.eml is spam');
+# The repository's sample (absent when the distribution is tested on its own).
+SKIP: {
+    my $file = "$FindBin::Bin/../../../examples/messages/gtube.eml";
+    skip 'not in a mailwarden checkout', 1 unless -f $file;
+    is($w->scan_file($file)->category, 'spam', 'examples/messages/gtube.eml is spam');
+}
 
 # --- as_json agrees with the accessors ------------------------------------------------------
 my $j = JSON::PP->new->utf8->decode($g->as_json);

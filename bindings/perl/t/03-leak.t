@@ -1,6 +1,8 @@
 use strict;
 use warnings;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";    # so `prove -l bindings/perl/t` works from the repository too
 use Time::HiRes qw(time);
 
 use Mail::Warden;

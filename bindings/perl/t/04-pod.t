@@ -1,9 +1,10 @@
 use strict;
 use warnings;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../lib";    # so `prove -l bindings/perl/t` works from the repository too
 use File::Spec;
 use Pod::Checker;
-use FindBin;
 
 # The POD of both modules is well formed, and the synopses compile against the real API.
 for my $module (qw(Mail/Warden.pm Mail/Warden/Report.pm)) {

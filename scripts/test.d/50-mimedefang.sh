@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# End-to-end test of examples/mimedefang/mimedefang-filter: Debian's MIMEDefang 3.x
+# (mimedefang-multiplexor + the mimedefang milter) running the example filter, which calls
+# libmailwarden through Mail::Warden, behind a real, private Postfix.
+#
+# As in 30-milter-postfix.sh: everything listens on 127.0.0.1 on free ports picked at run time,
+# with its own configuration, queue, spool, sockets, pid files and logs under a temporary
+# directory; the system Postfix and /var/spool/MIMEDefang are not touched. Postfix relays
+# accepted mail to smtp-sink, which writes each message to a file in $T/sink.
+#
+#   swaks -> smtpd :SMTP --milter--> mimedefang :MD --$T/run/mx.sock--> mimedefang-multiplexor
+#            -> mimedefang.pl -f examples/mimedefang/mimedefang-filter -> Mail::Warden
+#   qmgr -> smtp -> smtp-sink :SINK -> $T/sink/*
+#
+# mailwarden runs with a configuration that adds one local rule (MW_TEST_SPAMMY, 6.5 points)
+# to the built-in EICAR and GTUBE, so a "spammy" message exists between the required score (5)
+# and the kill level (10).
+# Checks: EICAR and GTUBE rejected in the SMTP dialogue with the filter's texts and not
+# delivered; a clean message delivered with X-Spam-Score (a forged one replaced); a spammy one
+# delivered with [SPAM] in the subject; a Windows executable attachment dropped with a warning
+# part and the rest delivered. Takes about 15 s. Needs root (Postfix drops to its own users).
+# MIMEDefang refuses to run as root: it runs as MD_USER (default defang, the user Debian's
+# package creates). Set KEEP=1 to keep $T for inspection.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+PROFILE=${PROFILE:-release}
+[ "$(id -u)" = 0 ] || { echo "50-mimedefang: needs root to run a private Postfix" >&2; exit 1; }
+for tool in postfix smtp-sink swaks python3 mimedefang mimedefang-multiplexor mimedefang.pl; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool (run scripts/setup.sh)" >&2; exit 1; }
+done
+export PATH="$PATH:/usr/sbin"
+MD_USER=${MD_USER:-defang}
+id "$MD_USER" >/dev/null 2>&1 || { echo "50-mimedefang: no user $MD_USER (install mimedefang)" >&2; exit 1; }
+
+T=$(mktemp -d /tmp/mw-mimedefang.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+cleanup() {
+  set +e
+  postfix -c "$T/etc" stop >/dev/null 2>&1
+  # The milter and the multiplexor (which stops its workers) write pid files; smtp-sink is
+  # our own child.
+  for f in "$T/run/mimedefang.pid" "$T/run/multiplexor.pid"; do
+    [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
+  done
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- postfix log (tail)" >&2; tail -n 30 "$T/postfix.log" >&2 2>/dev/null || true
+  echo "--- mimedefang.pl stderr (tail)" >&2; tail -n 30 "$T/worker.log" >&2 2>/dev/null || true
+  echo "--- mimedefang / multiplexor output (tail)" >&2; tail -n 30 "$T"/md*.out >&2 2>/dev/null || true
+  exit 1
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+SMTP=$(free_port); SINK=$(free_port); MD=$(free_port)
+
+wait_port() { # port seconds
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_file() { # path seconds
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do [ -e "$1" ] && return 0; sleep 0.1; done
+  return 1
+}
+
+# --- the library, the filter and its configuration ------------------------------------------
+cargo build --lib --quiet $([ "$PROFILE" = release ] && echo --release)
+LIB="$ROOT/target/$PROFILE/libmailwarden.so"
+[ -f "$LIB" ] || fail "no $LIB"
+FILTER="$ROOT/examples/mimedefang/mimedefang-filter"
+mkdir -p "$T/mailwarden"
+cat >"$T/mailwarden/local.cf" <<'CF'
+body     MW_TEST_SPAMMY  /mailwarden-spammy-marker/
+describe MW_TEST_SPAMMY  Test rule: a message the MIMEDefang test wants tagged
+score    MW_TEST_SPAMMY  6.5
+CF
+printf '[rules]\npaths = ["local.cf"]\n' >"$T/mailwarden/mailwarden.toml"
+
+# mimedefang-multiplexor runs "FILTER-PROGRAM -server"; this wrapper points mimedefang.pl at
+# the example filter and at this checkout's Mail::Warden and libmailwarden, and keeps the
+# workers' Perl errors (there is no syslog here).
+cat >"$T/mimedefang-wrapper" <<SH
+#!/bin/sh
+export PERL5LIB="$ROOT/bindings/perl/lib"
+export MAILWARDEN_LIB="$LIB"
+export MAILWARDEN_CONFIG="$T/mailwarden/mailwarden.toml"
+exec /usr/bin/mimedefang.pl -f "$FILTER" "\$@" 2>>"$T/worker.log"
+SH
+chmod 755 "$T/mimedefang-wrapper"
+PERL5LIB="$ROOT/bindings/perl/lib" MAILWARDEN_LIB="$LIB" \
+  /usr/bin/mimedefang.pl -f "$FILTER" -test >"$T/syntax.out" 2>&1 || fail "filter does not compile: $(cat "$T/syntax.out")"
+
+# --- MIMEDefang ----------------------------------------------------------------------------
+mkdir -p "$T/spool" "$T/run"
+chmod 700 "$T/spool"
+touch "$T/worker.log"
+chown "$MD_USER" "$T/spool" "$T/run" "$T/worker.log"
+mimedefang-multiplexor -D -U "$MD_USER" -z "$T/spool" -s "$T/run/mx.sock" -p "$T/run/multiplexor.pid" \
+  -f "$T/mimedefang-wrapper" -m 1 -x 2 -r 500 -b 60 >"$T/md-multiplexor.out" 2>&1 &
+PIDS+=($!)
+wait_file "$T/run/mx.sock" 10 || fail "mimedefang-multiplexor did not create $T/run/mx.sock"
+mimedefang -D -U "$MD_USER" -z "$T/spool" -m "$T/run/mx.sock" -p "inet:$MD@127.0.0.1" -P "$T/run/mimedefang.pid" \
+  >"$T/md-milter.out" 2>&1 &
+PIDS+=($!)
+wait_port "$MD" 10 || fail "mimedefang did not listen on $MD"
+
+# --- the sink ---------------------------------------------------------------------------
+mkdir -p "$T/sink"
+chown postfix "$T/sink"
+smtp-sink -u postfix -d "$T/sink/%Y%m%d%H%M%S." "127.0.0.1:$SINK" 64 &
+PIDS+=($!)
+wait_port "$SINK" 10 || fail "smtp-sink did not start"
+
+# --- a private Postfix ------------------------------------------------------------------
+mkdir -p "$T/etc" "$T/queue" "$T/data"
+chown postfix "$T/data"
+cat >"$T/etc/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $T/queue
+data_directory = $T/data
+mail_owner = postfix
+setgid_group = postdrop
+syslog_name = postfix-mwmdtest
+maillog_file_prefixes = $T
+maillog_file = $T/postfix.log
+myhostname = mx.mailwarden.test
+mydomain = mailwarden.test
+myorigin = \$myhostname
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = permit_mynetworks, reject
+relayhost = [127.0.0.1]:$SINK
+smtp_dns_support_level = disabled
+disable_dns_lookups = yes
+smtpd_peername_lookup = no
+smtpd_milters = inet:127.0.0.1:$MD
+milter_default_action = tempfail
+milter_protocol = 6
+milter_connect_timeout = 5s
+smtpd_error_sleep_time = 0
+in_flow_delay = 0
+queue_run_delay = 5s
+minimal_backoff_time = 5s
+maximal_backoff_time = 10s
+biff = no
+CF
+cat >"$T/etc/master.cf" <<CF
+127.0.0.1:$SMTP  inet n - n - 10 smtpd
+pickup    unix  n - n 60   1 pickup
+cleanup   unix  n - n -    0 cleanup
+qmgr      unix  n - n 300  1 qmgr
+rewrite   unix  - - n -    - trivial-rewrite
+bounce    unix  - - n -    0 bounce
+defer     unix  - - n -    0 bounce
+trace     unix  - - n -    0 bounce
+verify    unix  - - n -    1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n -    - proxymap
+smtp      unix  - - n -    - smtp
+relay     unix  - - n -    - smtp
+showq     unix  n - n -    - showq
+error     unix  - - n -    - error
+retry     unix  - - n -    - error
+discard   unix  - - n -    - discard
+anvil     unix  - - n -    1 anvil
+scache    unix  - - n -    1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CF
+postfix -c "$T/etc" check || fail "postfix check (see $T/postfix.log)"
+postfix -c "$T/etc" start >/dev/null 2>&1 || fail "postfix did not start: $(postfix -c "$T/etc" start 2>&1)"
+wait_port "$SMTP" 20 || fail "postfix smtpd did not listen on $SMTP"
+echo "postfix on 127.0.0.1:$SMTP, mimedefang on $MD, multiplexor on $T/run/mx.sock, sink on $SINK ($T)"
+
+# --- messages through SMTP ------------------------------------------------------------------
+printf '%s%s\n' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$T/eicar.com"
+GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
+# A DOS executable header: banned by type (detected dos-exe), whatever its name.
+printf 'MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00\xb8\x00\x00\x00\x00\x00\x00\x00\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x00\x00\x00' >"$T/setup.exe"
+
+send() { # subject [swaks args...]; prints the SMTP conversation
+  local subject=$1
+  shift
+  swaks --server 127.0.0.1 --port "$SMTP" --helo client.example.org \
+    --from sender@example.org --to rcpt@example.net \
+    --header "Subject: $subject" "$@" 2>&1 || true
+}
+# Files in the sink holding a message with this exact subject line.
+delivered() { grep -l -F -x -- "Subject: $1" "$T"/sink/* 2>/dev/null || true; }
+wait_delivered() { # subject seconds
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    [ -n "$(delivered "$1")" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+queue_empty() { [ -z "$(find "$T/queue/incoming" "$T/queue/active" "$T/queue/deferred" "$T/queue/maildrop" -type f 2>/dev/null)" ]; }
+wait_queue_empty() { # seconds
+  local i
+  for ((i = 0; i < $1 * 10; i++)); do queue_empty && return 0; sleep 0.1; done
+  return 1
+}
+
+out=$(send "eicar attachment" --attach-type application/octet-stream --attach "@$T/eicar.com")
+grep -q -F '<** 554 5.7.1 Message contains Eicar-Test-Signature virus, rejected' <<<"$out" \
+  || fail "EICAR not rejected with the virus reply: $out"
+out=$(send "gtube" --body "$GTUBE")
+grep -q -F '<** 554 5.7.1 Message seems to be spam, rejected' <<<"$out" \
+  || fail "GTUBE not rejected with the spam reply: $out"
+echo "ok: EICAR and GTUBE rejected in the SMTP dialogue with the filter's texts"
+
+out=$(send "clean hello" --add-header "X-Spam-Score: -100.0 () FORGED" --body "Lunch at noon on Friday?")
+grep -q -E '^<-  250 2\.0\.0 Ok: queued as' <<<"$out" || fail "clean message not accepted: $out"
+wait_delivered "clean hello" 30 || fail "clean message not delivered"
+f=$(delivered "clean hello")
+grep -q -x -F 'X-Spam-Score: 0.0 () none' "$f" || fail "no X-Spam-Score on the clean message: $(cat "$f")"
+[ "$(grep -c '^X-Spam-Score:' "$f")" = 1 ] || fail "the forged X-Spam-Score was kept: $(cat "$f")"
+grep -q '^X-Scanned-By: MIMEDefang' "$f" || fail "the clean message did not pass through MIMEDefang"
+echo "ok: clean message delivered with X-Spam-Score: 0.0 () none (the forged one replaced)"
+
+out=$(send "spammy one" --body "Cheap offer, mailwarden-spammy-marker, act now")
+grep -q -E '^<-  250 ' <<<"$out" || fail "spammy message not accepted: $out"
+wait_delivered "[SPAM] spammy one" 30 || fail "spammy message not delivered with [SPAM] in the subject"
+f=$(delivered "[SPAM] spammy one")
+grep -q -x -F 'X-Spam-Score: 6.5 (******) MW_TEST_SPAMMY' "$f" || fail "spammy X-Spam-Score wrong: $(cat "$f")"
+echo "ok: spammy message delivered as '[SPAM] spammy one' with X-Spam-Score: 6.5 (******) MW_TEST_SPAMMY"
+
+out=$(send "banned attachment" --body "The installer is attached." \
+  --attach-type application/octet-stream --attach-name setup.exe --attach "@$T/setup.exe")
+grep -q -E '^<-  250 ' <<<"$out" || fail "message with a banned attachment not accepted: $out"
+wait_delivered "banned attachment" 30 || fail "message with a banned attachment not delivered"
+f=$(delivered "banned attachment")
+grep -q 'An attachment named setup.exe was removed from this document' "$f" || fail "no warning part: $(cat "$f")"
+grep -q 'The installer is attached.' "$f" || fail "the text part was lost: $(cat "$f")"
+! grep -q -e 'name="\?setup.exe' -e '^TVqQ' "$f" || fail "the banned attachment was delivered: $(cat "$f")"
+echo "ok: banned setup.exe dropped with a warning part, the rest delivered"
+
+wait_queue_empty 30 || fail "queue not empty"
+[ -z "$(delivered "eicar attachment")" ] || fail "EICAR message was delivered"
+[ -z "$(delivered "gtube")" ] || fail "GTUBE message was delivered"
+[ ! -s "$T/worker.log" ] || fail "mimedefang.pl wrote errors: $(cat "$T/worker.log")"
+echo "50-mimedefang: all passed"
