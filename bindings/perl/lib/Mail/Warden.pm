@@ -73,10 +73,16 @@ sub _find_library {
     # The dynamic linker's usual places.
     push @candidates, map { ("$_/libmailwarden.so.0", "$_/libmailwarden.so") }
         qw(/usr/local/lib /usr/lib /usr/lib64 /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu);
-    # A checkout: bindings/perl/lib/Mail/Warden.pm -> the repository's target/{release,debug}.
-    my $here = File::Basename::dirname(Cwd::abs_path(__FILE__));
-    my $repo = File::Spec->catdir($here, (File::Spec->updir) x 4);
-    push @candidates, map { File::Spec->catfile($repo, 'target', $_, 'libmailwarden.so') } qw(release debug);
+    # A checkout: the repository holding this file (bindings/perl/lib/Mail/Warden.pm, or
+    # bindings/perl/blib/lib/... under `make test`), its target/release then target/debug.
+    my $dir = File::Basename::dirname(Cwd::abs_path(__FILE__));
+    for (1 .. 6) {
+        $dir = File::Basename::dirname($dir);
+        if (-f File::Spec->catfile($dir, 'Cargo.toml') && -d File::Spec->catdir($dir, 'bindings', 'perl')) {
+            push @candidates, map { File::Spec->catfile($dir, 'target', $_, 'libmailwarden.so') } qw(release debug);
+            last;
+        }
+    }
     for my $path (@candidates) {
         return Cwd::abs_path($path) if -f $path && -r _;
     }
@@ -346,7 +352,10 @@ One address or a reference to an array of addresses (RCPT TO).
 
 =back
 
-An unknown key croaks, so a typo cannot silently drop part of the envelope.
+An unknown key croaks, so a typo cannot silently drop part of the envelope. Values reach the
+library as UTF-8: a character string is encoded, a byte string that is valid UTF-8 (as MTAs
+and MIMEDefang hand addresses over) is passed as it is, and any other byte string is taken as
+Latin-1 characters. A NUL character croaks.
 
 =head2 version
 
@@ -366,7 +375,7 @@ places it looked, if none has it:
 =item 3. F</usr/local/lib>, F</usr/lib>, F</usr/lib64> and Debian's multiarch directories;
 
 =item 4. the repository's F<target/release>, then F<target/debug>, when the module is used
-from a checkout (F<bindings/perl/lib>).
+from a checkout (F<bindings/perl/lib>, or F<bindings/perl/blib> under C<make test>).
 
 =back
 
