@@ -18,7 +18,9 @@
 # Checks: EICAR and GTUBE rejected in the SMTP dialogue with the filter's texts and not
 # delivered; a clean message delivered with X-Spam-Score (a forged one replaced); a spammy one
 # delivered with [SPAM] in the subject; a Windows executable attachment dropped with a warning
-# part and the rest delivered. Takes about 15 s. Needs root (Postfix drops to its own users).
+# part and the rest delivered, also inside a forwarded message; the same verdicts with the
+# embedded Perl interpreter (Debian's default); a mailwarden configuration that does not load
+# makes MIMEDefang tempfail. Takes about 12 s. Needs root (Postfix drops to its own users).
 # MIMEDefang refuses to run as root: it runs as MD_USER (default defang, the user Debian's
 # package creates). Set KEEP=1 to keep $T for inspection.
 set -euo pipefail
@@ -41,9 +43,7 @@ cleanup() {
   postfix -c "$T/etc" stop >/dev/null 2>&1
   # The milter and the multiplexor (which stops its workers) write pid files; smtp-sink is
   # our own child.
-  for f in "$T/run/mimedefang.pid" "$T/run/multiplexor.pid"; do
-    [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
-  done
+  [ -s "$T/run/mimedefang.pid" ] && kill "$(cat "$T/run/mimedefang.pid")" 2>/dev/null
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
@@ -90,17 +90,7 @@ score    MW_TEST_SPAMMY  6.5
 CF
 printf '[rules]\npaths = ["local.cf"]\n' >"$T/mailwarden/mailwarden.toml"
 
-# mimedefang-multiplexor runs "FILTER-PROGRAM -server"; this wrapper points mimedefang.pl at
-# the example filter and at this checkout's Mail::Warden and libmailwarden, and keeps the
-# workers' Perl errors (there is no syslog here).
-cat >"$T/mimedefang-wrapper" <<SH
-#!/bin/sh
-export PERL5LIB="$ROOT/bindings/perl/lib"
-export MAILWARDEN_LIB="$LIB"
-export MAILWARDEN_CONFIG="$T/mailwarden/mailwarden.toml"
-exec /usr/bin/mimedefang.pl -f "$FILTER" "\$@" 2>>"$T/worker.log"
-SH
-chmod 755 "$T/mimedefang-wrapper"
+# The filter compiles (mimedefang.pl's own check).
 PERL5LIB="$ROOT/bindings/perl/lib" MAILWARDEN_LIB="$LIB" \
   /usr/bin/mimedefang.pl -f "$FILTER" -test >"$T/syntax.out" 2>&1 || fail "filter does not compile: $(cat "$T/syntax.out")"
 
@@ -109,10 +99,39 @@ mkdir -p "$T/spool" "$T/run"
 chmod 700 "$T/spool"
 touch "$T/worker.log"
 chown "$MD_USER" "$T/spool" "$T/run" "$T/worker.log"
-mimedefang-multiplexor -D -U "$MD_USER" -z "$T/spool" -s "$T/run/mx.sock" -p "$T/run/multiplexor.pid" \
-  -f "$T/mimedefang-wrapper" -m 1 -x 2 -r 500 -b 60 >"$T/md-multiplexor.out" 2>&1 &
-PIDS+=($!)
-wait_file "$T/run/mx.sock" 10 || fail "mimedefang-multiplexor did not create $T/run/mx.sock"
+
+# start_multiplexor MODE CONFIG: MODE "forked" runs each worker as a mimedefang.pl process
+# through a wrapper that keeps the workers' standard error in $T/worker.log (there is no
+# syslog here); MODE "embedded" (-E, Debian's default MX_EMBED_PERL=yes) loads the filter
+# into the multiplexor's own Perl and forks workers from it. The filter and Mail::Warden find
+# their files through the environment, as under Debian's systemd unit.
+MX_PID=
+start_multiplexor() {
+  local mode=$1 config=$2 program
+  rm -f "$T/run/mx.sock"
+  if [ "$mode" = forked ]; then
+    program=(-f "$T/mimedefang-wrapper")
+    cat >"$T/mimedefang-wrapper" <<SH
+#!/bin/sh
+exec /usr/bin/mimedefang.pl -f "$FILTER" "\$@" 2>>"$T/worker.log"
+SH
+    chmod 755 "$T/mimedefang-wrapper"
+  else
+    program=(-E -F "$FILTER")
+  fi
+  PERL5LIB="$ROOT/bindings/perl/lib" MAILWARDEN_LIB="$LIB" MAILWARDEN_CONFIG="$config" \
+    mimedefang-multiplexor -D -U "$MD_USER" -z "$T/spool" -s "$T/run/mx.sock" \
+    -p "$T/run/multiplexor.pid" "${program[@]}" -m 1 -x 2 -r 500 -b 60 >>"$T/md-multiplexor.out" 2>&1 &
+  MX_PID=$!
+  PIDS+=($MX_PID)
+  wait_file "$T/run/mx.sock" 10 || fail "mimedefang-multiplexor ($mode) did not create $T/run/mx.sock"
+}
+stop_multiplexor() {
+  kill "$MX_PID"
+  wait "$MX_PID" 2>/dev/null || true
+}
+
+start_multiplexor forked "$T/mailwarden/mailwarden.toml"
 mimedefang -D -U "$MD_USER" -z "$T/spool" -m "$T/run/mx.sock" -p "inet:$MD@127.0.0.1" -P "$T/run/mimedefang.pid" \
   >"$T/md-milter.out" 2>&1 &
 PIDS+=($!)
@@ -252,8 +271,78 @@ grep -q 'The installer is attached.' "$f" || fail "the text part was lost: $(cat
 ! grep -q -e 'name="\?setup.exe' -e '^TVqQ' "$f" || fail "the banned attachment was delivered: $(cat "$f")"
 echo "ok: banned setup.exe dropped with a warning part, the rest delivered"
 
+# The same inside a forwarded message (message/rfc822 > multipart > part 2): the filter ties
+# mailwarden's part path "2/2" to MIME-tools' entity.
+exe_b64=$(base64 -w 76 "$T/setup.exe")
+cat >"$T/forwarded.eml" <<EML
+From: sender@example.org
+To: rcpt@example.net
+Subject: forwarded installer
+Date: Mon, 1 Jan 2024 00:00:00 +0000
+Message-ID: <forwarded@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="outer"
+
+--outer
+Content-Type: text/plain
+
+See the forwarded message.
+--outer
+Content-Type: message/rfc822
+
+From: someone@example.com
+Subject: the installer
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="inner"
+
+--inner
+Content-Type: text/plain
+
+Inner text stays.
+--inner
+Content-Type: application/octet-stream
+Content-Transfer-Encoding: base64
+
+$exe_b64
+--inner--
+--outer--
+EML
+out=$(swaks --server 127.0.0.1 --port "$SMTP" --helo client.example.org --from sender@example.org \
+  --to rcpt@example.net --data "@$T/forwarded.eml" 2>&1 || true)
+grep -q -E '^<-  250 ' <<<"$out" || fail "forwarded message not accepted: $out"
+wait_delivered "forwarded installer" 30 || fail "forwarded message not delivered"
+f=$(delivered "forwarded installer")
+grep -q 'An attachment of type application/octet-stream was removed' "$f" || fail "no warning for the nested part: $(cat "$f")"
+grep -q 'Inner text stays.' "$f" || fail "the nested text part was lost: $(cat "$f")"
+! grep -q -F "${exe_b64:0:20}" "$f" || fail "the nested executable was delivered: $(cat "$f")"
+echo "ok: an unnamed executable inside a forwarded message dropped, the rest delivered"
+
 wait_queue_empty 30 || fail "queue not empty"
 [ -z "$(delivered "eicar attachment")" ] || fail "EICAR message was delivered"
 [ -z "$(delivered "gtube")" ] || fail "GTUBE message was delivered"
 [ ! -s "$T/worker.log" ] || fail "mimedefang.pl wrote errors: $(cat "$T/worker.log")"
+
+# Debian's default, the embedded Perl interpreter: the same verdicts.
+stop_multiplexor
+start_multiplexor embedded "$T/mailwarden/mailwarden.toml"
+out=$(send "embedded eicar" --attach-type application/octet-stream --attach "@$T/eicar.com")
+grep -q -F '<** 554 5.7.1 Message contains Eicar-Test-Signature virus, rejected' <<<"$out" \
+  || fail "embedded: EICAR not rejected with the virus reply: $out"
+out=$(send "embedded clean" --body "Hello again.")
+grep -q -E '^<-  250 ' <<<"$out" || fail "embedded: clean message not accepted: $out"
+wait_delivered "embedded clean" 30 || fail "embedded: clean message not delivered"
+grep -q -x -F 'X-Spam-Score: 0.0 () none' "$(delivered "embedded clean")" || fail "embedded: no X-Spam-Score"
+echo "ok: the same with MIMEDefang's embedded Perl (-E)"
+
+# A mailwarden configuration that does not load: the workers fail in filter_initialize, and
+# MIMEDefang tempfails instead of passing mail unscanned.
+printf '[policy]\nkil_level = 8.0\n' >"$T/mailwarden/broken.toml"
+stop_multiplexor
+start_multiplexor forked "$T/mailwarden/broken.toml"
+out=$(send "unscanned" --body "Should not pass unscanned.")
+grep -q -E '^<\*\* 4[0-9][0-9] ' <<<"$out" || fail "broken configuration: not tempfailed: $out"
+{ grep -q 'MW_RESULT_CONFIG' "$T/worker.log" && grep -q 'unknown field .kil_level.' "$T/worker.log"; } || fail "the worker did not say why: $(cat "$T/worker.log")"
+sleep 1
+[ -z "$(delivered "unscanned")" ] || fail "a message passed unscanned"
+echo "ok: a broken mailwarden configuration makes MIMEDefang tempfail ($(grep -o -m1 '4[0-9][0-9] [0-9.]*' <<<"$out"))"
 echo "50-mimedefang: all passed"
