@@ -35,6 +35,8 @@ eval { Mail::Warden->new(conf => $typo) };
 like($@, qr/unknown argument\(s\): conf/, 'an unknown constructor argument');
 eval { Mail::Warden->new(config => [$typo]) };
 like($@, qr/config must be a file path/, 'config must be a path');
+eval { Mail::Warden->new(config => "$typo\0.toml") };
+like($@, qr/config path contains a NUL character/, 'a NUL in the config path is not silently cut');
 
 # --- envelope ----------------------------------------------------------------------------------
 my $w = Mail::Warden->new;

@@ -109,6 +109,7 @@ sub new {
     my $engine;
     if (defined $config) {
         croak 'Mail::Warden->new: config must be a file path' if ref $config;
+        croak 'Mail::Warden->new: config path contains a NUL character' if $config =~ /\0/;
         _check(_engine_new_config($config, \$engine), "loading configuration $config");
     } else {
         _check(_engine_new_default(\$engine), 'building the default engine');
@@ -143,12 +144,11 @@ sub _envelope {
         }
     }
     if (defined(my $rcpts = $envelope->{recipients})) {
-        my @list = ref $rcpts eq 'ARRAY' ? @$rcpts : ref $rcpts ? () : ($rcpts);
         if (ref $rcpts && ref $rcpts ne 'ARRAY') {
             _scan_reset($scan);
             croak 'Mail::Warden: recipients must be an address or an array reference of addresses';
         }
-        for my $rcpt (@list) {
+        for my $rcpt (ref $rcpts ? @$rcpts : $rcpts) {
             my $rc = _scan_add_rcpt($scan, _text($scan, 'recipient', $rcpt));
             if ($rc != 0) {
                 _scan_reset($scan);
