@@ -84,7 +84,7 @@ sub _find_library {
         }
     }
     for my $path (@candidates) {
-        return Cwd::abs_path($path) if -f $path && -r _;
+        return File::Spec->rel2abs($path) if -f $path && -r _;
     }
     croak "Mail::Warden: cannot find libmailwarden.so; set MAILWARDEN_LIB to its path, "
         . "install it (scripts/install.sh, then pkg-config finds it), or build it "
