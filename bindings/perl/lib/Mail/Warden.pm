@@ -177,10 +177,12 @@ sub _text {
     return $bytes;
 }
 
+# Writes the bytes of the scalar \$bytes refers to, from the scalar's own buffer (the library
+# copies them; Perl's copy is not needed).
 sub _write {
     my ($scan, $bytes) = @_;
-    return 0 unless length $bytes;
-    my ($ptr, $len) = scalar_to_buffer($bytes);
+    return 0 unless length $$bytes;
+    my ($ptr, $len) = scalar_to_buffer($$bytes);
     return _scan_write($scan, $ptr, $len);
 }
 
@@ -196,13 +198,16 @@ sub scan {
     croak 'Mail::Warden->scan: pass the message as a reference to a scalar: $w->scan(\$bytes)'
         unless ref $message eq 'SCALAR';
     croak 'Mail::Warden->scan: the message is undefined' unless defined $$message;
-    my $bytes = $$message;
-    if (utf8::is_utf8($bytes) && !utf8::downgrade($bytes, 1)) {
-        croak 'Mail::Warden->scan: the message has characters above 0xFF; pass encoded bytes '
+    if (utf8::is_utf8($$message)) {
+        # Perl's internal UTF-8 form of a string of bytes: scan a downgraded copy.
+        my $copy = $$message;
+        utf8::downgrade($copy, 1)
+            or croak 'Mail::Warden->scan: the message has characters above 0xFF; pass encoded bytes '
             . '(for example Encode::encode("UTF-8", $text))';
+        $message = \$copy;
     }
     $self->_envelope(\%envelope);
-    my $rc = _write($self->{scan}, $bytes);
+    my $rc = _write($self->{scan}, $message);
     if ($rc != 0) {
         _scan_reset($self->{scan});
         _check($rc, 'writing the message');
@@ -224,7 +229,7 @@ sub scan_file {
             croak "Mail::Warden->scan_file: cannot read $path: $err";
         }
         last if $n == 0;
-        my $rc = _write($scan, $chunk);
+        my $rc = _write($scan, \$chunk);
         if ($rc != 0) {
             _scan_reset($scan);
             _check($rc, "writing $path");
