@@ -167,7 +167,12 @@ for my $rcpt ("j\x{fc}rgen\@example.net", "\x{4f60}\x{597d}\@example.net") {
 # A message held as a character string with only Latin-1 characters is scanned as bytes.
 my $latin = message('caf' . "\x{e9}", 'ol' . "\x{e9}");
 utf8::upgrade($latin);
+my $latin_before = $latin;
 is($w->scan(\$latin)->data->{size}, length $latin, 'an upgraded Latin-1 string is scanned as its bytes');
+ok(utf8::is_utf8($latin) && $latin eq $latin_before, "and the caller's string is left as it was");
+my $clean_before = $clean;
+$w->scan(\$clean);
+is($clean, $clean_before, "scan leaves the caller's bytes alone");
 
 # --- a configuration file ----------------------------------------------------------------------
 open $fh, '>', "$dir/spammy.toml" or die $!;
