@@ -25,7 +25,6 @@
 # package creates). Set KEEP=1 to keep $T for inspection.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
 PROFILE=${PROFILE:-release}
 [ "$(id -u)" = 0 ] || { echo "50-mimedefang: needs root to run a private Postfix" >&2; exit 1; }
 for tool in postfix smtp-sink swaks python3 mimedefang mimedefang-multiplexor mimedefang.pl; do
@@ -79,10 +78,18 @@ wait_file() { # path seconds
 
 # --- the library, the filter and its configuration ------------------------------------------
 cargo build --lib --quiet $([ "$PROFILE" = release ] && echo --release)
-LIB="$ROOT/target/$PROFILE/libmailwarden.so"
-[ -f "$LIB" ] || fail "no $LIB"
-FILTER="$ROOT/examples/mimedefang/mimedefang-filter"
-mkdir -p "$T/mailwarden"
+[ -f "target/$PROFILE/libmailwarden.so" ] || fail "no target/$PROFILE/libmailwarden.so"
+# MIMEDefang runs as $MD_USER, who may not be able to read the checkout (under /root, say):
+# the library, the module and the filter are copied under $T, as an installation would place
+# them.
+mkdir -p "$T/mailwarden" "$T/install/lib" "$T/install/perl"
+cp "target/$PROFILE/libmailwarden.so" "$T/install/lib/"
+cp -R bindings/perl/lib/. "$T/install/perl/"
+cp examples/mimedefang/mimedefang-filter "$T/install/"
+chmod -R a+rX "$T/install"
+LIB="$T/install/lib/libmailwarden.so"
+FILTER="$T/install/mimedefang-filter"
+PERLLIB="$T/install/perl"
 cat >"$T/mailwarden/local.cf" <<'CF'
 body     MW_TEST_SPAMMY  /mailwarden-spammy-marker/
 describe MW_TEST_SPAMMY  Test rule: a message the MIMEDefang test wants tagged
@@ -91,7 +98,7 @@ CF
 printf '[rules]\npaths = ["local.cf"]\n' >"$T/mailwarden/mailwarden.toml"
 
 # The filter compiles (mimedefang.pl's own check).
-PERL5LIB="$ROOT/bindings/perl/lib" MAILWARDEN_LIB="$LIB" \
+PERL5LIB="$PERLLIB" MAILWARDEN_LIB="$LIB" \
   /usr/bin/mimedefang.pl -f "$FILTER" -test >"$T/syntax.out" 2>&1 || fail "filter does not compile: $(cat "$T/syntax.out")"
 
 # --- MIMEDefang ----------------------------------------------------------------------------
@@ -119,7 +126,7 @@ SH
   else
     program=(-E -F "$FILTER")
   fi
-  PERL5LIB="$ROOT/bindings/perl/lib" MAILWARDEN_LIB="$LIB" MAILWARDEN_CONFIG="$config" \
+  PERL5LIB="$PERLLIB" MAILWARDEN_LIB="$LIB" MAILWARDEN_CONFIG="$config" \
     mimedefang-multiplexor -D -U "$MD_USER" -z "$T/spool" -s "$T/run/mx.sock" \
     -p "$T/run/multiplexor.pid" "${program[@]}" -m 1 -x 2 -r 500 -b 60 >>"$T/md-multiplexor.out" 2>&1 &
   MX_PID=$!
