@@ -5,6 +5,7 @@
 //! cargo run --release --example bayes_eval -- train-test CORPUS_DIR DB [SCORES_OUT]
 //! cargo run --release --example bayes_eval -- metrics SCORES_FILE NAME
 //! cargo run --release --example bayes_eval -- split CORPUS_DIR train|test   # list files
+//! cargo run --release --example bayes_eval -- tune CORPUS_DIR   # constants, train half only
 //! ```
 //!
 //! A message is spam when a directory on its path has `spam` in its name. `train-test`
@@ -144,6 +145,7 @@ fn main() {
             print_metrics(&args[2], &metrics(&scored));
         }
         Some("train-test") if args.len() >= 3 => train_test(&args),
+        Some("tune") if args.len() == 2 => tune(Path::new(&args[1])),
         _ => {
             eprintln!(
                 "usage: bayes_eval train-test CORPUS DB [SCORES_OUT] | metrics SCORES NAME | split CORPUS train|test"
@@ -221,4 +223,72 @@ fn train_test(args: &[String]) {
         test.len() as f64 / score_secs
     );
     print_metrics("mailwarden", &metrics(&scored));
+}
+
+/// Chooses constants on the training half only: learns the messages numbered 0 mod 4,
+/// validates on those numbered 2 mod 4, over a grid of Robinson/Fisher constants.
+fn tune(corpus: &Path) {
+    let (train, _) = split(corpus);
+    let (fit, val): (Vec<PathBuf>, Vec<PathBuf>) = train
+        .into_iter()
+        .partition(|p| number(p).is_some_and(|n| n % 4 == 0));
+    let dir = std::env::temp_dir().join(format!("bayes-tune-{}", std::process::id()));
+    let config = BayesConfig {
+        path: Some(dir.join("bayes.db")),
+        ..BayesConfig::default()
+    };
+    let mut learner = Learner::open(&config).expect("open database");
+    for p in &fit {
+        let class = if is_spam(p) { Class::Spam } else { Class::Ham };
+        learner
+            .learn(&std::fs::read(p).expect("corpus file"), class)
+            .expect("learn");
+    }
+    learner.commit().expect("commit");
+    drop(learner);
+    let engine = EngineBuilder::new()
+        .builtins(false)
+        .build()
+        .expect("engine");
+    let snap = mailwarden::bayes::FileStore::new(config.path.clone().unwrap(), Default::default())
+        .load()
+        .expect("load");
+    let tokenizer = mailwarden::bayes::Tokenizer::new();
+    let val: Vec<(bool, Vec<u64>)> = val
+        .iter()
+        .map(|p| {
+            let msg = std::fs::read(p).expect("corpus file");
+            let toks = engine.normalize_with(&msg, &Envelope::new(), |v| tokenizer.tokens(v));
+            (is_spam(p), toks)
+        })
+        .collect();
+    for s in [0.1, 0.2, 0.45, 1.0] {
+        for x in [0.4, 0.5, 0.538] {
+            for mps in [0.0, 0.1, 0.2, 0.346] {
+                for md in [50, 150, 300] {
+                    let k = mailwarden::bayes::Constants {
+                        unknown_word_prob: x,
+                        unknown_word_strength: s,
+                        min_prob_strength: mps,
+                        max_discriminators: md,
+                        ..Default::default()
+                    };
+                    let scored: Vec<(bool, f64)> = val
+                        .iter()
+                        .map(|(spam, t)| {
+                            (
+                                *spam,
+                                bayes::classifier::classify(t, &snap, &k).unwrap_or(0.5),
+                            )
+                        })
+                        .collect();
+                    print_metrics(
+                        &format!("s={s} x={x} min_prob_strength={mps} max_disc={md}"),
+                        &metrics(&scored),
+                    );
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
