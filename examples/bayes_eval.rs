@@ -145,7 +145,8 @@ fn main() {
             print_metrics(&args[2], &metrics(&scored));
         }
         Some("train-test") if args.len() >= 3 => train_test(&args),
-        Some("tune") if args.len() == 2 => tune(Path::new(&args[1])),
+        Some("tune") if args.len() == 2 => tune(Path::new(&args[1]), false),
+        Some("errors") if args.len() == 2 => tune(Path::new(&args[1]), true),
         _ => {
             eprintln!(
                 "usage: bayes_eval train-test CORPUS DB [SCORES_OUT] | metrics SCORES NAME | split CORPUS train|test"
@@ -227,7 +228,7 @@ fn train_test(args: &[String]) {
 
 /// Chooses constants on the training half only: learns the messages numbered 0 mod 4,
 /// validates on those numbered 2 mod 4, over a grid of Robinson/Fisher constants.
-fn tune(corpus: &Path) {
+fn tune(corpus: &Path, explain: bool) {
     let (train, _) = split(corpus);
     let (fit, val): (Vec<PathBuf>, Vec<PathBuf>) = train
         .into_iter()
@@ -254,6 +255,40 @@ fn tune(corpus: &Path) {
         .load()
         .expect("load");
     let tokenizer = mailwarden::bayes::Tokenizer::new();
+    if explain {
+        let k = config.constants();
+        for p in &val {
+            let msg = std::fs::read(p).expect("corpus file");
+            let (prob, words) = engine.normalize_with(&msg, &Envelope::new(), |v| {
+                (
+                    bayes::classifier::classify(&tokenizer.tokens(v), &snap, &k).unwrap_or(0.5),
+                    tokenizer.words(v),
+                )
+            });
+            if (prob > 0.5) != is_spam(p) {
+                let totals = mailwarden::bayes::TokenRead::totals(&snap);
+                let mut strong: Vec<(f64, String)> = words
+                    .into_iter()
+                    .filter_map(|w| {
+                        let c = mailwarden::bayes::TokenRead::counts(
+                            &snap,
+                            bayes::tokenizer::hash(w.as_bytes()),
+                        );
+                        (c.spam + c.ham > 0)
+                            .then(|| (bayes::classifier::token_prob(c, totals, &k), w))
+                    })
+                    .collect();
+                strong.sort_by(|a, b| (b.0 - 0.5).abs().total_cmp(&(a.0 - 0.5).abs()));
+                let top: Vec<String> = strong
+                    .iter()
+                    .take(25)
+                    .map(|(f, w)| format!("{w}={f:.2}"))
+                    .collect();
+                println!("{} p={prob:.3}\n  {}", p.display(), top.join(" "));
+            }
+        }
+        return;
+    }
     let val: Vec<(bool, Vec<u64>)> = val
         .iter()
         .map(|p| {

@@ -221,6 +221,12 @@ typedef uint32_t mw_header_op;
 typedef struct mw_engine mw_engine;
 
 /**
+ * The Bayes learner: the one writer of a token database (see `mw_learner_new()`). Used by
+ * one thread at a time.
+ */
+typedef struct mw_learner mw_learner;
+
+/**
  * The result of scanning one message. Immutable: a `const mw_report *` may be read from any
  * thread. Every string an accessor returns is owned by the report and stays valid until
  * `mw_report_free()`.
@@ -232,6 +238,28 @@ typedef struct mw_report mw_report;
  * time. It keeps its own reference to the engine's compiled data.
  */
 typedef struct mw_scan mw_scan;
+
+/**
+ * Statistics of a Bayes token database.
+ */
+typedef struct mw_bayes_stats {
+  /**
+   * Spam messages learned.
+   */
+  uint64_t spam;
+  /**
+   * Ham messages learned.
+   */
+  uint64_t ham;
+  /**
+   * Tokens stored.
+   */
+  uint64_t tokens;
+  /**
+   * Message ids remembered (to detect learning a message twice).
+   */
+  uint64_t messages;
+} mw_bayes_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -642,6 +670,93 @@ mw_result mw_report_json_copy(const struct mw_report *report,
                               char *buf,
                               size_t len,
                               size_t *written_out);
+
+/**
+ * Opens the Bayes database at `path` for learning (created by the first commit). Waits while
+ * another learner (a process or thread) holds the database; scanning engines keep reading it
+ * meanwhile.
+ *
+ * `path` is borrowed for the duration of the call. On success `*learner_out` receives a new
+ * learner, owned by the caller, to be freed with `mw_learner_free()`.
+ *
+ * # Safety
+ *
+ * `path` is NULL or a NUL-terminated string; `learner_out` is NULL or points to writable
+ * storage for a pointer.
+ */
+mw_result mw_learner_new(const char *path, struct mw_learner **learner_out);
+
+/**
+ * Learns the message in `data` (`len` bytes) as `class` (an `mw_bayes_class` value). A
+ * message already learned as this class (same Message-ID) changes nothing; one learned as
+ * the other class is moved. Nothing is visible to scanners before `mw_learner_commit()`.
+ *
+ * On success `*changed_out` says whether the database changed.
+ *
+ * # Safety
+ *
+ * `learner` is NULL or a live learner not used by another thread; `data` is NULL or points to
+ * `len` readable bytes; `changed_out` is NULL or points to a writable `bool`.
+ */
+mw_result mw_learner_learn(struct mw_learner *learner,
+                           const uint8_t *data,
+                           size_t len,
+                           uint32_t class_,
+                           bool *changed_out);
+
+/**
+ * Unlearns the message in `data` (`len` bytes), found by its Message-ID. On success
+ * `*changed_out` is false when the message had never been learned.
+ *
+ * # Safety
+ *
+ * As `mw_learner_learn()`.
+ */
+mw_result mw_learner_forget(struct mw_learner *learner,
+                            const uint8_t *data,
+                            size_t len,
+                            bool *changed_out);
+
+/**
+ * Writes the learner's changes atomically (a crash leaves the old or the new database,
+ * never a mix) and expires old tokens. Engines pick the new database up on their next scan.
+ *
+ * # Safety
+ *
+ * `learner` is NULL or a live learner not used by another thread.
+ */
+mw_result mw_learner_commit(struct mw_learner *learner);
+
+/**
+ * The learner's view of the database (uncommitted changes included) into `*stats_out`.
+ *
+ * # Safety
+ *
+ * `learner` is NULL or a live learner; `stats_out` is NULL or points to a writable
+ * `mw_bayes_stats`.
+ */
+mw_result mw_learner_stats(const struct mw_learner *learner, struct mw_bayes_stats *stats_out);
+
+/**
+ * Frees a learner, discarding uncommitted changes and releasing the database. NULL is a
+ * no-op.
+ *
+ * # Safety
+ *
+ * `learner` is NULL or a pointer from `mw_learner_new()` not freed before.
+ */
+void mw_learner_free(struct mw_learner *learner);
+
+/**
+ * Reads the statistics of the Bayes database at `path` without locking it (a learner may be
+ * working). A missing database has all counts 0.
+ *
+ * # Safety
+ *
+ * `path` is NULL or a NUL-terminated string; `stats_out` is NULL or points to a writable
+ * `mw_bayes_stats`.
+ */
+mw_result mw_bayes_stats_read(const char *path, struct mw_bayes_stats *stats_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -314,7 +314,7 @@ impl Engine {
                     continue;
                 }
                 let mut out = Unpack {
-                    budget: budget,
+                    budget,
                     children: Vec::new(),
                     findings: Vec::new(),
                     unsupported_unchecked: inner.policy.unsupported_formats_unchecked,

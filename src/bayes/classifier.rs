@@ -252,7 +252,10 @@ mod tests {
 
     #[test]
     fn robinson_smoothing() {
-        let k = Constants::default();
+        let k = Constants {
+            unknown_word_prob: 0.5,
+            ..Constants::default()
+        };
         let t = Totals {
             spam: 100,
             ham: 100,

@@ -69,7 +69,7 @@ impl Class {
 }
 
 /// Read access to a token database.
-pub trait TokenRead: Send + Sync {
+pub trait TokenRead: Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe {
     /// Messages learned.
     fn totals(&self) -> Totals;
     /// A token's counts (zero when unknown).
@@ -106,7 +106,9 @@ pub trait Transaction: TokenRead {
 }
 
 /// A token storage backend.
-pub trait TokenStore: Send + Sync + fmt::Debug {
+pub trait TokenStore:
+    Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe + fmt::Debug
+{
     /// A consistent read-only snapshot of the current database.
     fn snapshot(&self) -> Result<Arc<dyn TokenRead>>;
     /// A value that changes whenever a commit changes the database (`None`: no database
@@ -541,6 +543,13 @@ impl Transaction for FileTransaction {
 mod tests {
     use super::*;
 
+    fn now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
     fn store(dir: &Path) -> FileStore {
         FileStore::new(dir.join("bayes.db"), Expiry::default())
     }
@@ -552,7 +561,7 @@ mod tests {
         assert_eq!(s.load().unwrap().len(), 0);
         assert_eq!(s.version().unwrap(), None);
         let mut t = s.begin_file().unwrap();
-        let now = 1_700_000_000;
+        let now = now();
         t.update(7, 1, 0, now);
         t.update(3, 0, 2, now);
         t.update(3, 1, 0, now);
@@ -580,7 +589,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path());
         let mut t = s.begin_file().unwrap();
-        t.update(1, 5, 0, 1_700_000_000);
+        t.update(1, 5, 0, now());
         t.add_totals(5, 0);
         t.commit().unwrap();
         let good = t.image();
@@ -675,7 +684,7 @@ mod tests {
                 .collect();
             let mut t = s.begin_file().unwrap();
             for k in 0..200u64 {
-                t.update(k, 1, 0, 1_700_000_000);
+                t.update(k, 1, 0, now());
                 t.add_totals(1, 0);
                 t.commit().unwrap();
             }

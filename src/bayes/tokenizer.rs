@@ -6,7 +6,7 @@
 //! - **Body words** (Graham, SpamBayes): every text part, HTML rendered to text first, split
 //!   at anything that is not a letter, digit or one of `$ ' - . ,` inside a word; lowercased
 //!   (SpamBayes found case folding costs nothing and halves the database). Words under 3
-//!   bytes are dropped; words over [`MAX_WORD`] bytes become one `sk:` token carrying their
+//!   bytes are dropped; words over 20 bytes become one `sk:` token carrying their
 //!   first character and length in tens (SpamBayes' "skip" tokens: long base64 or hash
 //!   junk is a clue, its exact text is not).
 //! - **CJK and Thai text** has no spaces between words: a run of such characters becomes
@@ -34,11 +34,11 @@ use crate::object::Origin;
 use crate::view::MessageView;
 
 /// Longest word kept as itself, in bytes; longer ones become `sk:` tokens.
-pub const MAX_WORD: usize = 20;
+const MAX_WORD: usize = 20;
 /// Text read from one part, in bytes (length limit against huge bodies).
-pub const MAX_PART_TEXT: usize = 200_000;
+const MAX_PART_TEXT: usize = 200_000;
 /// Tokens taken from one message at most.
-pub const MAX_TOKENS: usize = 20_000;
+const MAX_TOKENS: usize = 20_000;
 
 /// A hashed token.
 pub type Token = u64;
@@ -57,6 +57,7 @@ pub fn hash(token: &[u8]) -> Token {
 /// annotations mail stores add). Lowercase.
 const IGNORED_HEADERS: &[&str] = &[
     "date",
+    "delivery-date",
     "delivered-to",
     "delivered-for",
     "envelope-to",
@@ -367,7 +368,7 @@ fn received_tokens(sink: &mut Sink<'_>, value: &str) {
         if w.len() < 3 {
             continue;
         }
-        let is_ip = w.bytes().all(|b| b.is_ascii_digit() || b == b'.') && w.contains('.');
+        let is_ip = w.bytes().all(|b| b.is_ascii_digit() || b == b'.') && w.split('.').count() == 4;
         if is_ip {
             if let Some((net, _)) = w.rsplit_once('.') {
                 sink.emit("R:ip:", net);
