@@ -229,8 +229,8 @@ fn corpus_even_odd_accuracy() {
         recall * 100.0
     );
     assert!(ham > 2000 && spam > 900, "{ham} ham, {spam} spam");
-    assert!(fp_rate <= 0.006, "ham false positives {fp_rate}");
-    assert!(recall >= 0.965, "spam recall {recall}");
+    assert!(fp_rate <= 0.008, "ham false positives {fp_rate}");
+    assert!(recall >= 0.97, "spam recall {recall}");
 }
 
 fn mailwarden() -> Command {
@@ -350,4 +350,51 @@ fn learner_killed_mid_write_leaves_usable_database() {
             Err(e) => panic!("database unusable after kill at {delay_ms} ms: {e}"),
         }
     }
+}
+
+#[test]
+fn config_section_parses_and_resolves_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mailwarden.toml");
+    std::fs::write(
+        &file,
+        "[bayes]\npath = \"bayes.db\"\nmin_spam = 5\nunknown_word_prob = 0.5\n[bayes.expiry]\nmax_tokens = 10\n",
+    )
+    .unwrap();
+    let config = mailwarden::Config::from_file(&file).unwrap();
+    assert_eq!(config.bayes.path, Some(dir.path().join("bayes.db")));
+    assert_eq!(config.bayes.min_spam, 5);
+    assert_eq!(config.bayes.expiry.max_tokens, 10);
+    assert_eq!(config.bayes.expiry.max_age_days, 365);
+    let err = mailwarden::Config::from_toml_str("[bayes]\nmin_spams = 5\n").unwrap_err();
+    assert!(err.to_string().contains("min_spams"), "{err}");
+    // Out-of-range constants are refused when the engine is built.
+    let bad = BayesConfig {
+        path: Some(dir.path().join("x.db")),
+        unknown_word_prob: 1.5,
+        ..BayesConfig::default()
+    };
+    assert!(EngineBuilder::new().bayes(bad).build().is_err());
+    // A damaged database is an error at build time, not a silent "no Bayes".
+    std::fs::write(dir.path().join("bad.db"), b"garbage").unwrap();
+    let damaged = BayesConfig {
+        path: Some(dir.path().join("bad.db")),
+        ..BayesConfig::default()
+    };
+    let err = EngineBuilder::new().bayes(damaged).build().unwrap_err();
+    assert_eq!(err.kind(), mailwarden::ErrorKind::Bayes);
+}
+
+#[test]
+fn readme_configuration_block_parses() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("```toml")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .find(|b| b.contains("[bayes]"))
+        .expect("README documents [bayes]");
+    let config = mailwarden::Config::from_toml_str(block).unwrap();
+    assert_eq!(config.bayes, BayesConfig::default());
 }
