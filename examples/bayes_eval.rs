@@ -304,7 +304,7 @@ fn tune(corpus: &Path, explain: bool) {
         })
         .collect();
     for s in [0.1, 0.2, 0.45, 1.0] {
-        for x in [0.4, 0.5, 0.538] {
+        for x in [0.3, 0.4, 0.5, 0.538] {
             for mps in [0.0, 0.1, 0.2, 0.346] {
                 for md in [50, 150, 300] {
                     let k = mailwarden::bayes::Constants {
