@@ -41,6 +41,8 @@ pub struct Config {
     pub rules: RuleConfig,
     /// Banned names and types.
     pub banned: crate::archive::banned::BannedRules,
+    /// The Bayes classifier.
+    pub bayes: crate::bayes::BayesConfig,
 }
 
 /// `[signatures]`
@@ -105,6 +107,7 @@ impl Config {
         };
         config.signatures.databases.iter_mut().for_each(resolve);
         config.rules.paths.iter_mut().for_each(resolve);
+        config.bayes.path.iter_mut().for_each(resolve);
         Ok(config)
     }
 }

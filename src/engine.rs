@@ -82,6 +82,14 @@ impl EngineBuilder {
         self
     }
 
+    /// Scores messages with the Bayes classifier of this configuration (its database path
+    /// and constants). Rule files that declare `check_bayes` rules score the result;
+    /// without them the built-in `BAYES_00 .. BAYES_999` rules with SpamAssassin's scores do.
+    pub fn bayes(mut self, bayes: crate::bayes::BayesConfig) -> Self {
+        self.config.bayes = bayes;
+        self
+    }
+
     /// The configuration built so far.
     pub fn config(&self) -> &Config {
         &self.config
@@ -97,7 +105,12 @@ impl EngineBuilder {
         config.limits.validate()?;
         config.policy.validate()?;
         let signatures = SignatureSet::load(&config.signatures)?;
-        let rules = RuleSet::load(&config.rules)?;
+        let bayes = match (&config.bayes.path, config.bayes.enabled) {
+            (Some(_), true) => Some(crate::bayes::Bayes::open(&config.bayes)?),
+            _ => None,
+        };
+        let rules = RuleSet::load_scored(&config.rules, bayes.is_some())?;
+        let bayes_by_rules = bayes.is_some() && rules.runs_eval("check_bayes");
         let mut policy = config.policy.clone();
         if let Some(required) = rules.required_score() {
             policy.tag2_level = required;
@@ -109,6 +122,8 @@ impl EngineBuilder {
                 signatures,
                 rules,
                 stop_on_first: config.signatures.stop_on_first,
+                bayes,
+                bayes_by_rules,
                 config,
             }),
         })
@@ -123,6 +138,10 @@ struct Inner {
     signatures: SignatureSet,
     rules: RuleSet,
     stop_on_first: bool,
+    /// The Bayes classifier, when a database is configured.
+    bayes: Option<crate::bayes::Bayes>,
+    /// The loaded rule files score Bayes (`check_bayes` rules); else the built-in BAYES_xx.
+    bayes_by_rules: bool,
 }
 
 /// A compiled, immutable filter.
@@ -204,6 +223,11 @@ impl Engine {
         &self.inner.rules
     }
 
+    /// The Bayes classifier, when one is configured.
+    pub fn bayes(&self) -> Option<&crate::bayes::Bayes> {
+        self.inner.bayes.as_ref()
+    }
+
     /// A scanner that takes a message in chunks, as a milter receives it.
     pub fn scanner(&self) -> Scanner {
         Scanner {
@@ -213,20 +237,34 @@ impl Engine {
         }
     }
 
-    /// Scans one message: the whole job.
-    pub fn scan(&self, message: &[u8], envelope: &Envelope) -> Report {
-        let inner = &*self.inner;
-        let size = message.len() as u64;
-        let mut budget = Budget::new(&inner.limits, size);
-        let mut findings: Vec<Finding> = Vec::new();
-        if inner.limits.max_message_size > 0 && size > inner.limits.max_message_size {
-            findings.push(Finding::Oversized {
-                size,
-                limit: inner.limits.max_message_size,
-            });
-        }
+    /// Normalizes a message (MIME walk and unpacking, no signatures or rules) and hands its
+    /// view to `f`: what the Bayes learner tokenizes.
+    pub fn normalize_with<R>(
+        &self,
+        message: &[u8],
+        envelope: &Envelope,
+        f: impl FnOnce(&MessageView<'_, '_>) -> R,
+    ) -> R {
+        let mut budget = Budget::new(&self.inner.limits, message.len() as u64);
+        let mut findings = Vec::new();
+        let (objects, headers) = self.unpack(message, &mut budget, &mut findings);
+        f(&MessageView {
+            raw: message,
+            headers: &headers,
+            objects: &objects,
+            envelope,
+            bayes: None,
+        })
+    }
 
-        // mime + unpack: one worklist over every object, the message first.
+    /// mime + unpack: one worklist over every object, the message first.
+    fn unpack<'a>(
+        &self,
+        message: &'a [u8],
+        budget: &mut Budget,
+        findings: &mut Vec<Finding>,
+    ) -> (Vec<Object<'a>>, Vec<crate::mime::header::HeaderField>) {
+        let inner = &*self.inner;
         let mut objects: Vec<Object<'_>> = vec![Object {
             path: String::new(),
             parent: None,
@@ -257,7 +295,7 @@ impl Engine {
                     continue;
                 }
                 let base = objects.len();
-                let found = walk_message(&objects[id], id, base, &mut budget, &mut seen);
+                let found = walk_message(&objects[id], id, base, budget, &mut seen);
                 if id == 0 {
                     headers = found.header.fields;
                     for issue in found.header.issues {
@@ -276,7 +314,7 @@ impl Engine {
                     continue;
                 }
                 let mut out = Unpack {
-                    budget: &mut budget,
+                    budget,
                     children: Vec::new(),
                     findings: Vec::new(),
                     unsupported_unchecked: inner.policy.unsupported_formats_unchecked,
@@ -294,6 +332,23 @@ impl Engine {
                 }));
             }
         }
+        (objects, headers)
+    }
+
+    /// Scans one message: the whole job.
+    pub fn scan(&self, message: &[u8], envelope: &Envelope) -> Report {
+        let inner = &*self.inner;
+        let size = message.len() as u64;
+        let mut budget = Budget::new(&inner.limits, size);
+        let mut findings: Vec<Finding> = Vec::new();
+        if inner.limits.max_message_size > 0 && size > inner.limits.max_message_size {
+            findings.push(Finding::Oversized {
+                size,
+                limit: inner.limits.max_message_size,
+            });
+        }
+
+        let (objects, headers) = self.unpack(message, &mut budget, &mut findings);
         findings.extend(budget.take_findings());
         inner.config.banned.check(&objects, &mut findings);
 
@@ -314,19 +369,31 @@ impl Engine {
         }
 
         // score
-        let view = MessageView {
+        let mut view = MessageView {
             raw: message,
             headers: &headers,
             objects: &objects,
             envelope,
+            bayes: None,
         };
+        view.bayes = inner.bayes.as_ref().and_then(|b| b.probability(&view));
         let hits = inner.rules.evaluate(&view);
-        let score = hits.iter().fold(0.0, |sum, h| sum + h.score);
+        let mut score = hits.iter().fold(0.0, |sum, h| sum + h.score);
         findings.extend(hits.into_iter().map(|h| Finding::Rule {
             name: h.name,
             score: h.score,
             description: h.description,
         }));
+        if let (Some(p), false) = (view.bayes, inner.bayes_by_rules) {
+            for &(name, _, _, points, description) in crate::bayes::classifier::bayes_hits(p) {
+                score += points;
+                findings.push(Finding::Rule {
+                    name: name.to_string(),
+                    score: points,
+                    description: description.to_string(),
+                });
+            }
+        }
 
         // policy
         let subject = headers

@@ -15,6 +15,9 @@ pub struct MessageView<'v, 'a> {
     pub objects: &'v [Object<'a>],
     /// The SMTP envelope.
     pub envelope: &'v Envelope,
+    /// The Bayes spam probability, computed once per message (`None`: Bayes off or not
+    /// trained enough). `check_bayes` rules read it.
+    pub bayes: Option<f64>,
 }
 
 impl<'v, 'a> MessageView<'v, 'a> {

@@ -378,3 +378,77 @@ fn static_strings_name_every_value() {
     assert!(mw_category_name(2).is_null());
     assert_eq!(s(mw_version()), env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn bayes_learn_forget_commit_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = CString::new(dir.path().join("bayes.db").to_str().unwrap()).unwrap();
+    let msg = message("cheap pills for everyone");
+    let mut learner = ptr::null_mut();
+    let mut changed = false;
+    let mut stats = mw_bayes_stats::default();
+    // SAFETY: every pointer is live, NUL-terminated where required, and used by this thread.
+    unsafe {
+        // A missing database reads as empty.
+        assert_eq!(
+            mw_bayes_stats_read(path.as_ptr(), &mut stats),
+            mw_result::Ok
+        );
+        assert_eq!(stats, mw_bayes_stats::default());
+        assert_eq!(mw_learner_new(path.as_ptr(), &mut learner), mw_result::Ok);
+        let learn = |l, class, changed: &mut bool| {
+            mw_learner_learn(l, msg.as_ptr(), msg.len(), class, changed)
+        };
+        assert_eq!(
+            learn(learner, mw_bayes_class::Spam as u32, &mut changed),
+            mw_result::Ok
+        );
+        assert!(changed);
+        assert_eq!(
+            learn(learner, mw_bayes_class::Spam as u32, &mut changed),
+            mw_result::Ok
+        );
+        assert!(!changed, "same Message-ID learned twice");
+        assert_eq!(learn(learner, 7, &mut changed), mw_result::OutOfRange);
+        assert_eq!(
+            mw_learner_learn(learner, ptr::null(), 0, 1, &mut changed),
+            mw_result::NullParameter
+        );
+        assert_eq!(mw_learner_stats(learner, &mut stats), mw_result::Ok);
+        assert_eq!((stats.spam, stats.ham, stats.messages), (1, 0, 1));
+        assert!(stats.tokens > 3);
+        // Not visible before the commit.
+        let mut on_disk = mw_bayes_stats::default();
+        assert_eq!(
+            mw_bayes_stats_read(path.as_ptr(), &mut on_disk),
+            mw_result::Ok
+        );
+        assert_eq!(on_disk.spam, 0);
+        assert_eq!(mw_learner_commit(learner), mw_result::Ok);
+        assert_eq!(
+            mw_bayes_stats_read(path.as_ptr(), &mut on_disk),
+            mw_result::Ok
+        );
+        assert_eq!(on_disk, stats);
+        assert_eq!(
+            mw_learner_forget(learner, msg.as_ptr(), msg.len(), &mut changed),
+            mw_result::Ok
+        );
+        assert!(changed);
+        assert_eq!(mw_learner_commit(learner), mw_result::Ok);
+        mw_learner_free(learner);
+        mw_learner_free(ptr::null_mut());
+        assert_eq!(
+            mw_bayes_stats_read(path.as_ptr(), &mut on_disk),
+            mw_result::Ok
+        );
+        assert_eq!((on_disk.spam, on_disk.tokens, on_disk.messages), (0, 0, 0));
+        // A damaged database is an error with a reason, not a crash.
+        std::fs::write(dir.path().join("bayes.db"), b"MWBAYES1 torn").unwrap();
+        assert_eq!(
+            mw_bayes_stats_read(path.as_ptr(), &mut on_disk),
+            mw_result::Bayes
+        );
+        assert!(s(mw_last_error()).contains("not a valid mailwarden Bayes database"));
+    }
+}

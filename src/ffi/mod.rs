@@ -1165,6 +1165,251 @@ unsafe fn write_opt<T>(p: *mut T, value: T) {
     }
 }
 
+/// The Bayes learner: the one writer of a token database (see `mw_learner_new()`). Used by
+/// one thread at a time.
+pub struct mw_learner {
+    learner: crate::bayes::Learner,
+}
+
+/// The class a message is learned as. The values are part of the ABI.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mw_bayes_class {
+    /// Unwanted mail.
+    Spam = 1,
+    /// Wanted mail.
+    Ham = 2,
+}
+
+/// Statistics of a Bayes token database.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct mw_bayes_stats {
+    /// Spam messages learned.
+    pub spam: u64,
+    /// Ham messages learned.
+    pub ham: u64,
+    /// Tokens stored.
+    pub tokens: u64,
+    /// Message ids remembered (to detect learning a message twice).
+    pub messages: u64,
+}
+
+impl From<crate::bayes::Stats> for mw_bayes_stats {
+    fn from(s: crate::bayes::Stats) -> Self {
+        mw_bayes_stats {
+            spam: s.spam,
+            ham: s.ham,
+            tokens: s.tokens as u64,
+            messages: s.messages as u64,
+        }
+    }
+}
+
+fn bayes_config(path: &str) -> crate::bayes::BayesConfig {
+    crate::bayes::BayesConfig {
+        path: Some(path.into()),
+        ..crate::bayes::BayesConfig::default()
+    }
+}
+
+/// Opens the Bayes database at `path` for learning (created by the first commit). Waits while
+/// another learner (a process or thread) holds the database; scanning engines keep reading it
+/// meanwhile.
+///
+/// `path` is borrowed for the duration of the call. On success `*learner_out` receives a new
+/// learner, owned by the caller, to be freed with `mw_learner_free()`.
+///
+/// # Safety
+///
+/// `path` is NULL or a NUL-terminated string; `learner_out` is NULL or points to writable
+/// storage for a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_learner_new(
+    path: *const c_char,
+    learner_out: *mut *mut mw_learner,
+) -> mw_result {
+    boundary(|| {
+        check_null!(path, learner_out);
+        // SAFETY: `path` is non-NULL and NUL-terminated per the contract above.
+        let path = match unsafe { str_arg(path, "path") } {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        match crate::bayes::Learner::open(&bayes_config(path)) {
+            Ok(learner) => {
+                let handle = Box::into_raw(Box::new(mw_learner { learner }));
+                // SAFETY: `learner_out` is non-NULL and writable per the contract above.
+                unsafe { learner_out.write(handle) };
+                mw_result::Ok
+            }
+            Err(e) => fail(mw_result::from_kind(e.kind()), &e.to_string()),
+        }
+    })
+}
+
+/// Learns the message in `data` (`len` bytes) as `class` (an `mw_bayes_class` value). A
+/// message already learned as this class (same Message-ID) changes nothing; one learned as
+/// the other class is moved. Nothing is visible to scanners before `mw_learner_commit()`.
+///
+/// On success `*changed_out` says whether the database changed.
+///
+/// # Safety
+///
+/// `learner` is NULL or a live learner not used by another thread; `data` is NULL or points to
+/// `len` readable bytes; `changed_out` is NULL or points to a writable `bool`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_learner_learn(
+    learner: *mut mw_learner,
+    data: *const u8,
+    len: usize,
+    class: u32,
+    changed_out: *mut bool,
+) -> mw_result {
+    boundary(|| {
+        check_null!(learner, data, changed_out);
+        let class = match class {
+            c if c == mw_bayes_class::Spam as u32 => crate::bayes::Class::Spam,
+            c if c == mw_bayes_class::Ham as u32 => crate::bayes::Class::Ham,
+            _ => {
+                return fail(
+                    mw_result::OutOfRange,
+                    "class is not an mw_bayes_class value",
+                );
+            }
+        };
+        // SAFETY: `learner` is non-NULL, live and exclusively ours during the call.
+        let learner = unsafe { &mut *learner };
+        // SAFETY: `data` is non-NULL and points to `len` readable bytes per the contract.
+        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+        match learner.learner.learn(bytes, class) {
+            Ok(outcome) => {
+                // SAFETY: `changed_out` is non-NULL and writable per the contract above.
+                unsafe { changed_out.write(outcome != crate::bayes::Learned::AlreadyLearned) };
+                mw_result::Ok
+            }
+            Err(e) => fail(mw_result::from_kind(e.kind()), &e.to_string()),
+        }
+    })
+}
+
+/// Unlearns the message in `data` (`len` bytes), found by its Message-ID. On success
+/// `*changed_out` is false when the message had never been learned.
+///
+/// # Safety
+///
+/// As `mw_learner_learn()`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_learner_forget(
+    learner: *mut mw_learner,
+    data: *const u8,
+    len: usize,
+    changed_out: *mut bool,
+) -> mw_result {
+    boundary(|| {
+        check_null!(learner, data, changed_out);
+        // SAFETY: `learner` is non-NULL, live and exclusively ours during the call.
+        let learner = unsafe { &mut *learner };
+        // SAFETY: `data` is non-NULL and points to `len` readable bytes per the contract.
+        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+        match learner.learner.forget(bytes) {
+            Ok(outcome) => {
+                // SAFETY: `changed_out` is non-NULL and writable per the contract above.
+                unsafe { changed_out.write(outcome != crate::bayes::Forgot::NotLearned) };
+                mw_result::Ok
+            }
+            Err(e) => fail(mw_result::from_kind(e.kind()), &e.to_string()),
+        }
+    })
+}
+
+/// Writes the learner's changes atomically (a crash leaves the old or the new database,
+/// never a mix) and expires old tokens. Engines pick the new database up on their next scan.
+///
+/// # Safety
+///
+/// `learner` is NULL or a live learner not used by another thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_learner_commit(learner: *mut mw_learner) -> mw_result {
+    boundary(|| {
+        check_null!(learner);
+        // SAFETY: `learner` is non-NULL, live and exclusively ours during the call.
+        let learner = unsafe { &mut *learner };
+        match learner.learner.commit() {
+            Ok(()) => mw_result::Ok,
+            Err(e) => fail(mw_result::from_kind(e.kind()), &e.to_string()),
+        }
+    })
+}
+
+/// The learner's view of the database (uncommitted changes included) into `*stats_out`.
+///
+/// # Safety
+///
+/// `learner` is NULL or a live learner; `stats_out` is NULL or points to a writable
+/// `mw_bayes_stats`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_learner_stats(
+    learner: *const mw_learner,
+    stats_out: *mut mw_bayes_stats,
+) -> mw_result {
+    boundary(|| {
+        check_null!(learner, stats_out);
+        // SAFETY: `learner` is non-NULL and live per the contract above; it is only read.
+        let learner = unsafe { &*learner };
+        // SAFETY: `stats_out` is non-NULL and writable per the contract above.
+        unsafe { stats_out.write(learner.learner.stats().into()) };
+        mw_result::Ok
+    })
+}
+
+/// Frees a learner, discarding uncommitted changes and releasing the database. NULL is a
+/// no-op.
+///
+/// # Safety
+///
+/// `learner` is NULL or a pointer from `mw_learner_new()` not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_learner_free(learner: *mut mw_learner) {
+    boundary_or((), || {
+        if !learner.is_null() {
+            // SAFETY: the pointer came from `Box::into_raw` in `mw_learner_new` and is freed
+            // only once per the contract above.
+            drop(unsafe { Box::from_raw(learner) });
+        }
+    })
+}
+
+/// Reads the statistics of the Bayes database at `path` without locking it (a learner may be
+/// working). A missing database has all counts 0.
+///
+/// # Safety
+///
+/// `path` is NULL or a NUL-terminated string; `stats_out` is NULL or points to a writable
+/// `mw_bayes_stats`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_bayes_stats_read(
+    path: *const c_char,
+    stats_out: *mut mw_bayes_stats,
+) -> mw_result {
+    boundary(|| {
+        check_null!(path, stats_out);
+        // SAFETY: `path` is non-NULL and NUL-terminated per the contract above.
+        let path = match unsafe { str_arg(path, "path") } {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        match crate::bayes::stats(&bayes_config(path)) {
+            Ok(st) => {
+                // SAFETY: `stats_out` is non-NULL and writable per the contract above.
+                unsafe { stats_out.write(st.into()) };
+                mw_result::Ok
+            }
+            Err(e) => fail(mw_result::from_kind(e.kind()), &e.to_string()),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1199,6 +1444,7 @@ mod tests {
         shared::<mw_engine>();
         shared::<mw_report>();
         movable::<mw_scan>();
+        movable::<mw_learner>();
     }
 
     #[test]

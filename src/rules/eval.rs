@@ -62,6 +62,9 @@ pub fn supported(call: &EvalCall) -> bool {
         "check_freemail_from" => call.args.is_empty(),
         "html_test" => call.args.first().is_some_and(|a| a == "html"),
         "html_tag_exists" => call.args.len() == 1,
+        "check_bayes" => {
+            call.args.len() == 2 && call.args.iter().all(|a| a.trim().parse::<f64>().is_ok())
+        }
         _ => false,
     }
 }
@@ -91,6 +94,10 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
             empty("To") && empty("Apparently-To")
         }
         "html_tag_exists" => tag_exists(&texts.html_lower, &call.args[0]),
+        "check_bayes" => texts.bayes.is_some_and(|p| {
+            let arg = |i: usize| call.args[i].trim().parse::<f64>().unwrap_or(f64::NAN);
+            crate::bayes::classifier::in_range(p, arg(0), arg(1))
+        }),
         _ => false,
     };
     f64::from(hit)

@@ -73,6 +73,11 @@ impl RuleSet {
     /// A path that cannot be read is an `Err`. Malformed lines are not: they are counted,
     /// named by file and line, and listed by [`RuleSet::describe`].
     pub fn load(config: &crate::config::RuleConfig) -> crate::Result<Self> {
+        Self::load_scored(config, false)
+    }
+
+    /// [`RuleSet::load`], scoring with SpamAssassin's Bayes score set (set 2) when `bayes`.
+    pub fn load_scored(config: &crate::config::RuleConfig, bayes: bool) -> crate::Result<Self> {
         let mut set = if config.builtin {
             Self::builtin()
         } else {
@@ -92,9 +97,19 @@ impl RuleSet {
         set.required_score = parsed.required_score;
         set.compiled = compile::compile(&parsed);
         // Score set 0: no network tests, no Bayes (mailwarden's Bayes is scored apart).
-        set.plan = run::Plan::build(&parsed, &set.compiled, 0);
+        set.plan = run::Plan::build(&parsed, &set.compiled, if bayes { 2 } else { 0 });
         set.parsed = Some(Box::new(parsed));
         Ok(set)
+    }
+
+    /// Whether a loaded rule that runs calls eval `function`.
+    pub fn runs_eval(&self, function: &str) -> bool {
+        self.parsed.as_ref().is_some_and(|p| {
+            p.rules.iter().any(|(name, r)| {
+                matches!(&r.test, parser::RuleTest::Eval(c) if c.function == function)
+                    && !self.plan.not_run.contains_key(name)
+            })
+        })
     }
 
     /// What the rule files said, when files were loaded.

@@ -46,6 +46,8 @@ pub struct Texts<'v> {
     pub html_lower: Vec<u8>,
     /// An HTML part contains at least one tag.
     pub html_has_tags: bool,
+    /// The Bayes spam probability ([`MessageView::bayes`]).
+    pub bayes: Option<f64>,
 }
 
 /// Collects each MIME part's header fields (raw values, folding kept).
@@ -183,6 +185,7 @@ impl<'v> Texts<'v> {
             envelope_from: view.envelope.sender.clone(),
             mime_headers: mime_headers(view.raw),
             relays: super::relays::parse(view.headers),
+            bayes: view.bayes,
             decoded: view
                 .headers
                 .iter()

@@ -83,11 +83,77 @@ enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Learn messages into the Bayes database (files, directories recursively, mboxes).
+    #[command(group(clap::ArgGroup::new("class").required(true).args(["spam", "ham", "forget"])))]
+    Learn {
+        #[command(flatten)]
+        db: BayesArgs,
+        /// Learn the messages as spam.
+        #[arg(long)]
+        spam: bool,
+        /// Learn the messages as ham.
+        #[arg(long)]
+        ham: bool,
+        /// Unlearn the messages (found by message id).
+        #[arg(long)]
+        forget: bool,
+        /// Treat files as mbox mailboxes holding many messages.
+        #[arg(long)]
+        mbox: bool,
+        /// Messages to learn.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Inspect the Bayes database.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["stats", "dump"])))]
+    Bayes {
+        #[command(flatten)]
+        db: BayesArgs,
+        /// Print message and token counts.
+        #[arg(long)]
+        stats: bool,
+        /// Print every token: hash, spam count, ham count, probability, last learned.
+        #[arg(long)]
+        dump: bool,
+    },
     /// Load the configuration, signatures and rules and print what loaded.
     CheckConfig {
         #[command(flatten)]
         engine: EngineArgs,
     },
+}
+
+#[derive(clap::Args, Clone)]
+struct BayesArgs {
+    /// TOML configuration file (its [bayes] section names the database).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The Bayes database file (overrides the configuration and MAILWARDEN_BAYES_DB).
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+}
+
+impl BayesArgs {
+    fn config(&self) -> mailwarden::Result<mailwarden::bayes::BayesConfig> {
+        let mut config = match &self.config {
+            Some(path) => Config::from_file(path)?.bayes,
+            None => mailwarden::bayes::BayesConfig::default(),
+        };
+        if let Some(db) = self
+            .db
+            .clone()
+            .or_else(|| std::env::var_os("MAILWARDEN_BAYES_DB").map(PathBuf::from))
+        {
+            config.path = Some(db);
+        }
+        if config.path.is_none() {
+            return Err(mailwarden::Error::new(
+                mailwarden::ErrorKind::Config,
+                "no Bayes database: give --db PATH, MAILWARDEN_BAYES_DB or a --config with [bayes] path",
+            ));
+        }
+        Ok(config)
+    }
 }
 
 fn main() -> ExitCode {
@@ -122,6 +188,34 @@ fn main() -> ExitCode {
             };
             scan(&engine, &envelope, &paths, &opts)
         }
+        Command::Learn {
+            db,
+            spam,
+            ham: _,
+            forget,
+            mbox,
+            paths,
+        } => {
+            let class = if spam {
+                mailwarden::bayes::Class::Spam
+            } else {
+                mailwarden::bayes::Class::Ham
+            };
+            match db.config() {
+                Ok(config) => learn(&config, (!forget).then_some(class), mbox, &paths),
+                Err(e) => {
+                    eprintln!("mailwarden: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Bayes { db, stats, dump: _ } => match db.config() {
+            Ok(config) => bayes_info(&config, stats),
+            Err(e) => {
+                eprintln!("mailwarden: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::CheckConfig { engine } => match engine.build() {
             Ok(e) => {
                 let limits = e.limits();
@@ -324,4 +418,169 @@ fn scan(engine: &Engine, envelope: &Envelope, paths: &[PathBuf], opts: &ScanOpti
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `mailwarden learn`: learns (or with `class` None forgets) every message, committing every
+/// 5,000 messages and at the end, so an interrupted run keeps what it committed.
+fn learn(
+    config: &mailwarden::bayes::BayesConfig,
+    class: Option<mailwarden::bayes::Class>,
+    mbox: bool,
+    paths: &[PathBuf],
+) -> ExitCode {
+    use mailwarden::bayes::{Forgot, Learned, Learner};
+    let started = std::time::Instant::now();
+    let mut sources = Vec::new();
+    let mut errors = 0usize;
+    for p in paths {
+        if let Err(e) = input::collect(p, &mut sources) {
+            eprintln!("mailwarden: {e}");
+            errors += 1;
+        }
+    }
+    let mut learner = match Learner::open(config) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("mailwarden: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let progress = (std::io::stderr().is_terminal() && sources.len() > 1).then(|| {
+        let bar = indicatif::ProgressBar::new(sources.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} messages {per_sec} eta {eta}",
+            )
+            .expect("valid template"),
+        );
+        bar
+    });
+    let (mut changed, mut unchanged, mut since_commit) = (0usize, 0usize, 0usize);
+    for source in &sources {
+        match input::read(source, mbox) {
+            Ok(messages) => {
+                for (label, bytes) in messages {
+                    let result = match class {
+                        Some(c) => learner
+                            .learn(&bytes, c)
+                            .map(|r| r != Learned::AlreadyLearned),
+                        None => learner.forget(&bytes).map(|r| r != Forgot::NotLearned),
+                    };
+                    match result {
+                        Ok(true) => changed += 1,
+                        Ok(false) => unchanged += 1,
+                        Err(e) => {
+                            errors += 1;
+                            eprintln!("mailwarden: {label}: {e}");
+                        }
+                    }
+                    since_commit += 1;
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                match &progress {
+                    Some(bar) => bar.suspend(|| eprintln!("mailwarden: {e}")),
+                    None => eprintln!("mailwarden: {e}"),
+                }
+            }
+        }
+        if since_commit >= 5_000 {
+            if let Err(e) = learner.commit() {
+                eprintln!("mailwarden: {e}");
+                return ExitCode::from(2);
+            }
+            since_commit = 0;
+        }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Err(e) = learner.commit() {
+        eprintln!("mailwarden: {e}");
+        return ExitCode::from(2);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let verb = if class.is_some() { "Learned" } else { "Forgot" };
+    let skipped = if class.is_some() {
+        "already learned"
+    } else {
+        "never learned"
+    };
+    let st = learner.stats();
+    println!(
+        "{verb} from {changed} message(s), {unchanged} {skipped}, {errors} error(s) in {secs:.2} s ({:.0} messages/s); database: {} spam, {} ham, {} tokens",
+        (changed + unchanged) as f64 / secs.max(1e-9),
+        st.spam,
+        st.ham,
+        st.tokens
+    );
+    if errors > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `mailwarden bayes --stats | --dump`.
+fn bayes_info(config: &mailwarden::bayes::BayesConfig, stats: bool) -> ExitCode {
+    use mailwarden::bayes::{FileStore, TokenRead, classifier};
+    let store = FileStore::new(
+        config.path.clone().unwrap_or_default(),
+        config.expiry.clone(),
+    );
+    let snap = match store.load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mailwarden: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    let k = config.constants();
+    let totals = snap.totals();
+    if stats {
+        let st = match mailwarden::bayes::stats(config) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("mailwarden: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let _ = writeln!(out, "database: {}", store.path().display());
+        let _ = writeln!(out, "spam messages: {}", st.spam);
+        let _ = writeln!(out, "ham messages: {}", st.ham);
+        let _ = writeln!(out, "tokens: {}", st.tokens);
+        let _ = writeln!(out, "learned message ids: {}", st.messages);
+        let _ = writeln!(out, "oldest token learned: {} (unix)", st.oldest);
+        let _ = writeln!(out, "newest token learned: {} (unix)", st.newest);
+        let _ = writeln!(
+            out,
+            "active: {} (needs {} spam and {} ham)",
+            if st.spam >= k.min_spam && st.ham >= k.min_ham {
+                "yes"
+            } else {
+                "no"
+            },
+            k.min_spam,
+            k.min_ham
+        );
+    } else {
+        let _ = writeln!(out, "# token spam ham probability atime");
+        snap.for_each(&mut |t, c| {
+            let _ = writeln!(
+                out,
+                "{t:016x} {} {} {:.3} {}",
+                c.spam,
+                c.ham,
+                classifier::token_prob(c, totals, &k),
+                c.atime
+            );
+        });
+    }
+    let _ = out.flush();
+    ExitCode::SUCCESS
 }
