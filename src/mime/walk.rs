@@ -5,7 +5,7 @@ use super::header::{self, HeaderBlock, HeaderField};
 use crate::archive::Budget;
 use crate::filetype::{self, FileType};
 use crate::object::{Object, Origin};
-use crate::report::{AnomalyKind, Finding};
+use crate::report::{AnomalyKind, Finding, UncheckedReason};
 use memchr::memmem;
 use std::borrow::Cow;
 
@@ -299,7 +299,7 @@ pub fn walk<'d>(
         }
         if head.truncated {
             budget.note(
-                crate::report::UncheckedReason::MaxHeaders,
+                UncheckedReason::MaxHeaders,
                 &frame.path,
                 format!("More than {max_headers} header fields"),
             );
@@ -689,6 +689,27 @@ fn emit_leaf<'d>(
     if !budget.add_object(&spec.path) {
         return None;
     }
+    // A decoded part over max_object_size keeps its first max_object_size bytes (they are still
+    // scanned) and is reported unchecked, as an archive member is. Fuzzing found parts of any
+    // size passing a small max_object_size untouched.
+    let cap = budget.limits().max_object_size;
+    let data = if data.len() as u64 > cap {
+        budget.note(
+            UncheckedReason::MaxObjectSize,
+            &spec.path,
+            format!("Object larger than max_object_size ({cap} bytes)"),
+        );
+        let keep = usize::try_from(cap).unwrap_or(usize::MAX);
+        match data {
+            Cow::Borrowed(d) => Cow::Borrowed(&d[..keep]),
+            Cow::Owned(mut v) => {
+                v.truncate(keep);
+                Cow::Owned(v)
+            }
+        }
+    } else {
+        data
+    };
     if !budget.charge(data.len() as u64, &spec.path) {
         return None;
     }
