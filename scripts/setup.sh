@@ -30,4 +30,8 @@ done
 if ! command -v cbindgen >/dev/null; then
   cargo install --quiet --locked cbindgen --version "^0.29" || cargo install --quiet --locked cbindgen
 fi
+# fuzz/run.sh and scripts/test.d/60-fuzz.sh (the stable toolchain runs it with RUSTC_BOOTSTRAP=1)
+if ! command -v cargo-fuzz >/dev/null; then
+  cargo install --quiet --locked cargo-fuzz
+fi
 echo "setup: done"
