@@ -114,3 +114,46 @@ fn mime_part_over_max_object_size_is_cut_and_unchecked() {
     let report = engine.scan(&msg, &Envelope::new());
     assert_eq!(report.category, Category::Virus);
 }
+
+/// Structured target, round 1: an uuencode block in a text part at the deepest allowed level
+/// became an object one level past `max_levels`; blocks were not counted as a level. Now the
+/// block is left undecoded and the report says `max_levels`.
+#[test]
+fn encoded_block_at_the_deepest_level_is_unchecked() {
+    let engine = EngineBuilder::new()
+        .limits(Limits {
+            max_levels: 1,
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    let msg = format!(
+        "From: a@example.org\nTo: b@example.net\nSubject: s\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\
+         Content-Type: text/plain\n\nbegin 644 e.com\n{}\n`\nend\n",
+        common::uuencode(EICAR)
+    );
+    let report = engine.scan(&nl(&msg), &Envelope::new());
+    for o in &report.objects {
+        assert!(o.depth <= 1, "{}: depth {}", o.path, o.depth);
+    }
+    assert_eq!(
+        report.category,
+        Category::Unchecked,
+        "{:?}",
+        report.findings
+    );
+    let reasons: Vec<_> = report.unchecked().map(|(r, _, _)| r).collect();
+    assert_eq!(reasons, [UncheckedReason::MaxLevels]);
+    // one level more and the block is decoded and the virus found
+    let engine = EngineBuilder::new()
+        .limits(Limits {
+            max_levels: 2,
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    assert_eq!(
+        engine.scan(&nl(&msg), &Envelope::new()).category,
+        Category::Virus
+    );
+}

@@ -740,6 +740,11 @@ fn emit_blocks(out: &mut Walked<'_>, budget: &mut Budget, id: usize) {
         return;
     }
     let (parent_path, parent_depth) = (text.path.clone(), text.depth);
+    // A block is one more decoding level (fuzzing found blocks one level past max_levels in a
+    // text part at the deepest level).
+    if !budget.enter_level(parent_depth + 1, &parent_path) {
+        return;
+    }
     // The encoding is the container: `1 uuencode/eicar.com`, `1 data-uri/2`.
     let sep = if parent_path.contains(' ') { '/' } else { ' ' };
     for (n, block) in found.drain(..).enumerate() {
