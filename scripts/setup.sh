@@ -8,6 +8,7 @@ packages=(
   spamassassin                                   # stock rules, differential rule tests
   postfix libmilter-dev swaks                    # milter end-to-end test
   libffi-platypus-perl mimedefang                # Perl binding, MIMEDefang end-to-end
+  clamav-daemon clamdscan                        # benches/compare/clamd.sh (a private clamd)
 )
 missing=()
 for p in "${packages[@]}"; do
