@@ -157,3 +157,33 @@ fn encoded_block_at_the_deepest_level_is_unchecked() {
         Category::Virus
     );
 }
+
+/// Structured target, round 2: a `multipart/*` with an empty `boundary=""` at the deepest
+/// allowed level is read as one text part (so it is still scanned); that part was emitted one
+/// level past `max_levels`. It now stays at the multipart's level and the report says
+/// `max_levels`.
+#[test]
+fn unsplittable_multipart_at_the_deepest_level_stays_within_max_levels() {
+    let engine = EngineBuilder::new()
+        .limits(Limits {
+            max_levels: 1,
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    let msg = "From: a@example.org\nTo: b@example.net\nSubject: s\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\
+               MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=outer\n\n--outer\n\
+               Content-Type: multipart/mixed; boundary=\"\"\n\n--\nContent-Type: text/plain\n\nhi\n\
+               --outer--\n";
+    let report = engine.scan(&nl(msg), &Envelope::new());
+    for o in &report.objects {
+        assert!(o.depth <= 1, "{}: depth {}", o.path, o.depth);
+    }
+    assert!(
+        report.objects.iter().any(|o| o.path == "1/1"),
+        "{:?}",
+        report.objects
+    );
+    let reasons: Vec<_> = report.unchecked().map(|(r, _, _)| r).collect();
+    assert_eq!(reasons, [UncheckedReason::MaxLevels]);
+}

@@ -667,9 +667,16 @@ fn emit_text_fallback<'d>(
     frame: &Frame<'d>,
     body: &'d [u8],
 ) {
+    // At the deepest level the text stays at the multipart's own level, as an unparsed
+    // multipart's body does (fuzzing found it one level past max_levels).
+    let depth = if budget.enter_level(frame.depth + 1, &frame.path) {
+        frame.depth + 1
+    } else {
+        frame.depth
+    };
     let spec = LeafSpec {
         path: child_path(&frame.path, 1),
-        depth: frame.depth + 1,
+        depth,
         origin: Origin::MimePart,
         name: None,
         declared_type: Some("text/plain".into()),
