@@ -281,7 +281,11 @@ impl Out {
                 let b = match boundary {
                     Boundary::Unique => format!("=_b{}_{}", depth, self.boundaries),
                     Boundary::Reused if !parent.is_empty() => parent.to_string(),
-                    Boundary::Prefix if parent.len() > 1 => parent[..parent.len() - 1].to_string(),
+                    Boundary::Prefix if parent.chars().count() > 1 => {
+                        let mut p = parent.to_string();
+                        p.pop();
+                        p
+                    }
                     Boundary::Raw(r) => clean(r).replace('"', ""),
                     _ => format!("=_b{}_{}", depth, self.boundaries),
                 };
