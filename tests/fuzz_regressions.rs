@@ -187,3 +187,33 @@ fn unsplittable_multipart_at_the_deepest_level_stays_within_max_levels() {
     let reasons: Vec<_> = report.unchecked().map(|(r, _, _)| r).collect();
     assert_eq!(reasons, [UncheckedReason::MaxLevels]);
 }
+
+/// Structured target, round 2: a nested multipart that reuses its parent's boundary closes the
+/// parent early for a reader that splits the outer body first (mailwarden's walk), while a
+/// recursive-descent reader (ClamAV's, many MUAs') matches the inner close to the inner
+/// multipart and reads on. The sibling after it, an EICAR attachment, was an "epilogue" and the
+/// message came back clean. Readers disagree, so the message is now UNCHECKED ambiguous MIME.
+#[test]
+fn nested_multipart_reusing_the_outer_boundary_is_unchecked() {
+    let msg = format!(
+        "From: a@example.org\nTo: b@example.net\nSubject: s\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\
+         MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"X\"\n\n--X\n\
+         Content-Type: multipart/alternative; boundary=\"X\"\n\n--X\nContent-Type: text/plain\n\n\
+         hi\n--X--\n\n--X\nContent-Type: application/octet-stream; name=e.com\n\
+         Content-Transfer-Encoding: base64\n\n{}\n--X--\n",
+        common::base64(EICAR)
+    );
+    let report = mailwarden::Engine::with_defaults().scan(&nl(&msg), &Envelope::new());
+    assert!(
+        matches!(report.category, Category::Unchecked | Category::Virus),
+        "{:?}",
+        report.findings
+    );
+    assert!(
+        report
+            .unchecked()
+            .any(|(r, _, _)| r == UncheckedReason::AmbiguousMime),
+        "{:?}",
+        report.findings
+    );
+}

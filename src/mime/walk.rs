@@ -402,6 +402,17 @@ pub fn walk<'d>(
                     }
                     let bb = b.as_bytes();
                     for outer in &frame.boundaries {
+                        if outer.as_slice() == bb && *reading == Reading::default() {
+                            // One reader ends the outer multipart at the inner one's closing
+                            // line, another (recursive descent) parses on: the parts after it
+                            // are an epilogue to one and attachments to the other. Fuzzing
+                            // found EICAR hidden that way, so the message is unchecked.
+                            budget.note(
+                                UncheckedReason::AmbiguousMime,
+                                &frame.path,
+                                "Ambiguous MIME: a nested multipart reuses an enclosing boundary",
+                            );
+                        }
                         if outer.starts_with(bb) || bb.starts_with(outer) {
                             out.ambiguities.prefix = true;
                             anomaly(
