@@ -243,7 +243,11 @@ fn main() {
         let mut g = c.benchmark_group("signatures/build");
         g.sample_size(10);
         g.bench_function(BenchmarkId::from_parameter(name), |b| {
-            b.iter(|| black_box(load(&dir)).len())
+            b.iter(|| {
+                let n = black_box(load(&dir)).len();
+                assert_eq!(n, set.len(), "a rebuild loads the same signatures");
+                n
+            })
         });
         g.finish();
     }

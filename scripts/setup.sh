@@ -8,6 +8,7 @@ packages=(
   spamassassin                                   # stock rules, differential rule tests
   postfix libmilter-dev swaks                    # milter end-to-end test
   libffi-platypus-perl mimedefang                # Perl binding, MIMEDefang end-to-end
+  clamav-daemon clamdscan                        # benches/compare/clamd.sh (a private clamd)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -29,5 +30,9 @@ for svc in postfix clamav-freshclam clamav-daemon spamd spamassassin mimedefang;
 done
 if ! command -v cbindgen >/dev/null; then
   cargo install --quiet --locked cbindgen --version "^0.29" || cargo install --quiet --locked cbindgen
+fi
+# fuzz/run.sh and scripts/test.d/60-fuzz.sh (the stable toolchain runs it with RUSTC_BOOTSTRAP=1)
+if ! command -v cargo-fuzz >/dev/null; then
+  cargo install --quiet --locked cargo-fuzz
 fi
 echo "setup: done"

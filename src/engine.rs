@@ -287,8 +287,7 @@ impl Engine {
             }
             let walk_as_mail = objects[id].origin == Origin::Message
                 || objects[id].origin == Origin::EmbeddedMessage
-                || (objects[id].detected == FileType::Mail
-                    && objects[id].origin == Origin::ArchiveMember);
+                || (objects[id].detected == FileType::Mail && carries_files(&objects[id]));
             if walk_as_mail {
                 let depth = objects[id].depth;
                 if id != 0 && !budget.enter_level(depth + 1, &objects[id].path) {
@@ -438,6 +437,25 @@ fn fingerprint(data: &[u8]) -> u64 {
 
 /// Walks a message object under the default reading, then under each alternative reading its
 /// anomalies call for, keeping objects no earlier reading produced.
+/// Whether an object is a file that was carried inside something (an archive member, an
+/// attachment, an uuencode/yEnc/BinHex block, a `data:` URI), as opposed to inline text. A
+/// message found in one is walked as mail: fuzzing found an uuencoded `.eml` whose own
+/// attachment (EICAR) was never decoded, so the message came back clean.
+fn carries_files(o: &Object<'_>) -> bool {
+    match o.origin {
+        Origin::ArchiveMember
+        | Origin::Uuencode
+        | Origin::Yenc
+        | Origin::BinHex
+        | Origin::DataUri => true,
+        Origin::MimePart => !o
+            .declared_type
+            .as_deref()
+            .is_some_and(|t| t.to_ascii_lowercase().starts_with("text/")),
+        _ => false,
+    }
+}
+
 fn walk_message<'a>(
     root: &Object<'a>,
     root_id: ObjectId,

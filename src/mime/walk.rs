@@ -5,7 +5,7 @@ use super::header::{self, HeaderBlock, HeaderField};
 use crate::archive::Budget;
 use crate::filetype::{self, FileType};
 use crate::object::{Object, Origin};
-use crate::report::{AnomalyKind, Finding};
+use crate::report::{AnomalyKind, Finding, UncheckedReason};
 use memchr::memmem;
 use std::borrow::Cow;
 
@@ -299,7 +299,7 @@ pub fn walk<'d>(
         }
         if head.truncated {
             budget.note(
-                crate::report::UncheckedReason::MaxHeaders,
+                UncheckedReason::MaxHeaders,
                 &frame.path,
                 format!("More than {max_headers} header fields"),
             );
@@ -402,6 +402,17 @@ pub fn walk<'d>(
                     }
                     let bb = b.as_bytes();
                     for outer in &frame.boundaries {
+                        if outer.as_slice() == bb && *reading == Reading::default() {
+                            // One reader ends the outer multipart at the inner one's closing
+                            // line, another (recursive descent) parses on: the parts after it
+                            // are an epilogue to one and attachments to the other. Fuzzing
+                            // found EICAR hidden that way, so the message is unchecked.
+                            budget.note(
+                                UncheckedReason::AmbiguousMime,
+                                &frame.path,
+                                "Ambiguous MIME: a nested multipart reuses an enclosing boundary",
+                            );
+                        }
                         if outer.starts_with(bb) || bb.starts_with(outer) {
                             out.ambiguities.prefix = true;
                             anomaly(
@@ -667,9 +678,16 @@ fn emit_text_fallback<'d>(
     frame: &Frame<'d>,
     body: &'d [u8],
 ) {
+    // At the deepest level the text stays at the multipart's own level, as an unparsed
+    // multipart's body does (fuzzing found it one level past max_levels).
+    let depth = if budget.enter_level(frame.depth + 1, &frame.path) {
+        frame.depth + 1
+    } else {
+        frame.depth
+    };
     let spec = LeafSpec {
         path: child_path(&frame.path, 1),
-        depth: frame.depth + 1,
+        depth,
         origin: Origin::MimePart,
         name: None,
         declared_type: Some("text/plain".into()),
@@ -689,6 +707,27 @@ fn emit_leaf<'d>(
     if !budget.add_object(&spec.path) {
         return None;
     }
+    // A decoded part over max_object_size keeps its first max_object_size bytes (they are still
+    // scanned) and is reported unchecked, as an archive member is. Fuzzing found parts of any
+    // size passing a small max_object_size untouched.
+    let cap = budget.limits().max_object_size;
+    let data = if data.len() as u64 > cap {
+        budget.note(
+            UncheckedReason::MaxObjectSize,
+            &spec.path,
+            format!("Object larger than max_object_size ({cap} bytes)"),
+        );
+        let keep = usize::try_from(cap).unwrap_or(usize::MAX);
+        match data {
+            Cow::Borrowed(d) => Cow::Borrowed(&d[..keep]),
+            Cow::Owned(mut v) => {
+                v.truncate(keep);
+                Cow::Owned(v)
+            }
+        }
+    } else {
+        data
+    };
     if !budget.charge(data.len() as u64, &spec.path) {
         return None;
     }
@@ -719,6 +758,11 @@ fn emit_blocks(out: &mut Walked<'_>, budget: &mut Budget, id: usize) {
         return;
     }
     let (parent_path, parent_depth) = (text.path.clone(), text.depth);
+    // A block is one more decoding level (fuzzing found blocks one level past max_levels in a
+    // text part at the deepest level).
+    if !budget.enter_level(parent_depth + 1, &parent_path) {
+        return;
+    }
     // The encoding is the container: `1 uuencode/eicar.com`, `1 data-uri/2`.
     let sep = if parent_path.contains(' ') { '/' } else { ' ' };
     for (n, block) in found.drain(..).enumerate() {

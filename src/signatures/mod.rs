@@ -368,6 +368,29 @@ impl SignatureSet {
         Ok(set)
     }
 
+    /// Loads one database from memory as if read from a file named `file_name` (its extension
+    /// picks the format), plus the built-in signatures. For the fuzz targets in `fuzz/`, which
+    /// feed the loaders arbitrary bytes without touching the file system.
+    ///
+    /// # Errors
+    ///
+    /// An extension that is no ClamAV database, or a set that cannot be compiled.
+    #[doc(hidden)]
+    pub fn from_database_bytes(file_name: &str, bytes: &[u8]) -> crate::Result<Self> {
+        let ext = extension(file_name).unwrap_or_default();
+        if !is_database(&ext) {
+            return Err(Error::new(
+                ErrorKind::Signatures,
+                format!("{file_name}: not a ClamAV database (unknown extension `{ext}`)"),
+            ));
+        }
+        let mut loader = Loader::default();
+        loader.load_bytes(file_name, &ext, bytes);
+        let mut set = Self::builtin();
+        set.db = Some(Arc::new(Self::compile(loader)?));
+        Ok(set)
+    }
+
     fn compile(mut l: Loader) -> crate::Result<Compiled> {
         let mut dropped = l.hashes.retain_names(&l.ignored);
         let mut mb = MatcherBuilder::default();

@@ -1,0 +1,88 @@
+//! Steady-state throughput of one engine on one thread, for the side-by-side comparisons in
+//! `benches/compare/`: builds the engine (timed apart, as a daemon's start-up), reads every
+//! message into memory, scans them all once to warm up, then times `--passes` passes.
+//!
+//! ```sh
+//! cargo run --release --example throughput -- --list files.txt [-d DB]... [--rules PATH]... [--passes 3]
+//! ```
+//!
+//! Prints one line of `key=value` pairs: `messages`, `bytes`, `load_s` (engine build),
+//! `scan_s` (mean seconds per pass), `msgs_per_s`, `mb_per_s`, `flagged` (messages with a virus,
+//! or at or above the spam score), `peak_rss_kb` (the process's VmHWM: the engine, the messages
+//! held in memory, and the scan).
+
+use mailwarden::{Category, EngineBuilder, Envelope};
+use std::time::Instant;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut builder = EngineBuilder::new();
+    let mut list = None;
+    let mut passes = 3u32;
+    while let Some(a) = args.next() {
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| usage(&format!("{a} needs a value")))
+        };
+        match a.as_str() {
+            "-d" | "--database" => builder = builder.signatures(value()),
+            "--rules" => builder = builder.rules(value()),
+            "--list" => list = Some(value()),
+            "--passes" => passes = value().parse().unwrap_or_else(|_| usage("bad --passes")),
+            _ => usage(&format!("unknown argument {a}")),
+        }
+    }
+    let list = list.unwrap_or_else(|| usage("--list is required"));
+    let t = Instant::now();
+    let engine = builder.build().unwrap_or_else(|e| {
+        eprintln!("throughput: {e}");
+        std::process::exit(2)
+    });
+    let load = t.elapsed().as_secs_f64();
+    let text = std::fs::read_to_string(&list).unwrap_or_else(|e| usage(&format!("{list}: {e}")));
+    let messages: Vec<Vec<u8>> = text
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|p| std::fs::read(p).unwrap_or_else(|e| usage(&format!("{p}: {e}"))))
+        .collect();
+    let bytes: usize = messages.iter().map(Vec::len).sum();
+    let env = Envelope::new()
+        .sender("sender@example.org")
+        .recipient("rcpt@example.net");
+    let pass = || {
+        messages
+            .iter()
+            .filter(|m| {
+                let r = engine.scan(m, &env);
+                r.category == Category::Virus || r.score >= r.required_score
+            })
+            .count()
+    };
+    let flagged = pass();
+    let t = Instant::now();
+    for _ in 0..passes {
+        assert_eq!(pass(), flagged, "a pass gave a different result");
+    }
+    let scan = t.elapsed().as_secs_f64() / f64::from(passes.max(1));
+    let hwm = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .unwrap_or_else(|| "?".into());
+    println!(
+        "messages={} bytes={bytes} load_s={load:.3} scan_s={scan:.4} msgs_per_s={:.1} \
+         mb_per_s={:.2} flagged={flagged} peak_rss_kb={hwm}",
+        messages.len(),
+        messages.len() as f64 / scan,
+        bytes as f64 / scan / 1e6,
+    );
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("throughput: {msg}");
+    eprintln!("usage: throughput --list FILE [-d DB]... [--rules PATH]... [--passes N]");
+    std::process::exit(2)
+}

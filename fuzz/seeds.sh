@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Builds the seed corpora in fuzz/corpus/<target>/ from the repository's own fixtures (the golden
+# MIME corpus, the sample messages) and from small archives, databases, rule and configuration
+# files generated here, so no megabytes of seeds are committed. Idempotent: existing files (and
+# whatever libFuzzer added to the corpora) are kept.
+#
+#   bash fuzz/seeds.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd .. && pwd)
+mkdir -p corpus
+python3 - "$root" <<'PY'
+import bz2, gzip, hashlib, io, os, struct, sys, tarfile, zipfile
+
+root = sys.argv[1]
+corpus = os.path.join(root, "fuzz", "corpus")
+
+def put(target, name, data):
+    d = os.path.join(corpus, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+# EICAR, built here so no live test virus is committed
+eicar = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+# messages: the golden corpus and the examples
+mails = []
+for top in ("tests/golden", "examples/messages"):
+    for dirpath, _, files in os.walk(os.path.join(root, top)):
+        for f in sorted(files):
+            if f.endswith(".eml"):
+                mails.append((f, open(os.path.join(dirpath, f), "rb").read()))
+for name, data in mails:
+    for t in ("scan", "mime"):
+        put(t, name, data)
+
+def zip_of(members, method=zipfile.ZIP_DEFLATED):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", method) as z:
+        for n, d in members:
+            z.writestr(n, d)
+    return b.getvalue()
+
+def tar_of(members):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for n, d in members:
+            i = tarfile.TarInfo(n)
+            i.size = len(d)
+            t.addfile(i, io.BytesIO(d))
+    return b.getvalue()
+
+def tnef_attr(level, ident, data):
+    return (bytes([level]) + struct.pack("<II", ident, len(data)) + data
+            + struct.pack("<H", sum(data) & 0xFFFF))
+
+def tnef_of(members):
+    d = struct.pack("<I", 0x223E9F78) + b"\x01\x00"
+    d += tnef_attr(1, 0x00018004, b"subject\0")
+    for n, data in members:
+        d += tnef_attr(2, 0x00069002, bytes(14))
+        d += tnef_attr(2, 0x00018010, n.encode() + b"\0")
+        d += tnef_attr(2, 0x0006800F, data)
+    return d
+
+inner = [("readme.txt", b"hello\n" * 20), ("eicar.com", eicar)]
+z = zip_of(inner)
+archives = {
+    "zip": [z, zip_of(inner, zipfile.ZIP_STORED), zip_of([("in.zip", z), ("b.txt", b"x")]),
+            zip_of([("mail.eml", mails[0][1] if mails else b"From: a\n\nhi\n")])],
+    "gzip": [gzip.compress(eicar), gzip.compress(z), gzip.compress(b"a") + gzip.compress(b"b"),
+             gzip.compress(bytes(200000))],
+    "bzip2": [bz2.compress(eicar), bz2.compress(bytes(100000)), bz2.compress(b"a") + bz2.compress(b"b")],
+    "tar": [tar_of(inner), tar_of([("x/" + "long" * 40, b"deep"), ("z.zip", z)])],
+    "tnef": [tnef_of(inner), tnef_of([("C:\\x\\report.exe", b"MZdata")])],
+}
+for kind, items in archives.items():
+    for i, data in enumerate(items):
+        put("unpack_" + kind, f"seed-{i}", data)
+
+# archives inside messages for the whole-scan target
+import base64
+def mail_with(name, data):
+    b64 = base64.encodebytes(data).decode().replace("\n", "\r\n")
+    return ("From: a@example.org\r\nTo: b@example.net\r\nSubject: files\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+            f"see attached\r\n--b\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n" + b64 + "--b--\r\n")
+for kind, items in archives.items():
+    put("scan", f"archive-{kind}", mail_with("a." + kind, items[0]))
+    put("mime", f"archive-{kind}", mail_with("a." + kind, items[0]))
+
+# signature databases
+md5 = hashlib.md5(eicar).hexdigest()
+sha256 = hashlib.sha256(eicar).hexdigest()
+put("sig_hdb", "seed-0", f"{md5}:{len(eicar)}:Eicar.Hdb\n{sha256}:*:Eicar.Hsb:73\n")
+put("sig_hdb", "seed-1", "44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature\n# comment\nbad line\n")
+hexed = eicar[:20].hex()
+put("sig_ndb", "seed-0", f"Eicar.Ndb:0:*:{hexed}\nT.Wild:0:0,40:58354f2150??4041{{1-4}}50\n"
+    "T.Alt:3:*:68(65|61)6c6c6f*776f726c64\nT.Nocase:0:EOF-10:414243[2-4]44\n")
+put("sig_ndb", "seed-1", "T.Ep:1:EP+0:4d5a\nT.Sect:1:SE1:90909090\nT.Neg:0:*:41!(42)43\n")
+put("sig_ldb", "seed-0", f"Eicar.Ldb;Engine:51-255,Target:0;0&1;{eicar[:8].hex()};{eicar[-8:].hex()}::i\n"
+    "T.Count;Target:0;(0|1)>2,1;68656c6c6f;776f726c64::w\n"
+    "T.Pcre;Target:0;0&1;636c69636b;0/click\\s+https?:\\/\\//i\n")
+put("sig_ldb", "seed-1", "T.Meta;Target:0;((0&1)|2)=0;414141;424242;434343\n")
+def cvd(files, compress=True):
+    t = tar_of(files)
+    body = gzip.compress(t) if compress else t
+    head = f"ClamAV-VDB:29 Nov 2026 05-00 +0000:1:{len(files)}:90:{hashlib.md5(body).hexdigest()}:x:fuzz:1764392400"
+    return head.encode().ljust(512, b" ") + body
+dbs = [("fuzz.ndb", f"Eicar.Ndb:0:*:{hexed}\n".encode()),
+       ("fuzz.hdb", f"{md5}:{len(eicar)}:Eicar.Hdb\n".encode()),
+       ("fuzz.ldb", f"Eicar.Ldb;Target:0;0;{eicar[:8].hex()}\n".encode())]
+put("sig_cvd", "seed-0", cvd(dbs))
+put("sig_cvd", "seed-1", cvd(dbs, compress=False))
+
+# rules: small hand-written files plus slices of the installed SpamAssassin rules
+put("rules_cf", "seed-0", r"""required_score 5
+header   T_SUBJ   Subject =~ /\bprobe\b/i
+describe T_SUBJ   Subject says probe
+score    T_SUBJ   1.5
+body     T_CLICK  /click\s+http/
+rawbody  T_RAW    /hello world/
+uri      T_URI    m{^https?://example\.com/}
+full     T_FULL   /MIME-Version/
+meta     T_META   (T_SUBJ && T_CLICK) || !T_URI
+score    T_META   2.0
+header   T_EXISTS exists:X-Mailer
+header   T_FROM   From:addr =~ /\@example\.org$/
+tflags   T_FULL   noautolearn
+body     T_EVAL   eval:check_for_faraway_charset()
+ifplugin Mail::SpamAssassin::Plugin::Bayes
+body     T_IF     /never/
+endif
+""")
+sa = "/usr/share/spamassassin"
+if os.path.isdir(sa):
+    for f in ("20_head_tests.cf", "20_body_tests.cf", "20_meta_tests.cf", "20_uri_tests.cf",
+              "72_active.cf", "50_scores.cf"):
+        p = os.path.join(sa, f)
+        if os.path.exists(p):
+            lines = open(p, "rb").read().splitlines(keepends=True)
+            for i in range(0, min(len(lines), 400), 100):
+                put("rules_cf", f"{f}-{i}", b"".join(lines[i:i + 100]))
+
+# configuration
+put("config_toml", "seed-0", """[limits]
+max_levels = 8
+max_files = 100
+min_quota = 102400
+max_object_size = 1048576
+max_time_ms = 30000
+max_headers = 500
+
+[policy]
+tag_level = 2.0
+tag2_level = 6.3
+kill_level = 6.9
+""")
+put("config_toml", "seed-1", """[banned]
+defaults = true
+
+[signatures]
+builtin = true
+stop_on_first = true
+
+[rules]
+builtin = false
+""")
+put("config_toml", "seed-2", "")
+
+# the structured target reads arbitrary bytes as a grammar; any bytes are valid seeds
+for name, data in mails[:8]:
+    put("structured", name, data)
+PY
+for d in corpus/*/; do echo "$(basename "$d"): $(ls "$d" | wc -l) seeds"; done
