@@ -19,7 +19,10 @@
 use crate::view::MessageView;
 
 pub mod compile;
+pub mod dates;
 pub mod eval;
+pub mod header_evals;
+pub mod html_evals;
 pub mod meta;
 pub mod parser;
 pub mod perl;

@@ -104,14 +104,32 @@ impl Plan {
                 None if name.starts_with("T_") => 0.01,
                 None => 1.0,
             };
-            if tflags.iter().any(|f| f == "net") && set & 1 == 0 {
+            let nice = tflags.iter().any(|f| f == "nice");
+            let score = if nice && !config.scores.contains_key(name) {
+                -score
+            } else {
+                score
+            };
+            // As SpamAssassin: `net` and `learn` skip only eval rules in a score set without
+            // network or Bayes (a meta rule so flagged still runs over the local rules), and
+            // a rule whose score is 0 in this set does not run at all.
+            let is_eval = matches!(
+                rule.test,
+                RuleTest::Eval(_) | RuleTest::Header(HeaderTest::Eval(_))
+            );
+            if is_eval && tflags.iter().any(|f| f == "net") && set & 1 == 0 {
                 plan.not_run
                     .insert(name.clone(), "network test (network off)".into());
                 continue;
             }
-            if tflags.iter().any(|f| f == "learn") && set & 2 == 0 {
+            if is_eval && tflags.iter().any(|f| f == "learn") && set & 2 == 0 {
                 plan.not_run
                     .insert(name.clone(), "Bayes test (Bayes off)".into());
+                continue;
+            }
+            if score == 0.0 {
+                plan.not_run
+                    .insert(name.clone(), "score 0 in this score set".into());
                 continue;
             }
             let multiple = tflags.iter().any(|f| f == "multiple").then(|| {

@@ -46,6 +46,8 @@ pub struct Texts<'v> {
     pub html_lower: Vec<u8>,
     /// An HTML part contains at least one tag.
     pub html_has_tags: bool,
+    /// What SpamAssassin's HTML parser records, per HTML part.
+    pub html: Vec<super::html_evals::HtmlStats>,
 }
 
 /// Collects each MIME part's header fields (raw values, folding kept).
@@ -207,6 +209,7 @@ impl<'v> Texts<'v> {
                     .data
                     .windows(2)
                     .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'));
+                t.html.push(super::html_evals::analyze(&o.data));
                 let r = crate::mime::html::render(&o.data);
                 paragraphs(&r.text, &mut t.body);
                 text_uris(&r.text, &mut t.uris);

@@ -1,0 +1,343 @@
+//! Header evals: dates (`check_for_shifted_date`, `check_outlook_message_id`) and the
+//! FreeMail plugin's tests (`check_freemail_from`, `check_freemail_header`,
+//! `check_freemail_replyto`), written from SpamAssassin's documented semantics.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use super::eval::EvalData;
+use super::parser::EvalCall;
+use super::texts::Texts;
+
+/// Addresses the FreeMail plugin never counts as freemail (role accounts, bounces, list
+/// and forwarding addresses).
+static WELCOME: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^(?:abuse|support|sales|info|helpdesk|contact|kontakt|(?:post|host|domain)master|undisclosed.*|request-[a-f0-9]{16}|bounced?-|[a-f0-9]{8}(?:\.[a-f0-9]{8}|-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})|.+=.+=.+)@",
+    )
+    .expect("static regex")
+});
+
+/// Envelope senders that look like bulk or list mail: the Reply-To tests skip them.
+static BULK_ENVFROM: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)(?:^(?:post|host|domain)master|^double-bounce|^(?:sentto|owner|return|(?:gr)?bounced?)-.+|-(?:request|bounces?|admin|owner)|\b(?:do[._t-]?)?no[._t-]?repl(?:y|ies)|.+=.+)@",
+    )
+    .expect("static regex")
+});
+
+/// An e-mail address in body text, as the FreeMail plugin finds them (top-level domain:
+/// letters only, where SpamAssassin checks its list of valid TLDs).
+static BODY_EMAIL: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    regex::bytes::Regex::new(
+        r"(?i-u)[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,59}[a-z0-9])?\.){1,4}[a-z]{2,18}\b",
+    )
+    .expect("static regex")
+});
+
+/// Runs the evals of this module; `None` when `call` is not one of them.
+pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> {
+    let arg = |i: usize| call.args.get(i).map(String::as_str);
+    Some(match call.function.as_str() {
+        "check_for_shifted_date" => {
+            let diff = super::dates::date_diff(texts);
+            let bound = |a: Option<&str>| {
+                a.filter(|a| *a != "undef")
+                    .and_then(|a| a.parse::<f64>().ok())
+            };
+            let (min, max) = (bound(arg(0)), bound(arg(1)));
+            min.is_none_or(|m| diff as f64 >= 3600.0 * m)
+                && max.is_none_or(|m| (diff as f64) < 3600.0 * m)
+        }
+        "check_outlook_message_id" => outlook_message_id(texts),
+        "check_freemail_from" => freemail_from(texts, data, arg(0)),
+        "check_freemail_header" => freemail_header(texts, data, arg(0)?, arg(1)),
+        "check_freemail_replyto" => freemail_replyto(texts, data, arg(0).unwrap_or("replyto")),
+        _ => return None,
+    })
+}
+
+/// Whether `call` is one of this module's evals with arguments it understands.
+pub fn supported(call: &EvalCall) -> bool {
+    match call.function.as_str() {
+        "check_for_shifted_date" => call.args.len() == 2,
+        "check_outlook_message_id" => call.args.is_empty(),
+        "check_freemail_from" => call.args.len() <= 1,
+        "check_freemail_header" => (1..=2).contains(&call.args.len()),
+        "check_freemail_replyto" => call
+            .args
+            .first()
+            .is_none_or(|a| a == "replyto" || a == "reply"),
+        _ => false,
+    }
+}
+
+/// Patterns the evals of this module take as arguments, compiled at load time.
+pub fn argument_pattern(call: &EvalCall) -> Option<&str> {
+    match call.function.as_str() {
+        "check_freemail_header" => call.args.get(1).map(String::as_str),
+        "check_freemail_from" => call.args.first().map(String::as_str),
+        _ => None,
+    }
+}
+
+/// MSGID_OUTLOOK_INVALID: an Outlook-style Message-ID whose embedded time token is far from
+/// both the Date header and the oldest Received time.
+fn outlook_message_id(texts: &Texts<'_>) -> bool {
+    static ID: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r"(?-u)^<[0-9a-f]{4}([0-9a-f]{8})\$[0-9a-f]{8}\$[0-9a-f]{8}@")
+            .expect("static regex")
+    });
+    let Some(ids) = texts.header("MESSAGEID", &[]) else {
+        return false;
+    };
+    let Some(caps) = ids.first().and_then(|v| ID.captures(v)) else {
+        return false;
+    };
+    let Ok(token) = i64::from_str_radix(&String::from_utf8_lossy(&caps[1]), 16) else {
+        return false;
+    };
+    let expected = |t: i64| (t as f64 * 0.002_328_306_436_538_7 + 27_111_902.832_984_9) as i64;
+    let fudge = 250;
+    let date = super::dates::date_header_time(texts).unwrap_or(0);
+    if (token - expected(date)).abs() < fudge {
+        return false;
+    }
+    let rcvd = super::dates::outlook_received_time(texts).unwrap_or(0);
+    (token - expected(rcvd)).abs() >= fudge
+}
+
+/// Whether `email` (lowercased) is at a freemail domain and not a welcomelisted address.
+fn is_freemail(email: &str, data: &EvalData) -> bool {
+    if email.is_empty() || WELCOME.is_match(email) {
+        return false;
+    }
+    email
+        .rsplit_once('@')
+        .is_some_and(|(_, d)| data.is_freemail_domain(d))
+}
+
+/// Lowercased addresses of a header (with `:addr`), empty ones dropped.
+fn addrs(texts: &Texts<'_>, header: &str) -> Vec<String> {
+    let (name, mods) = match header.split_once(':') {
+        Some((n, m)) => (n, m.split(':').map(str::to_string).collect()),
+        None => (header, vec![]),
+    };
+    let mut mods: Vec<String> = mods;
+    if !mods.iter().any(|m| m == "addr") {
+        mods.push("addr".into());
+    }
+    texts
+        .header(name, &mods)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).trim().to_ascii_lowercase())
+        .filter(|a| !a.is_empty())
+        .collect()
+}
+
+/// The sender addresses SpamAssassin's `all_from_addrs` collects: Resent-From when present,
+/// otherwise From and the envelope-sender headers.
+fn all_from_addrs(texts: &Texts<'_>) -> BTreeSet<String> {
+    let resent = addrs(texts, "Resent-From:first");
+    let list = if !resent.is_empty() {
+        resent
+    } else {
+        [
+            "From",
+            "Envelope-Sender",
+            "Resent-Sender",
+            "X-Envelope-From",
+            "EnvelopeFrom",
+        ]
+        .iter()
+        .flat_map(|h| addrs(texts, h))
+        .collect()
+    };
+    list.into_iter()
+        .map(|a| {
+            // Runs of dots collapse, as SpamAssassin repairs `foo@bar..com`.
+            let mut out = String::with_capacity(a.len());
+            for c in a.chars() {
+                if !(c == '.' && out.ends_with('.')) {
+                    out.push(c);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// FREEMAIL_FROM: a sender address at a freemail domain (matching the optional pattern).
+fn freemail_from(texts: &Texts<'_>, data: &EvalData, pattern: Option<&str>) -> bool {
+    let re = pattern.and_then(|p| data.pattern(p));
+    if pattern.is_some() && re.is_none() {
+        return false;
+    }
+    all_from_addrs(texts)
+        .iter()
+        .any(|a| is_freemail(a, data) && re.is_none_or(|r| r.is_match(a.as_bytes())))
+}
+
+/// `check_freemail_header(HEADER [, PATTERN])`: an address of the header is freemail.
+fn freemail_header(
+    texts: &Texts<'_>,
+    data: &EvalData,
+    header: &str,
+    pattern: Option<&str>,
+) -> bool {
+    let re = pattern.and_then(|p| data.pattern(p));
+    if pattern.is_some() && re.is_none() {
+        return false;
+    }
+    addrs(texts, header)
+        .iter()
+        .any(|a| is_freemail(a, data) && re.is_none_or(|r| r.is_match(a.as_bytes())))
+}
+
+/// Freemail addresses written in the body text (up to the plugin's limits), or `None` when
+/// the body names too many addresses for the test to be meaningful.
+fn body_freemails(texts: &Texts<'_>, data: &EvalData) -> Option<BTreeSet<String>> {
+    static URL_AT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r"(?i-u)<?https?://\S{0,255}(?:@|%40)\S{0,255}")
+            .expect("static regex")
+    });
+    let mut seen: Vec<String> = Vec::new();
+    let push = |e: String, seen: &mut Vec<String>| {
+        if !seen.contains(&e) {
+            seen.push(e);
+        }
+    };
+    for uri in &texts.uris {
+        if uri
+            .get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"mailto:"))
+        {
+            if let Some(m) = BODY_EMAIL.find(&uri[7..]) {
+                push(
+                    String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase(),
+                    &mut seen,
+                );
+            }
+        }
+    }
+    'body: for line in &texts.body {
+        let line = URL_AT.replace_all(line, &b" "[..]);
+        let mut start = 0;
+        while let Some(m) = BODY_EMAIL.find_at(&line, start) {
+            start = m.end();
+            // Addresses in <...> or followed by "wrote:"-like words are quotes, not offers
+            // (unless written as a mailto: link).
+            let before = &line[..m.start()];
+            let after = &line[m.end()..];
+            let mailto = before
+                .get(before.len().saturating_sub(7)..)
+                .is_some_and(|b| b.eq_ignore_ascii_case(b"mailto:"));
+            if !mailto && (after.starts_with(b">") || is_quote_word(after)) {
+                continue;
+            }
+            push(
+                String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase(),
+                &mut seen,
+            );
+            if seen.len() >= 40 {
+                break 'body;
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    let mut freemails = 0;
+    for (n, e) in seen.iter().enumerate() {
+        if n + 1 == 5 {
+            return None;
+        }
+        if !is_freemail(e, data) {
+            continue;
+        }
+        freemails += 1;
+        if freemails == 3 {
+            return None;
+        }
+        out.insert(e.clone());
+    }
+    Some(out)
+}
+
+/// Whether text after an address reads like `  wrote:` (up to 10 spaces, 2-11 letters, a
+/// colon), other than fax/tel/phone/mail labels.
+fn is_quote_word(after: &[u8]) -> bool {
+    let spaces = after.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    if spaces == 0 || spaces > 10 {
+        return false;
+    }
+    let rest = &after[spaces..];
+    let letters = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    if !(2..=11).contains(&letters) || rest.get(letters) != Some(&b':') {
+        return false;
+    }
+    let word = rest[..letters].to_ascii_lowercase();
+    let label = [
+        &b"fax"[..],
+        b"facsi",
+        b"tel",
+        b"phone",
+        b"email",
+        b"e-mail",
+        b"mail",
+    ];
+    !label.iter().any(|l| word.starts_with(l))
+}
+
+/// `check_freemail_replyto('replyto'|'reply')`: From and Reply-To are different freemail
+/// addresses, or the reply address differs from a freemail address in the body.
+fn freemail_replyto(texts: &Texts<'_>, data: &EvalData, what: &str) -> bool {
+    if let Some(env) = addrs(texts, "EnvelopeFrom").first()
+        && BULK_ENVFROM.is_match(env)
+    {
+        return false;
+    }
+    let from = addrs(texts, "From");
+    let replyto = addrs(texts, "Reply-To");
+    let from_fm = from.iter().any(|a| is_freemail(a, data));
+    let replyto_fm = replyto.iter().any(|a| is_freemail(a, data));
+    let from_not_in_replyto = !from.iter().any(|f| replyto.contains(f));
+    if from_fm && replyto_fm && from_not_in_replyto {
+        return true;
+    }
+    if what == "replyto" {
+        if !replyto_fm {
+            return false;
+        }
+    } else if !replyto.is_empty() && !replyto_fm || !from_fm {
+        return false;
+    }
+    let Some(body) = body_freemails(texts, data) else {
+        return false;
+    };
+    let reply = if what == "replyto" || replyto_fm {
+        &replyto
+    } else {
+        &from
+    };
+    body.iter().any(|b| reply.iter().any(|r| r != b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_words() {
+        assert!(is_quote_word(b" wrote:"));
+        assert!(!is_quote_word(b" fax: 123"));
+        assert!(!is_quote_word(b"wrote:"));
+    }
+
+    #[test]
+    fn welcomelisted() {
+        assert!(WELCOME.is_match("abuse@gmail.com"));
+        assert!(!WELCOME.is_match("joe@gmail.com"));
+        assert!(BULK_ENVFROM.is_match("list-request@example.org"));
+        assert!(BULK_ENVFROM.is_match("noreply@example.org"));
+    }
+}
