@@ -90,7 +90,10 @@ impl EvalData {
 // A match, not `matches!`, so each eval is one arm that merges on its own.
 #[allow(clippy::match_like_matches_macro)]
 pub fn supported(call: &EvalCall) -> bool {
-    if super::header_evals::supported(call) || super::html_evals::supported(call) {
+    if super::header_evals::supported(call)
+        || super::html_evals::supported(call)
+        || super::mime_evals::supported(call)
+    {
         return true;
     }
     match call.function.as_str() {
@@ -108,12 +111,13 @@ pub fn supported(call: &EvalCall) -> bool {
 pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
     if let Some(hit) = super::header_evals::run(call, texts, data)
         .or_else(|| super::html_evals::run(call, texts, data))
+        .or_else(|| super::mime_evals::run(call, texts))
     {
         return f64::from(hit);
     }
     let hit = match call.function.as_str() {
         "check_equal_from_domains" => equal_from_domains(texts),
-        "check_for_mime_html_only" => texts.has_html && !texts.has_plain,
+        "check_for_mime_html_only" => mime_html_only(texts),
         "check_all_trusted" => {
             let r = &texts.relays;
             !r.trusted.is_empty() && r.untrusted.is_empty() && r.unparseable == 0
@@ -134,6 +138,16 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
         _ => false,
     };
     f64::from(hit)
+}
+
+/// MIME_HTML_ONLY: a text/html top-level type, or text/html parts and no other text part.
+fn mime_html_only(texts: &Texts<'_>) -> bool {
+    let top_html = texts.header("Content-Type", &[]).is_some_and(|v| {
+        v.first()
+            .is_some_and(|c| c.len() >= 9 && c[..9].eq_ignore_ascii_case(b"text/html"))
+    });
+    let count = |k: &str| texts.mime.value(k).unwrap_or(0.0);
+    top_html || (count("mime_body_html_count") > 0.0 && count("mime_body_text_count") == 0.0)
 }
 
 /// SUBJ_ALL_CAPS: a subject of several words, at least 10 bytes after dropping reply

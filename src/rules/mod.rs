@@ -24,6 +24,7 @@ pub mod eval;
 pub mod header_evals;
 pub mod html_evals;
 pub mod meta;
+pub mod mime_evals;
 pub mod parser;
 pub mod perl;
 pub mod relays;

@@ -48,6 +48,8 @@ pub struct Texts<'v> {
     pub html_has_tags: bool,
     /// What SpamAssassin's HTML parser records, per HTML part.
     pub html: Vec<super::html_evals::HtmlStats>,
+    /// What the MIME walk of the raw message found.
+    pub mime: super::mime_evals::MimeStats,
 }
 
 /// Collects each MIME part's header fields (raw values, folding kept).
@@ -184,6 +186,7 @@ impl<'v> Texts<'v> {
             headers: view.headers,
             envelope_from: view.envelope.sender.clone(),
             mime_headers: mime_headers(view.raw),
+            mime: super::mime_evals::analyze(view.raw),
             relays: super::relays::parse(view.headers),
             decoded: view
                 .headers
