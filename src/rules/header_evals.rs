@@ -53,15 +53,110 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
         "check_freemail_from" => freemail_from(texts, data, arg(0)),
         "check_freemail_header" => freemail_header(texts, data, arg(0)?, arg(1)),
         "check_freemail_replyto" => freemail_replyto(texts, data, arg(0).unwrap_or("replyto")),
+        "helo_ip_mismatch" => helo_ip_mismatch(texts),
+        "check_for_no_rdns_dotcom_helo" => no_rdns_dotcom_helo(texts),
+        "check_illegal_chars" => illegal_chars(texts, arg(0)?, arg(1)?, arg(2)?),
         _ => return None,
     })
+}
+
+/// SpamAssassin's private IPv4 ranges (10/8, 127/8, 169.254/16, 172.16/12, 192.168/16,
+/// 100.64/10), for a dotted-quad string.
+fn private_v4(ip: &str) -> bool {
+    let Ok(v) = ip.parse::<std::net::Ipv4Addr>() else {
+        return false;
+    };
+    let o = v.octets();
+    o[0] == 10
+        || o[0] == 127
+        || (o[0] == 169 && o[1] == 254)
+        || (o[0] == 172 && (16..=31).contains(&o[1]))
+        || (o[0] == 192 && o[1] == 168)
+        || (o[0] == 100 && (64..=127).contains(&o[1]))
+}
+
+fn is_v4(s: &str) -> bool {
+    s.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+/// RCVD_HELO_IP_MISMATCH: an untrusted relay said HELO with a public IPv4 address outside
+/// the /24 of the address it connected from.
+fn helo_ip_mismatch(texts: &Texts<'_>) -> bool {
+    texts.relays.untrusted.iter().any(|r| {
+        let (helo, ip) = (r.helo.as_str(), r.ip.as_str());
+        if !(is_v4(helo) && !private_v4(helo)) {
+            return false;
+        }
+        let net = helo.rsplitn(2, '.').nth(1).map(|p| format!("{p}."));
+        is_v4(ip) && !private_v4(ip) && helo != ip && net.is_some_and(|n| !ip.starts_with(&n))
+    })
+}
+
+/// NO_RDNS_DOTCOM_HELO: the last public untrusted relay has no reverse DNS and said HELO
+/// as a big freemail/ISP domain (only the last such relay counts, as in SpamAssassin).
+fn no_rdns_dotcom_helo(texts: &Texts<'_>) -> bool {
+    const DOMS: [&str; 11] = [
+        "lycos.com",
+        "lycos.co.uk",
+        "hotmail.com",
+        "localhost.com",
+        "excite.com",
+        "caramail.com",
+        "cs.com",
+        "aol.com",
+        "msn.com",
+        "yahoo.com",
+        "drizzle.com",
+    ];
+    let Some(r) = texts.relays.untrusted.iter().rev().find(|r| !r.private) else {
+        return false;
+    };
+    let helo = r.helo.to_ascii_lowercase();
+    let dotcom = DOMS
+        .iter()
+        .any(|d| helo == *d || helo.ends_with(&format!(".{d}")));
+    dotcom && r.rdns.is_empty() && r.dns_looked_up
+}
+
+/// `check_illegal_chars(HEADER, RATIO, COUNT)`: control and 8-bit bytes in the raw header
+/// (valid UTF-8 without controls is fine; one of `\xa2\xa3\xae` in a Subject is exempt).
+fn illegal_chars(texts: &Texts<'_>, header: &str, ratio: &str, count: &str) -> bool {
+    let (Ok(ratio), Ok(count)) = (ratio.parse::<f64>(), count.parse::<f64>()) else {
+        return false;
+    };
+    let name = header.strip_suffix(":raw").unwrap_or(header);
+    let Some(v) = texts.header(name, &["raw".to_string()]) else {
+        return false;
+    };
+    let s: Vec<u8> = v.concat();
+    if s.iter().all(u8::is_ascii_whitespace) {
+        return false;
+    }
+    let control = |b: &u8| matches!(*b, 0x00..=0x08 | 0x0b | 0x0c | 0x0e..=0x1f);
+    if !s.is_ascii() && std::str::from_utf8(&s).is_ok() && !s.iter().any(control) {
+        return false;
+    }
+    let mut illegal = s.iter().filter(|b| control(b) || **b >= 0x7f).count() as f64;
+    if illegal > 0.0 && name.eq_ignore_ascii_case("subject") {
+        let exempt = s
+            .iter()
+            .filter(|b| matches!(**b, 0xa2 | 0xa3 | 0xae))
+            .count();
+        if exempt == 1 {
+            illegal -= 1.0;
+        }
+    }
+    illegal / s.len() as f64 >= ratio && illegal >= count
 }
 
 /// Whether `call` is one of this module's evals with arguments it understands.
 pub fn supported(call: &EvalCall) -> bool {
     match call.function.as_str() {
         "check_for_shifted_date" => call.args.len() == 2,
-        "check_outlook_message_id" => call.args.is_empty(),
+        "check_outlook_message_id" | "helo_ip_mismatch" | "check_for_no_rdns_dotcom_helo" => {
+            call.args.is_empty()
+        }
+        "check_illegal_chars" => call.args.len() == 3,
         "check_freemail_from" => call.args.len() <= 1,
         "check_freemail_header" => (1..=2).contains(&call.args.len()),
         "check_freemail_replyto" => call
