@@ -84,10 +84,10 @@ fn is_v4(s: &str) -> bool {
 fn helo_ip_mismatch(texts: &Texts<'_>) -> bool {
     texts.relays.untrusted.iter().any(|r| {
         let (helo, ip) = (r.helo.as_str(), r.ip.as_str());
-        if !(is_v4(helo) && !private_v4(helo)) {
+        if !is_v4(helo) || private_v4(helo) {
             return false;
         }
-        let net = helo.rsplitn(2, '.').nth(1).map(|p| format!("{p}."));
+        let net = helo.rsplit_once('.').map(|(p, _)| format!("{p}."));
         is_v4(ip) && !private_v4(ip) && helo != ip && net.is_some_and(|n| !ip.starts_with(&n))
     })
 }
