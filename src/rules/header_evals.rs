@@ -40,7 +40,7 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
     let arg = |i: usize| call.args.get(i).map(String::as_str);
     Some(match call.function.as_str() {
         "check_for_shifted_date" => {
-            let diff = super::dates::date_diff(texts);
+            let diff = texts.date_diff();
             let bound = |a: Option<&str>| {
                 a.filter(|a| *a != "undef")
                     .and_then(|a| a.parse::<f64>().ok())

@@ -28,6 +28,8 @@ enum Kind {
     Header {
         name: String,
         modifiers: Vec<String>,
+        /// `name:modifier:...`, the per-message lookup cache key.
+        key: String,
         negate: bool,
         matcher: Matcher,
         if_unset: Option<Vec<u8>>,
@@ -178,6 +180,10 @@ impl Plan {
                         matcher().map(|m| Kind::Header {
                             name: header.name.clone(),
                             modifiers: header.modifiers.clone(),
+                            key: std::iter::once(header.name.as_str())
+                                .chain(header.modifiers.iter().map(String::as_str))
+                                .collect::<Vec<_>>()
+                                .join(":"),
                             negate: *negate,
                             matcher: m,
                             if_unset: if_unset.as_ref().map(|s| {
@@ -361,14 +367,15 @@ impl Plan {
                 Kind::Header {
                     name,
                     modifiers,
+                    key,
                     negate,
                     matcher,
                     if_unset,
                 } => {
-                    let candidates = texts
-                        .header(name, modifiers)
-                        .unwrap_or_else(|| vec![if_unset.clone().unwrap_or_default()]);
-                    let any = candidates.iter().any(|c| matcher.is_match(c));
+                    let any = match texts.header_cached(key, name, modifiers) {
+                        Some(values) => values.iter().any(|c| matcher.is_match(c)),
+                        None => matcher.is_match(if_unset.as_deref().unwrap_or_default()),
+                    };
                     f64::from(any != *negate)
                 }
             };

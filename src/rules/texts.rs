@@ -50,7 +50,13 @@ pub struct Texts<'v> {
     pub html: Vec<super::html_evals::HtmlStats>,
     /// What the MIME walk of the raw message found.
     pub mime: super::mime_evals::MimeStats,
+    /// Header lookups already made, by `name:modifier:...` (many rules read the same one).
+    header_cache: std::cell::RefCell<HeaderCache>,
+    /// Date header minus the closest Received time, computed on first use.
+    date_diff: std::cell::OnceCell<i64>,
 }
+
+type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<Vec<u8>>>>>;
 
 /// Collects each MIME part's header fields (raw values, folding kept).
 fn mime_headers(raw: &[u8]) -> Vec<Vec<HeaderField>> {
@@ -226,6 +232,30 @@ impl<'v> Texts<'v> {
             }
         }
         t
+    }
+
+    /// [`Texts::header`], computed once per message for each `key` (which must name
+    /// `name` and `modifiers` uniquely) and shared.
+    pub fn header_cached(
+        &self,
+        key: &str,
+        name: &str,
+        modifiers: &[String],
+    ) -> Option<std::rc::Rc<Vec<Vec<u8>>>> {
+        if let Some(v) = self.header_cache.borrow().get(key) {
+            return v.clone();
+        }
+        let v = self.header(name, modifiers).map(std::rc::Rc::new);
+        self.header_cache
+            .borrow_mut()
+            .insert(key.to_string(), v.clone());
+        v
+    }
+
+    /// The Date header's distance from the Received times, in seconds (see
+    /// [`super::dates::date_diff`]), computed once.
+    pub fn date_diff(&self) -> i64 {
+        *self.date_diff.get_or_init(|| super::dates::date_diff(self))
     }
 
     /// The candidate values a header rule tests, or `None` when the header is absent.
