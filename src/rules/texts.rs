@@ -38,14 +38,6 @@ pub struct Texts<'v> {
     pub decoded: Vec<String>,
     /// The Received chain split by trust.
     pub relays: super::relays::Relays,
-    /// A `text/html` part exists.
-    pub has_html: bool,
-    /// A `text/plain` part exists.
-    pub has_plain: bool,
-    /// Every HTML part, lowercased and concatenated (for tag tests).
-    pub html_lower: Vec<u8>,
-    /// An HTML part contains at least one tag.
-    pub html_has_tags: bool,
     /// What SpamAssassin's HTML parser records, per HTML part.
     pub html: Vec<super::html_evals::HtmlStats>,
     /// What the MIME walk of the raw message found.
@@ -209,15 +201,7 @@ impl<'v> Texts<'v> {
             if o.origin != Origin::MimePart || !o.is_text() {
                 continue;
             }
-            let ty = o.declared_type.as_deref().unwrap_or("text/plain");
-            t.has_plain |= ty == "text/plain";
             if o.is_html() {
-                t.has_html = true;
-                t.html_lower.extend(o.data.to_ascii_lowercase());
-                t.html_has_tags |= o
-                    .data
-                    .windows(2)
-                    .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'));
                 t.html.push(super::html_evals::analyze(&o.data));
                 let r = crate::mime::html::render(&o.data);
                 paragraphs(&r.text, &mut t.body);
@@ -227,7 +211,7 @@ impl<'v> Texts<'v> {
                 paragraphs(&o.data, &mut t.body);
                 text_uris(&o.data[..o.data.len().min(BODY_PART_CAP)], &mut t.uris);
             }
-            if ty != "text/calendar" {
+            if o.declared_type.as_deref() != Some("text/calendar") {
                 chunks(&o.data, &mut t.rawbody);
             }
         }
