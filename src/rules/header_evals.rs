@@ -53,11 +53,82 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
         "check_freemail_from" => freemail_from(texts, data, arg(0)),
         "check_freemail_header" => freemail_header(texts, data, arg(0)?, arg(1)),
         "check_freemail_replyto" => freemail_replyto(texts, data, arg(0).unwrap_or("replyto")),
+        "sorted_recipients" => recipients(texts).0,
+        "similar_recipients" => {
+            let sim = recipients(texts).1;
+            let bound = |a: Option<&str>| {
+                a.filter(|a| *a != "undef")
+                    .and_then(|a| a.parse::<f64>().ok())
+            };
+            bound(arg(0)).is_none_or(|m| sim >= m) && bound(arg(1)).is_none_or(|m| sim < m)
+        }
         "helo_ip_mismatch" => helo_ip_mismatch(texts),
         "check_for_no_rdns_dotcom_helo" => no_rdns_dotcom_helo(texts),
         "check_illegal_chars" => illegal_chars(texts, arg(0)?, arg(1)?, arg(2)?),
         _ => return None,
     })
+}
+
+/// (sorted, similarity) of the recipient list, as SpamAssassin's `_check_recipients`:
+/// To and Cc addresses (Bcc too when fewer than 5), neighbours that repeat dropped; sorted
+/// when 7 or more are in byte order; similarity is the share of address pairs whose first two
+/// bytes of user or host agree (hosts only when the full hosts differ), from 5 addresses.
+fn recipients(texts: &Texts<'_>) -> (bool, f64) {
+    let mut inputs: Vec<String> = Vec::new();
+    for h in ["ToCc", "Bcc"] {
+        inputs.extend(
+            texts
+                .header(h, &["addr".to_string()])
+                .unwrap_or_default()
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).trim().to_string()),
+        );
+        if inputs.len() >= 5 {
+            break;
+        }
+    }
+    let mut address: Vec<String> = Vec::new();
+    let mut previous = String::new();
+    // Perl's `while (my $current = shift @inputs)` stops at an empty (false) entry.
+    for current in inputs.into_iter().take_while(|a| !a.is_empty() && a != "0") {
+        if current.to_lowercase() != previous.to_lowercase() {
+            previous = current.clone();
+            address.push(current);
+        }
+        if address.len() == 256 {
+            break;
+        }
+    }
+    let sorted = address.len() >= 7 && address.windows(2).all(|w| w[0] <= w[1]);
+    if address.len() < 5 {
+        return (sorted, 0.0);
+    }
+    let prefix = |s: &str| s.bytes().take(2).collect::<Vec<u8>>();
+    let user: Vec<Vec<u8>> = address.iter().map(|a| prefix(a)).collect();
+    // Addresses without `@` add no host, shifting the later ones, as in SpamAssassin.
+    let fqhn: Vec<&str> = address
+        .iter()
+        .filter_map(|a| a.split_once('@').map(|(_, h)| h))
+        .collect();
+    let host: Vec<Vec<u8>> = fqhn.iter().map(|h| prefix(h)).collect();
+    let (mut hits, mut combinations) = (0usize, 0usize);
+    for i in 0..address.len() {
+        for j in i + 1..address.len() {
+            if user[i] == user[j] {
+                hits += 1;
+            }
+            let (hi, hj) = (
+                host.get(i).cloned().unwrap_or_default(),
+                host.get(j).cloned().unwrap_or_default(),
+            );
+            if hi == hj && fqhn.get(i).copied().unwrap_or("") != fqhn.get(j).copied().unwrap_or("")
+            {
+                hits += 1;
+            }
+            combinations += 1;
+        }
+    }
+    (sorted, hits as f64 / combinations as f64)
 }
 
 /// SpamAssassin's private IPv4 ranges (10/8, 127/8, 169.254/16, 172.16/12, 192.168/16,
@@ -157,6 +228,8 @@ pub fn supported(call: &EvalCall) -> bool {
             call.args.is_empty()
         }
         "check_illegal_chars" => call.args.len() == 3,
+        "sorted_recipients" => call.args.is_empty(),
+        "similar_recipients" => call.args.len() == 2,
         "check_freemail_from" => call.args.len() <= 1,
         "check_freemail_header" => (1..=2).contains(&call.args.len()),
         "check_freemail_replyto" => call
