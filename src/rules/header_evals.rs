@@ -62,11 +62,192 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
             };
             bound(arg(0)).is_none_or(|m| sim >= m) && bound(arg(1)).is_none_or(|m| sim < m)
         }
+        "check_for_no_hotmail_received_headers" => hotmail_received(texts) == Some(false),
+        "check_for_forged_hotmail_received_headers" => hotmail_received(texts) == Some(true),
+        "check_for_forged_yahoo_received_headers" => forged_yahoo(texts),
         "helo_ip_mismatch" => helo_ip_mismatch(texts),
         "check_for_no_rdns_dotcom_helo" => no_rdns_dotcom_helo(texts),
         "check_illegal_chars" => illegal_chars(texts, arg(0)?, arg(1)?, arg(2)?),
         _ => return None,
     })
+}
+
+/// An IPv4 or IPv6 address, loosely (SpamAssassin's IP_ADDRESS).
+const IP: &str = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})";
+
+/// The Received headers, decoded, joined, white space runs made single spaces.
+fn received_text(texts: &Texts<'_>) -> String {
+    texts
+        .header("Received", &[])
+        .map(|v| String::from_utf8_lossy(&v.concat()).into_owned())
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The first address of a header, lowercased.
+fn first_addr(texts: &Texts<'_>, name: &str) -> String {
+    addrs(texts, name).into_iter().next().unwrap_or_default()
+}
+
+/// Mail that passed a list manager or gateway that strips Received headers (ezmlm, MSN
+/// groups), or has none: the forged-Received tests do not apply.
+fn gated_through_received_remover(texts: &Texts<'_>) -> bool {
+    static EZMLM: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?m)^contact \S+@\S+; run by ezmlm$").expect("static regex")
+    });
+    static QMAIL: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"qmail \d+ invoked (?:from network|by .{3,20})\); \d+ ... \d+")
+            .expect("static regex")
+    });
+    let get = |n: &str| {
+        texts
+            .header(n, &[])
+            .map(|v| String::from_utf8_lossy(&v.concat()).into_owned())
+    };
+    if let Some(list) = get("Mailing-List")
+        && EZMLM.is_match(&list)
+    {
+        let dlto = get("Delivered-To").unwrap_or_default();
+        let rcvd = get("Received").unwrap_or_default();
+        if dlto.lines().any(|l| {
+            l.strip_prefix("mailing list ")
+                .is_some_and(|r| r.split_whitespace().next().is_some_and(|a| a.contains('@')))
+        }) && QMAIL.is_match(&rcvd)
+        {
+            return true;
+        }
+    }
+    match get("Received") {
+        None => true,
+        Some(r) => r.contains("from groups.msn.com (") && r.contains(".msn.com "),
+    }
+}
+
+/// The Hotmail test: `None` when it does not apply, `Some(true)` when a Received line
+/// claims Hotmail without Hotmail's own format, `Some(false)` when the From address is at
+/// hotmail.com and no Received line mentions Hotmail.
+fn hotmail_received(texts: &Texts<'_>) -> Option<bool> {
+    static GENUINE: LazyLock<[regex::Regex; 5]> = LazyLock::new(|| {
+        [
+            format!(r"from (?:\S*\.)?hotmail.com \(\S+\.hotmail(?:\.msn)?\.com[ )]"),
+            format!(r"from \S*\.hotmail.com \(\[{IP}\][ ):]"),
+            r"from \S+ by \S+\.hotmail(?:\.msn)?\.com with HTTP;".to_string(),
+            r"from \[66\.218.\S+\] by \S+\.yahoo\.com".to_string(),
+            r"from \S*\.outbound\.protection\.outlook\.com \(\S+\.outbound\.protection\.outlook\.com[ )]".to_string(),
+        ]
+        .map(|p| regex::Regex::new(&p).expect("static regex"))
+    });
+    static OUTLOOK: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(&format!(
+            r"from \S*\.(?:eur|nam)prd\d+\.prod\.outlook\.com \({IP}\)"
+        ))
+        .expect("static regex")
+    });
+    static CLAIM: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?:from |HELO |helo=)\S*hotmail\.com\b").expect("static regex")
+    });
+    static IPRE: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(IP).expect("static regex"));
+    let rcvd = received_text(texts);
+    if rcvd.contains("from mail pickup service by hotmail.com with Microsoft SMTPSVC;") {
+        return None;
+    }
+    let to = texts
+        .header("To", &[])
+        .map(|v| String::from_utf8_lossy(&v.concat()).to_ascii_lowercase())
+        .unwrap_or_default();
+    if to.contains("@groups.msn.com>") {
+        // MSN groups mail has its own test; SpamAssassin skips this one for it.
+        return None;
+    }
+    let get = |n: &str| {
+        texts
+            .header(n, &[])
+            .map(|v| String::from_utf8_lossy(&v.concat()).into_owned())
+    };
+    let ip = get("X-Originating-Ip").is_some_and(|v| IPRE.is_match(&v));
+    let orig = get("X-OriginatorOrg")
+        .is_some_and(|v| v.contains("hotmail.com") || v.contains("msonline-outlook"));
+    if gated_through_received_remover(texts) {
+        return None;
+    }
+    let [a, b, c, d, e] = &*GENUINE;
+    if (ip && (a.is_match(&rcvd) || b.is_match(&rcvd) || c.is_match(&rcvd) || d.is_match(&rcvd)))
+        || (orig && (e.is_match(&rcvd) || OUTLOOK.is_match(&rcvd)))
+    {
+        return None;
+    }
+    if CLAIM.is_match(&rcvd) {
+        return Some(true);
+    }
+    let from = first_addr(texts, "From");
+    (from.ends_with("hotmail.com")
+        && (from.len() == 11 || !from.as_bytes()[from.len() - 12].is_ascii_alphanumeric()))
+    .then_some(false)
+}
+
+/// FORGED_YAHOO_RCVD: From at yahoo.com, but no Received line in any of Yahoo's formats.
+fn forged_yahoo(texts: &Texts<'_>) -> bool {
+    static OK: LazyLock<[regex::Regex; 5]> = LazyLock::new(|| {
+        [
+            r"by web\S+\.mail\S*\.yahoo\.com via HTTP".to_string(),
+            r"by sonic\S+\.consmr\.mail\S*\.yahoo\.com with HTTP".to_string(),
+            r"by smtp\S+\.yahoo\.com with SMTP".to_string(),
+            format!(r"from \[{IP}\] by \S+\.(?:groups|scd|dcn)\.yahoo\.com with NNFMP"),
+            r"by \w+\.\w+\.yahoo\.com \(\d+\.\d+\.\d+/\d+\.\d+\.\d+\)(?: with ESMTP)? id \w+"
+                .to_string(),
+        ]
+        .map(|p| regex::Regex::new(&p).expect("static regex"))
+    });
+    static TRUSTED: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r" rdns=\S+\.yahoo\.com ").expect("static regex"));
+    static UNTRUSTED: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"^[^\]]+ rdns=\S+\.yahoo\.com ").expect("static regex")
+    });
+    let from = first_addr(texts, "From");
+    let yahoo = from.ends_with("yahoo.com")
+        && (from.len() == 9 || !from.as_bytes()[from.len() - 10].is_ascii_alphanumeric());
+    if !yahoo {
+        return false;
+    }
+    let mut rcvd = received_text(texts);
+    let has = |n: &str| {
+        texts
+            .header(n, &[])
+            .is_some_and(|v| !v.concat().trim_ascii().is_empty())
+    };
+    if has("Resent-From") && has("Resent-To") {
+        let x = texts
+            .header("X-Received", &[])
+            .map(|v| String::from_utf8_lossy(&v.concat()).into_owned())
+            .unwrap_or_default();
+        if !x.trim().is_empty() {
+            rcvd = x.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+    }
+    if gated_through_received_remover(texts) {
+        return false;
+    }
+    let trusted = texts
+        .relays
+        .header("X-Spam-Relays-Trusted")
+        .unwrap_or_default();
+    let untrusted = texts
+        .relays
+        .header("X-Spam-Relays-Untrusted")
+        .unwrap_or_default();
+    if TRUSTED.is_match(&format!("{trusted} ")) || UNTRUSTED.is_match(&untrusted) {
+        return false;
+    }
+    if OK.iter().any(|r| r.is_match(&rcvd)) {
+        return false;
+    }
+    if rcvd.contains(".bulk.scd.yahoo.com") && from.ends_with("@reply.yahoo.com") {
+        return false;
+    }
+    true
 }
 
 /// (sorted, similarity) of the recipient list, as SpamAssassin's `_check_recipients`:
@@ -228,7 +409,10 @@ pub fn supported(call: &EvalCall) -> bool {
             call.args.is_empty()
         }
         "check_illegal_chars" => call.args.len() == 3,
-        "sorted_recipients" => call.args.is_empty(),
+        "sorted_recipients"
+        | "check_for_no_hotmail_received_headers"
+        | "check_for_forged_hotmail_received_headers"
+        | "check_for_forged_yahoo_received_headers" => call.args.is_empty(),
         "similar_recipients" => call.args.len() == 2,
         "check_freemail_from" => call.args.len() <= 1,
         "check_freemail_header" => (1..=2).contains(&call.args.len()),
