@@ -131,7 +131,7 @@ fn gated_through_received_remover(texts: &Texts<'_>) -> bool {
 fn hotmail_received(texts: &Texts<'_>) -> Option<bool> {
     static GENUINE: LazyLock<[regex::Regex; 5]> = LazyLock::new(|| {
         [
-            format!(r"from (?:\S*\.)?hotmail.com \(\S+\.hotmail(?:\.msn)?\.com[ )]"),
+            r"from (?:\S*\.)?hotmail.com \(\S+\.hotmail(?:\.msn)?\.com[ )]".to_string(),
             format!(r"from \S*\.hotmail.com \(\[{IP}\][ ):]"),
             r"from \S+ by \S+\.hotmail(?:\.msn)?\.com with HTTP;".to_string(),
             r"from \[66\.218.\S+\] by \S+\.yahoo\.com".to_string(),
