@@ -242,6 +242,64 @@ impl<'v> Texts<'v> {
         *self.date_diff.get_or_init(|| super::dates::date_diff(self))
     }
 
+    /// The envelope sender when the caller gave none, inferred as SpamAssassin does: the
+    /// `envelope-from` the last untrusted relay recorded, else X-Envelope-From,
+    /// Envelope-Sender or Return-Path when no Received line comes before it (a header added
+    /// before the last hop is not the local MTA's record); nothing for fetchmail'd mail
+    /// with an X-Sender.
+    fn inferred_envelope_from(&self) -> Option<String> {
+        let hop = self
+            .relays
+            .untrusted
+            .first()
+            .or_else(|| self.relays.trusted.last());
+        if let Some(h) = hop
+            && h.envfrom.find('@').is_some_and(|p| p > 0)
+        {
+            return Some(h.envfrom.clone());
+        }
+        let first_addr = |name: &str| -> Option<String> {
+            self.header(name, &["first".to_string(), "addr".to_string()])?
+                .into_iter()
+                .next()
+                .map(|a| String::from_utf8_lossy(&a).trim().to_string())
+        };
+        if first_addr("X-Sender").is_some_and(|a| a.contains('@'))
+            && self.headers.iter().any(|h| {
+                h.name.eq_ignore_ascii_case("Received")
+                    && memchr::memmem::find(&h.raw_value, b"(fetchmail").is_some()
+            })
+        {
+            return None;
+        }
+        let received_before = |name: &str| {
+            let first_received = self
+                .headers
+                .iter()
+                .position(|h| h.name.eq_ignore_ascii_case("Received"));
+            let field = self
+                .headers
+                .iter()
+                .rposition(|h| h.name.eq_ignore_ascii_case(name));
+            matches!((first_received, field), (Some(r), Some(f)) if r < f)
+        };
+        for (name, stop) in [
+            ("X-Envelope-From", true),
+            ("Envelope-Sender", false),
+            ("Return-Path", false),
+        ] {
+            if let Some(a) = first_addr(name) {
+                if !received_before(name) {
+                    return Some(a);
+                }
+                if stop {
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
     /// The candidate values a header rule tests, or `None` when the header is absent.
     ///
     /// Each value keeps its trailing newline; repeated headers are joined with newlines.
@@ -292,28 +350,20 @@ impl<'v> Texts<'v> {
                 "X-Message-Id",
                 "X-Original-Message-ID",
             ]),
-            "EnvelopeFrom" => match &self.envelope_from {
+            "EnvelopeFrom" => match self
+                .envelope_from
+                .clone()
+                .or_else(|| self.inferred_envelope_from())
+            {
                 Some(s) => {
-                    let mut v = s.clone().into_bytes();
+                    let mut v = s.into_bytes();
                     v.push(b'\n');
                     if modifiers.iter().any(|m| m == "addr") {
                         return Some(addresses(&v));
                     }
                     return Some(vec![v]);
                 }
-                // No SMTP envelope given: the headers that record it, as SpamAssassin
-                // falls back to them.
-                None => {
-                    let mut found = Vec::new();
-                    for n in ["Return-Path", "X-Envelope-From", "Envelope-From"] {
-                        found = pick(&[n]);
-                        if !found.is_empty() {
-                            found.truncate(1);
-                            break;
-                        }
-                    }
-                    found
-                }
+                None => return None,
             },
             _ => pick(&[name]),
         };
