@@ -15,7 +15,7 @@
 //! size, image ratios), [`mime_evals`] (the MIME tree walk: encodings, parser flags) and
 //! the small ones in [`eval`]. Not done yet (listed per rule by `describe()` as "not run"):
 //! the forged-Received evals (Yahoo, Hotmail, Gmail, ...), recipient-list evals,
-//! `multipart_alternative_difference`, the `ALL-TRUSTED`-style pseudo-headers,
+//! `multipart_alternative_difference`,
 //! `:host :domain :ip :revip` modifiers, X-Spam-* header output and the report text,
 //! welcomelist/blocklist evaluation.
 

@@ -53,6 +53,9 @@ pub struct Relays {
     pub untrusted: Vec<Relay>,
     /// Received lines with a `from` part that did not parse as a relay.
     pub unparseable: usize,
+    /// Received headers above the first untrusted relay (trusted ones and lines skipped
+    /// before it): SpamAssassin's last trusted relay index plus one.
+    pub trusted_received: usize,
 }
 
 impl Relay {
@@ -239,6 +242,9 @@ pub fn parse(headers: &[HeaderField]) -> Relays {
     {
         let value = String::from_utf8_lossy(&h.unfolded()).replace(['\t', '\r', '\n'], " ");
         let Some(relay) = parse_received(&value) else {
+            if trusted {
+                out.trusted_received += 1;
+            }
             let lower = value.trim_start().to_ascii_lowercase();
             if lower.starts_with("from ")
                 && !(lower.contains("(fetchmail")
@@ -254,6 +260,7 @@ pub fn parse(headers: &[HeaderField]) -> Relays {
             trusted = false;
         }
         if trusted {
+            out.trusted_received += 1;
             out.trusted.push(relay);
         } else {
             out.untrusted.push(relay);

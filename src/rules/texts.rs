@@ -340,6 +340,31 @@ impl<'v> Texts<'v> {
                 }
                 return Some(vec![all]);
             }
+            "ALL-TRUSTED" | "ALL-INTERNAL" | "ALL-UNTRUSTED" | "ALL-EXTERNAL" => {
+                // Headers above the first untrusted relay's Received line (that line
+                // included), or from that line down, as SpamAssassin splits them.
+                let k = self.relays.trusted_received;
+                let trusted = name == "ALL-TRUSTED" || name == "ALL-INTERNAL";
+                let mut all = Vec::new();
+                let mut index: Option<usize> = None;
+                for (i, h) in self.headers.iter().enumerate() {
+                    if h.name.eq_ignore_ascii_case("Received") {
+                        index = Some(index.map_or(0, |x| x + 1));
+                    }
+                    let here = index.map_or(0, |x| x + 1);
+                    let take = if trusted { here <= k + 1 } else { here > k };
+                    if take {
+                        all.extend_from_slice(h.name.as_bytes());
+                        all.extend_from_slice(b": ");
+                        all.extend_from_slice(&value(i));
+                    }
+                    if trusted && here == k + 1 {
+                        // The first untrusted relay's own Received line closes the range.
+                        break;
+                    }
+                }
+                return (!all.is_empty()).then(|| vec![all]);
+            }
             _ if name.starts_with("X-Spam-Relays-") => {
                 return self.relays.header(name).map(|v| vec![v.into_bytes()]);
             }
