@@ -144,8 +144,28 @@ fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
     }
 }
 
-/// Finds URLs in plain text (`scheme://...`, `www.`, `mailto:`).
+/// Finds URLs in plain text (`scheme://...`, `www.`, `mailto:`), and bare e-mail addresses
+/// as `mailto:` URIs, as SpamAssassin lists them for `uri` rules.
 fn text_uris(text: &[u8], out: &mut Vec<Vec<u8>>) {
+    static EMAIL: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(
+            r"(?i-u)[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\b",
+        )
+        .expect("static regex")
+    });
+    for m in EMAIL.find_iter(text) {
+        let before = &text[..m.start()];
+        if before.len() >= 7 && before[before.len() - 7..].eq_ignore_ascii_case(b"mailto:") {
+            continue;
+        }
+        let mut u = b"mailto:".to_vec();
+        u.extend_from_slice(m.as_bytes());
+        out.push(u);
+    }
+    plain_text_uris(text, out);
+}
+
+fn plain_text_uris(text: &[u8], out: &mut Vec<Vec<u8>>) {
     let lower = text.to_ascii_lowercase();
     let mut i = 0;
     while i < lower.len() {
