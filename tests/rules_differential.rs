@@ -76,7 +76,7 @@ fn sa_hits(files: &[PathBuf]) -> BTreeMap<String, BTreeSet<String>> {
 /// Agreement measured when this floor was last raised (recall, precision). The goal is 99% for
 /// both (issue 5); until then the test is a ratchet: it fails when a change loses agreement,
 /// and whoever gains some raises the floor here.
-const FLOOR: (f64, f64) = (0.72, 0.96);
+const FLOOR: (f64, f64) = (0.98, 0.985);
 const TARGET: f64 = 0.99;
 
 #[test]

@@ -23,13 +23,15 @@ if command -v spamd >/dev/null && command -v spamc >/dev/null; then
         --listen 127.0.0.1 --pidfile "$pidfile" --syslog=stderr 2>/dev/null &
     ready=0
     for _ in $(seq 1 60); do
-        if [ -f "$pidfile" ] && echo | spamc -p "$port" -c >/dev/null 2>&1; then ready=1; break; fi
+        # -x: fail instead of answering "0/0" when spamd is not up; exit 1 means spam.
+        rc=0; echo | spamc -x -p "$port" -c >/dev/null 2>&1 || rc=$?
+        if [ -f "$pidfile" ] && [ "$rc" -le 1 ]; then ready=1; break; fi
         sleep 1
     done
     [ "$ready" = 1 ] || { echo "spamd did not start" >&2; exit 1; }
     start=$(date +%s.%N)
     while read -r f; do
-        spamc -p "$port" -c < "$f" > /dev/null || [ $? -eq 1 ]  # exit 1 means spam
+        spamc -x -p "$port" -c < "$f" > /dev/null || [ $? -eq 1 ]  # exit 1 means spam
     done < "$list"
     end=$(date +%s.%N)
 else

@@ -13,6 +13,10 @@ use super::texts::Texts;
 pub struct EvalData {
     freemail_exact: HashSet<String>,
     freemail_wild: Option<regex::Regex>,
+    /// Patterns evals take as arguments (`check_freemail_header('Reply-To', '\d@')`).
+    patterns: std::collections::HashMap<String, regex::bytes::Regex>,
+    /// Perl patterns evals take (`html_text_match('comment', '<!(?!-)')`).
+    matchers: std::collections::HashMap<String, super::compile::Matcher>,
 }
 
 impl EvalData {
@@ -35,13 +39,45 @@ impl EvalData {
                 d.freemail_exact.insert(dom.clone());
             }
         }
+        for rule in config.rules.values() {
+            let call = match &rule.test {
+                super::parser::RuleTest::Eval(c)
+                | super::parser::RuleTest::Header(super::parser::HeaderTest::Eval(c)) => c,
+                _ => continue,
+            };
+            if let Some(p) = super::header_evals::argument_pattern(call)
+                && let Ok(re) = regex::bytes::RegexBuilder::new(p).unicode(false).build()
+            {
+                d.patterns.insert(p.to_string(), re);
+            }
+            if let Some(p) = super::html_evals::argument_pattern(call) {
+                let pattern = super::parser::Pattern {
+                    source: p.to_string(),
+                    flags: String::new(),
+                    delimiter: '/',
+                };
+                if let Ok(m) = super::compile::compile_pattern(&pattern) {
+                    d.matchers.insert(p.to_string(), m);
+                }
+            }
+        }
         if !wild.is_empty() {
             d.freemail_wild = regex::Regex::new(&format!("^(?:{})$", wild.join("|"))).ok();
         }
         d
     }
 
-    fn is_freemail_domain(&self, domain: &str) -> bool {
+    /// A pattern argument compiled at load time (`None` when it did not compile).
+    pub(crate) fn pattern(&self, p: &str) -> Option<&regex::bytes::Regex> {
+        self.patterns.get(p)
+    }
+
+    /// A Perl pattern argument compiled at load time.
+    pub(crate) fn matcher(&self, p: &str) -> Option<&super::compile::Matcher> {
+        self.matchers.get(p)
+    }
+
+    pub(crate) fn is_freemail_domain(&self, domain: &str) -> bool {
         self.freemail_exact.contains(domain)
             || self
                 .freemail_wild
@@ -51,7 +87,15 @@ impl EvalData {
 }
 
 /// Whether `call` is implemented (function and arguments).
+// A match, not `matches!`, so each eval is one arm that merges on its own.
+#[allow(clippy::match_like_matches_macro)]
 pub fn supported(call: &EvalCall) -> bool {
+    if super::header_evals::supported(call)
+        || super::html_evals::supported(call)
+        || super::mime_evals::supported(call)
+    {
+        return true;
+    }
     match call.function.as_str() {
         "check_equal_from_domains"
         | "check_for_mime_html_only"
@@ -59,9 +103,6 @@ pub fn supported(call: &EvalCall) -> bool {
         | "check_no_relays"
         | "subject_is_all_caps"
         | "check_for_missing_to_header" => true,
-        "check_freemail_from" => call.args.is_empty(),
-        "html_test" => call.args.first().is_some_and(|a| a == "html"),
-        "html_tag_exists" => call.args.len() == 1,
         "check_bayes" => {
             call.args.len() == 2 && call.args.iter().all(|a| a.trim().parse::<f64>().is_ok())
         }
@@ -71,10 +112,15 @@ pub fn supported(call: &EvalCall) -> bool {
 
 /// Runs an implemented eval; 0 when it does not hit.
 pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
+    if let Some(hit) = super::header_evals::run(call, texts, data)
+        .or_else(|| super::html_evals::run(call, texts, data))
+        .or_else(|| super::mime_evals::run(call, texts))
+    {
+        return f64::from(hit);
+    }
     let hit = match call.function.as_str() {
         "check_equal_from_domains" => equal_from_domains(texts),
-        "check_for_mime_html_only" => texts.has_html && !texts.has_plain,
-        "html_test" => texts.html_has_tags,
+        "check_for_mime_html_only" => mime_html_only(texts),
         "check_all_trusted" => {
             let r = &texts.relays;
             !r.trusted.is_empty() && r.untrusted.is_empty() && r.unparseable == 0
@@ -84,7 +130,6 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
             r.trusted.is_empty() && r.untrusted.is_empty() && r.unparseable == 0
         }
         "subject_is_all_caps" => subject_all_caps(texts),
-        "check_freemail_from" => freemail_from(texts, data),
         "check_for_missing_to_header" => {
             let empty = |n: &str| {
                 texts
@@ -93,7 +138,6 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
             };
             empty("To") && empty("Apparently-To")
         }
-        "html_tag_exists" => tag_exists(&texts.html_lower, &call.args[0]),
         "check_bayes" => texts.bayes.is_some_and(|p| {
             let arg = |i: usize| call.args[i].trim().parse::<f64>().unwrap_or(f64::NAN);
             crate::bayes::classifier::in_range(p, arg(0), arg(1))
@@ -103,17 +147,14 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
     f64::from(hit)
 }
 
-/// FREEMAIL_FROM: a From address at a `freemail_domains` domain. SpamAssassin also reads
-/// Resent-From and envelope headers and honours freemail welcomelists; not yet here.
-fn freemail_from(texts: &Texts<'_>, data: &EvalData) -> bool {
-    let Some(addrs) = texts.header("From", &["addr".to_string()]) else {
-        return false;
-    };
-    addrs.iter().any(|a| {
-        let a = String::from_utf8_lossy(a).to_ascii_lowercase();
-        a.rsplit_once('@')
-            .is_some_and(|(_, d)| data.is_freemail_domain(d.trim()))
-    })
+/// MIME_HTML_ONLY: a text/html top-level type, or text/html parts and no other text part.
+fn mime_html_only(texts: &Texts<'_>) -> bool {
+    let top_html = texts.header("Content-Type", &[]).is_some_and(|v| {
+        v.first()
+            .is_some_and(|c| c.len() >= 9 && c[..9].eq_ignore_ascii_case(b"text/html"))
+    });
+    let count = |k: &str| texts.mime.value(k).unwrap_or(0.0);
+    top_html || (count("mime_body_html_count") > 0.0 && count("mime_body_text_count") == 0.0)
 }
 
 /// SUBJ_ALL_CAPS: a subject of several words, at least 10 bytes after dropping reply
@@ -159,16 +200,6 @@ fn subject_all_caps(texts: &Texts<'_>) -> bool {
     !letters.is_empty() && letters.iter().all(char::is_ascii_uppercase)
 }
 
-/// Whether `<tag` followed by a non-name byte occurs in lowercased HTML.
-fn tag_exists(html_lower: &[u8], tag: &str) -> bool {
-    let needle = format!("<{}", tag.to_ascii_lowercase());
-    memchr::memmem::find_iter(html_lower, needle.as_bytes()).any(|p| {
-        html_lower
-            .get(p + needle.len())
-            .is_none_or(|b| !b.is_ascii_alphanumeric())
-    })
-}
-
 /// The last two labels of the domain after the last `@` (SpamAssassin's own approximation
 /// of the registrable domain for this test), lowercased.
 fn two_level_domain(addr: &[u8]) -> Option<Vec<u8>> {
@@ -208,12 +239,6 @@ fn equal_from_domains(texts: &Texts<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tags() {
-        assert!(tag_exists(b"<html><body>", "html"));
-        assert!(!tag_exists(b"<htmlx>", "html"));
-    }
 
     #[test]
     fn two_levels() {

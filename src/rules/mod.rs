@@ -10,17 +10,24 @@
 //! runs it over the [`texts`] of a message, with [`meta`] expressions, native [`eval`]
 //! functions and the Received chain parsed by [`relays`].
 //!
-//! Not done yet (listed per rule by `describe()` as "not run"): most eval functions
-//! (freemail, shifted date, html_range/html_test variants, check_outlook_message_id, ...),
-//! the `ALL-TRUSTED`-style pseudo-headers, `:host :domain :ip :revip` modifiers, the
-//! Aho-Corasick prefilter (every rule runs on every line now), X-Spam-* header output and
-//! the report text, welcomelist/blocklist evaluation.
+//! Native evals: [`header_evals`] (dates, Outlook Message-IDs, FreeMail, Received-chain
+//! tests), [`html_evals`] (SpamAssassin's HTML statistics: tag balance, font contrast and
+//! size, image ratios), [`mime_evals`] (the MIME tree walk: encodings, parser flags) and
+//! the small ones in [`eval`]. Not done yet (listed per rule by `describe()` as "not run"):
+//! the forged-Received evals (Yahoo, Hotmail, Gmail, ...), recipient-list evals,
+//! `multipart_alternative_difference`,
+//! `:host :domain :ip :revip` modifiers, X-Spam-* header output and the report text,
+//! welcomelist/blocklist evaluation.
 
 use crate::view::MessageView;
 
 pub mod compile;
+pub mod dates;
 pub mod eval;
+pub mod header_evals;
+pub mod html_evals;
 pub mod meta;
+pub mod mime_evals;
 pub mod parser;
 pub mod perl;
 pub mod relays;

@@ -38,6 +38,10 @@ pub struct Relay {
     pub auth: String,
     /// Whether the IP is private.
     pub private: bool,
+    /// Whether the line's format shows the receiving MTA looked the client's name up (a
+    /// name before the address in the parenthesis, or sendmail's `([IP]) by host (...)`),
+    /// so that an empty `rdns` means the client has none.
+    pub dns_looked_up: bool,
 }
 
 /// The relays split by trust.
@@ -49,6 +53,9 @@ pub struct Relays {
     pub untrusted: Vec<Relay>,
     /// Received lines with a `from` part that did not parse as a relay.
     pub unparseable: usize,
+    /// Received headers above the first untrusted relay (trusted ones and lines skipped
+    /// before it): SpamAssassin's last trusted relay index plus one.
+    pub trusted_received: usize,
 }
 
 impl Relay {
@@ -82,8 +89,18 @@ fn is_private(ip: &IpAddr) -> bool {
     }
 }
 
-/// The first IPv4/IPv6 address literal in `s` (inside `[...]`, or a bare dotted quad).
+/// The first address in `[...]` in `s`, else the first bare dotted quad.
 fn find_ip(s: &str) -> Option<(usize, IpAddr)> {
+    let mut from = 0;
+    while let Some(p) = s[from..].find('[').map(|p| p + from) {
+        if let Some(end) = s[p + 1..].find(']') {
+            let inner = s[p + 1..p + 1 + end].trim_start_matches("IPv6:");
+            if let Ok(ip) = inner.parse::<IpAddr>() {
+                return Some((p, ip));
+            }
+        }
+        from = p + 1;
+    }
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -173,10 +190,8 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             }
             None => name,
         };
-        if name.contains('.')
-            && !name.eq_ignore_ascii_case("unknown")
-            && name.parse::<IpAddr>().is_err()
-        {
+        // A name that is an address literal stays (SpamAssassin keeps it as rDNS).
+        if name.contains('.') && !name.eq_ignore_ascii_case("unknown") {
             r.rdns = name.to_string();
         }
     }
@@ -189,6 +204,15 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             .trim_end_matches(';')
             .to_string();
     }
+    let named = before_ip
+        .rfind('(')
+        .is_some_and(|p| !before_ip[p + 1..].trim().is_empty());
+    let sendmail = by_pos < line.len()
+        && line[by_pos + 4..]
+            .split_whitespace()
+            .nth(1)
+            .is_some_and(|w| w.starts_with('('));
+    r.dns_looked_up = named || sendmail;
     if let Some(id) = word_after(line, " id ") {
         r.id = id.trim_end_matches(';').to_string();
     }
@@ -218,6 +242,9 @@ pub fn parse(headers: &[HeaderField]) -> Relays {
     {
         let value = String::from_utf8_lossy(&h.unfolded()).replace(['\t', '\r', '\n'], " ");
         let Some(relay) = parse_received(&value) else {
+            if trusted {
+                out.trusted_received += 1;
+            }
             let lower = value.trim_start().to_ascii_lowercase();
             if lower.starts_with("from ")
                 && !(lower.contains("(fetchmail")
@@ -233,6 +260,7 @@ pub fn parse(headers: &[HeaderField]) -> Relays {
             trusted = false;
         }
         if trusted {
+            out.trusted_received += 1;
             out.trusted.push(relay);
         } else {
             out.untrusted.push(relay);

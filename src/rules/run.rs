@@ -28,6 +28,8 @@ enum Kind {
     Header {
         name: String,
         modifiers: Vec<String>,
+        /// `name:modifier:...`, the per-message lookup cache key.
+        key: String,
         negate: bool,
         matcher: Matcher,
         if_unset: Option<Vec<u8>>,
@@ -83,10 +85,10 @@ pub struct Plan {
 
 /// Header names mailwarden does not build yet.
 fn unbuilt_header(name: &str) -> Option<&'static str> {
-    if name.starts_with("ALL-") {
-        Some("ALL-TRUSTED/ALL-UNTRUSTED/... pseudo-headers not built yet")
-    } else {
-        None
+    match name {
+        "ALL-TRUSTED" | "ALL-INTERNAL" | "ALL-UNTRUSTED" | "ALL-EXTERNAL" => None,
+        _ if name.starts_with("ALL-") => Some("ALL-* pseudo-header not known"),
+        _ => None,
     }
 }
 
@@ -104,14 +106,32 @@ impl Plan {
                 None if name.starts_with("T_") => 0.01,
                 None => 1.0,
             };
-            if tflags.iter().any(|f| f == "net") && set & 1 == 0 {
+            let nice = tflags.iter().any(|f| f == "nice");
+            let score = if nice && !config.scores.contains_key(name) {
+                -score
+            } else {
+                score
+            };
+            // As SpamAssassin: `net` and `learn` skip only eval rules in a score set without
+            // network or Bayes (a meta rule so flagged still runs over the local rules), and
+            // a rule whose score is 0 in this set does not run at all.
+            let is_eval = matches!(
+                rule.test,
+                RuleTest::Eval(_) | RuleTest::Header(HeaderTest::Eval(_))
+            );
+            if is_eval && tflags.iter().any(|f| f == "net") && set & 1 == 0 {
                 plan.not_run
                     .insert(name.clone(), "network test (network off)".into());
                 continue;
             }
-            if tflags.iter().any(|f| f == "learn") && set & 2 == 0 {
+            if is_eval && tflags.iter().any(|f| f == "learn") && set & 2 == 0 {
                 plan.not_run
                     .insert(name.clone(), "Bayes test (Bayes off)".into());
+                continue;
+            }
+            if score == 0.0 {
+                plan.not_run
+                    .insert(name.clone(), "score 0 in this score set".into());
                 continue;
             }
             let multiple = tflags.iter().any(|f| f == "multiple").then(|| {
@@ -160,6 +180,10 @@ impl Plan {
                         matcher().map(|m| Kind::Header {
                             name: header.name.clone(),
                             modifiers: header.modifiers.clone(),
+                            key: std::iter::once(header.name.as_str())
+                                .chain(header.modifiers.iter().map(String::as_str))
+                                .collect::<Vec<_>>()
+                                .join(":"),
                             negate: *negate,
                             matcher: m,
                             if_unset: if_unset.as_ref().map(|s| {
@@ -343,14 +367,15 @@ impl Plan {
                 Kind::Header {
                     name,
                     modifiers,
+                    key,
                     negate,
                     matcher,
                     if_unset,
                 } => {
-                    let candidates = texts
-                        .header(name, modifiers)
-                        .unwrap_or_else(|| vec![if_unset.clone().unwrap_or_default()]);
-                    let any = candidates.iter().any(|c| matcher.is_match(c));
+                    let any = match texts.header_cached(key, name, modifiers) {
+                        Some(values) => values.iter().any(|c| matcher.is_match(c)),
+                        None => matcher.is_match(if_unset.as_deref().unwrap_or_default()),
+                    };
                     f64::from(any != *negate)
                 }
             };

@@ -38,17 +38,19 @@ pub struct Texts<'v> {
     pub decoded: Vec<String>,
     /// The Received chain split by trust.
     pub relays: super::relays::Relays,
-    /// A `text/html` part exists.
-    pub has_html: bool,
-    /// A `text/plain` part exists.
-    pub has_plain: bool,
-    /// Every HTML part, lowercased and concatenated (for tag tests).
-    pub html_lower: Vec<u8>,
-    /// An HTML part contains at least one tag.
-    pub html_has_tags: bool,
+    /// What SpamAssassin's HTML parser records, per HTML part.
+    pub html: Vec<super::html_evals::HtmlStats>,
+    /// What the MIME walk of the raw message found.
+    pub mime: super::mime_evals::MimeStats,
+    /// Header lookups already made, by `name:modifier:...` (many rules read the same one).
+    header_cache: std::cell::RefCell<HeaderCache>,
+    /// Date header minus the closest Received time, computed on first use.
+    date_diff: std::cell::OnceCell<i64>,
     /// The Bayes spam probability ([`MessageView::bayes`]).
     pub bayes: Option<f64>,
 }
+
+type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<Vec<u8>>>>>;
 
 /// Collects each MIME part's header fields (raw values, folding kept).
 fn mime_headers(raw: &[u8]) -> Vec<Vec<HeaderField>> {
@@ -144,8 +146,28 @@ fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
     }
 }
 
-/// Finds URLs in plain text (`scheme://...`, `www.`, `mailto:`).
+/// Finds URLs in plain text (`scheme://...`, `www.`, `mailto:`), and bare e-mail addresses
+/// as `mailto:` URIs, as SpamAssassin lists them for `uri` rules.
 fn text_uris(text: &[u8], out: &mut Vec<Vec<u8>>) {
+    static EMAIL: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(
+            r"(?i-u)[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\b",
+        )
+        .expect("static regex")
+    });
+    for m in EMAIL.find_iter(text) {
+        let before = &text[..m.start()];
+        if before.len() >= 7 && before[before.len() - 7..].eq_ignore_ascii_case(b"mailto:") {
+            continue;
+        }
+        let mut u = b"mailto:".to_vec();
+        u.extend_from_slice(m.as_bytes());
+        out.push(u);
+    }
+    plain_text_uris(text, out);
+}
+
+fn plain_text_uris(text: &[u8], out: &mut Vec<Vec<u8>>) {
     let lower = text.to_ascii_lowercase();
     let mut i = 0;
     while i < lower.len() {
@@ -184,6 +206,7 @@ impl<'v> Texts<'v> {
             headers: view.headers,
             envelope_from: view.envelope.sender.clone(),
             mime_headers: mime_headers(view.raw),
+            mime: super::mime_evals::analyze(view.raw),
             relays: super::relays::parse(view.headers),
             bayes: view.bayes,
             decoded: view
@@ -201,15 +224,8 @@ impl<'v> Texts<'v> {
             if o.origin != Origin::MimePart || !o.is_text() {
                 continue;
             }
-            let ty = o.declared_type.as_deref().unwrap_or("text/plain");
-            t.has_plain |= ty == "text/plain";
             if o.is_html() {
-                t.has_html = true;
-                t.html_lower.extend(o.data.to_ascii_lowercase());
-                t.html_has_tags |= o
-                    .data
-                    .windows(2)
-                    .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'));
+                t.html.push(super::html_evals::analyze(&o.data));
                 let r = crate::mime::html::render(&o.data);
                 paragraphs(&r.text, &mut t.body);
                 text_uris(&r.text, &mut t.uris);
@@ -218,11 +234,93 @@ impl<'v> Texts<'v> {
                 paragraphs(&o.data, &mut t.body);
                 text_uris(&o.data[..o.data.len().min(BODY_PART_CAP)], &mut t.uris);
             }
-            if ty != "text/calendar" {
+            if o.declared_type.as_deref() != Some("text/calendar") {
                 chunks(&o.data, &mut t.rawbody);
             }
         }
         t
+    }
+
+    /// [`Texts::header`], computed once per message for each `key` (which must name
+    /// `name` and `modifiers` uniquely) and shared.
+    pub fn header_cached(
+        &self,
+        key: &str,
+        name: &str,
+        modifiers: &[String],
+    ) -> Option<std::rc::Rc<Vec<Vec<u8>>>> {
+        if let Some(v) = self.header_cache.borrow().get(key) {
+            return v.clone();
+        }
+        let v = self.header(name, modifiers).map(std::rc::Rc::new);
+        self.header_cache
+            .borrow_mut()
+            .insert(key.to_string(), v.clone());
+        v
+    }
+
+    /// The Date header's distance from the Received times, in seconds (see
+    /// [`super::dates::date_diff`]), computed once.
+    pub fn date_diff(&self) -> i64 {
+        *self.date_diff.get_or_init(|| super::dates::date_diff(self))
+    }
+
+    /// The envelope sender when the caller gave none, inferred as SpamAssassin does: the
+    /// `envelope-from` the last untrusted relay recorded, else X-Envelope-From,
+    /// Envelope-Sender or Return-Path when no Received line comes before it (a header added
+    /// before the last hop is not the local MTA's record); nothing for fetchmail'd mail
+    /// with an X-Sender.
+    fn inferred_envelope_from(&self) -> Option<String> {
+        let hop = self
+            .relays
+            .untrusted
+            .first()
+            .or_else(|| self.relays.trusted.last());
+        if let Some(h) = hop
+            && h.envfrom.find('@').is_some_and(|p| p > 0)
+        {
+            return Some(h.envfrom.clone());
+        }
+        let first_addr = |name: &str| -> Option<String> {
+            self.header(name, &["first".to_string(), "addr".to_string()])?
+                .into_iter()
+                .next()
+                .map(|a| String::from_utf8_lossy(&a).trim().to_string())
+        };
+        if first_addr("X-Sender").is_some_and(|a| a.contains('@'))
+            && self.headers.iter().any(|h| {
+                h.name.eq_ignore_ascii_case("Received")
+                    && memchr::memmem::find(&h.raw_value, b"(fetchmail").is_some()
+            })
+        {
+            return None;
+        }
+        let received_before = |name: &str| {
+            let first_received = self
+                .headers
+                .iter()
+                .position(|h| h.name.eq_ignore_ascii_case("Received"));
+            let field = self
+                .headers
+                .iter()
+                .rposition(|h| h.name.eq_ignore_ascii_case(name));
+            matches!((first_received, field), (Some(r), Some(f)) if r < f)
+        };
+        for (name, stop) in [
+            ("X-Envelope-From", true),
+            ("Envelope-Sender", false),
+            ("Return-Path", false),
+        ] {
+            if let Some(a) = first_addr(name) {
+                if !received_before(name) {
+                    return Some(a);
+                }
+                if stop {
+                    return None;
+                }
+            }
+        }
+        None
     }
 
     /// The candidate values a header rule tests, or `None` when the header is absent.
@@ -265,6 +363,31 @@ impl<'v> Texts<'v> {
                 }
                 return Some(vec![all]);
             }
+            "ALL-TRUSTED" | "ALL-INTERNAL" | "ALL-UNTRUSTED" | "ALL-EXTERNAL" => {
+                // Headers above the first untrusted relay's Received line (that line
+                // included), or from that line down, as SpamAssassin splits them.
+                let k = self.relays.trusted_received;
+                let trusted = name == "ALL-TRUSTED" || name == "ALL-INTERNAL";
+                let mut all = Vec::new();
+                let mut index: Option<usize> = None;
+                for (i, h) in self.headers.iter().enumerate() {
+                    if h.name.eq_ignore_ascii_case("Received") {
+                        index = Some(index.map_or(0, |x| x + 1));
+                    }
+                    let here = index.map_or(0, |x| x + 1);
+                    let take = if trusted { here <= k + 1 } else { here > k };
+                    if take {
+                        all.extend_from_slice(h.name.as_bytes());
+                        all.extend_from_slice(b": ");
+                        all.extend_from_slice(&value(i));
+                    }
+                    if trusted && here == k + 1 {
+                        // The first untrusted relay's own Received line closes the range.
+                        break;
+                    }
+                }
+                return (!all.is_empty()).then(|| vec![all]);
+            }
             _ if name.starts_with("X-Spam-Relays-") => {
                 return self.relays.header(name).map(|v| vec![v.into_bytes()]);
             }
@@ -275,28 +398,20 @@ impl<'v> Texts<'v> {
                 "X-Message-Id",
                 "X-Original-Message-ID",
             ]),
-            "EnvelopeFrom" => match &self.envelope_from {
+            "EnvelopeFrom" => match self
+                .envelope_from
+                .clone()
+                .or_else(|| self.inferred_envelope_from())
+            {
                 Some(s) => {
-                    let mut v = s.clone().into_bytes();
+                    let mut v = s.into_bytes();
                     v.push(b'\n');
                     if modifiers.iter().any(|m| m == "addr") {
                         return Some(addresses(&v));
                     }
                     return Some(vec![v]);
                 }
-                // No SMTP envelope given: the headers that record it, as SpamAssassin
-                // falls back to them.
-                None => {
-                    let mut found = Vec::new();
-                    for n in ["Return-Path", "X-Envelope-From", "Envelope-From"] {
-                        found = pick(&[n]);
-                        if !found.is_empty() {
-                            found.truncate(1);
-                            break;
-                        }
-                    }
-                    found
-                }
+                None => return None,
             },
             _ => pick(&[name]),
         };

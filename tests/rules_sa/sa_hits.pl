@@ -19,8 +19,9 @@ while (my $path = <STDIN>) {
     next unless length $path;
     open(my $fh, '<', $path) or do { print "$path\t!unreadable\n"; next };
     binmode $fh;
-    local $/;
-    my $text = <$fh>;
+    # Slurp with $/ undefined only here: SpamAssassin's code uses chomp, which does
+    # nothing while $/ is undefined.
+    my $text = do { local $/; <$fh> };
     close $fh;
     my $msg = $sa->parse($text);
     my $pms = $sa->check($msg);

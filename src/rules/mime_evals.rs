@@ -1,0 +1,683 @@
+//! MIME evals (`check_for_mime`, `check_for_mime_html`, `check_mime_multipart_ratio`,
+//! `check_for_ascii_text_illegal`, `check_msg_parse_flags`, `check_base64_length`,
+//! `check_for_uppercase`, `check_body_length`): one walk over the raw message's MIME tree,
+//! line by line as SpamAssassin's parser walks it, collecting per-part counts (encodings,
+//! types, QP line lengths, 8-bit bytes in US-ASCII text) and the parser's flags
+//! (`mime_epilogue_exists`, `missing_mime_headers`, ...).
+
+use std::collections::HashMap;
+
+use super::parser::EvalCall;
+use super::texts::Texts;
+
+/// Nesting bound for multiparts and attached messages.
+const MAX_DEPTH: usize = 20;
+/// SpamAssassin caps a header field value at this many bytes (and flags it).
+const MAX_HEADER_VALUE: usize = 8 * 1024;
+
+/// What the MIME walk found.
+#[derive(Debug, Clone, Default)]
+pub struct MimeStats {
+    /// Named results, as SpamAssassin keeps them (`mime_base64_count`, `mime_qp_ratio`, ...).
+    values: HashMap<&'static str, f64>,
+    /// Parser flags set.
+    flags: Vec<&'static str>,
+    /// Longest line of a base64 part (calendar parts aside).
+    pub base64_length: usize,
+    /// Bytes after the top-level header.
+    pub body_length: usize,
+    /// Charsets declared by parts.
+    charsets: Vec<String>,
+}
+
+impl MimeStats {
+    fn add(&mut self, k: &'static str, v: f64) {
+        *self.values.entry(k).or_insert(0.0) += v;
+    }
+    fn set(&mut self, k: &'static str, v: f64) {
+        self.values.insert(k, v);
+    }
+    fn flag(&mut self, f: &'static str) {
+        if !self.flags.contains(&f) {
+            self.flags.push(f);
+        }
+    }
+    /// A result by name (`None` when never set).
+    pub fn value(&self, k: &str) -> Option<f64> {
+        self.values.get(k).copied()
+    }
+    /// Whether the parser set flag `f`.
+    pub fn has_flag(&self, f: &str) -> bool {
+        self.flags.contains(&f)
+    }
+}
+
+fn header_like(line: &[u8]) -> bool {
+    // ^[\041-\071\073-\176]+[ \t]*:  (printable, no colon, then a colon)
+    let name = line
+        .iter()
+        .take_while(|b| (0x21..=0x7e).contains(*b) && **b != b':')
+        .count();
+    if name == 0 {
+        return false;
+    }
+    let rest = &line[name..];
+    let ws = rest
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .count();
+    rest.get(ws) == Some(&b':')
+}
+
+/// Header fields of a block: (lowercased name, unfolded value).
+type Fields = Vec<(String, Vec<u8>)>;
+
+/// Reads a header block from `lines`; returns the fields and the index of the first body
+/// line, and whether a blank separator line was found.
+fn read_header(lines: &[&[u8]], stats: &mut MimeStats, top: bool) -> (Fields, usize, bool) {
+    let mut fields: Fields = Vec::new();
+    let mut i = 0;
+    let mut errors = 0;
+    while i < lines.len() {
+        let l = lines[i];
+        let trimmed = l.strip_suffix(b"\n").unwrap_or(l);
+        let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+        if trimmed.is_empty() {
+            return (fields, i + 1, true);
+        }
+        if (l[0] == b' ' || l[0] == b'\t') && !fields.is_empty() {
+            if let Some(last) = fields.last_mut() {
+                last.1.push(b' ');
+                last.1.extend_from_slice(trimmed.trim_ascii());
+            }
+            i += 1;
+            continue;
+        }
+        if top && trimmed.starts_with(b"--") {
+            stats.flag("missing_head_body_separator");
+            return (fields, i, false);
+        }
+        if !header_like(trimmed) {
+            if !top {
+                return (fields, i, false);
+            }
+            errors += 1;
+            if errors > 3 {
+                stats.flag("missing_head_body_separator");
+                return (fields, i, false);
+            }
+            i += 1;
+            continue;
+        }
+        let colon = memchr::memchr(b':', trimmed).unwrap_or(trimmed.len());
+        let name = String::from_utf8_lossy(&trimmed[..colon])
+            .trim_end()
+            .to_ascii_lowercase();
+        let value = trimmed
+            .get(colon + 1..)
+            .unwrap_or(&[])
+            .trim_ascii()
+            .to_vec();
+        if top && value.len() > MAX_HEADER_VALUE {
+            stats.flag("truncated_header");
+        }
+        fields.push((name, value));
+        i += 1;
+    }
+    if top {
+        stats.flag("missing_head_body_separator");
+    }
+    (fields, lines.len(), false)
+}
+
+fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a [u8]> {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_slice())
+}
+
+/// SpamAssassin's `parse_content_type`: (type, boundary, charset).
+fn content_type(ct: Option<&[u8]>) -> (String, Option<Vec<u8>>, Option<String>) {
+    let ct = match ct {
+        Some(c) if !c.trim_ascii().is_empty() => String::from_utf8_lossy(c).into_owned(),
+        _ => "text/plain; charset=us-ascii".to_string(),
+    };
+    let lower = ct.to_ascii_lowercase();
+    let param = |key: &str| -> Option<String> {
+        let mut from = 0;
+        while let Some(p) = lower[from..].find(key).map(|p| p + from) {
+            let before_ok = p == 0 || !lower.as_bytes()[p - 1].is_ascii_alphanumeric();
+            let rest = lower[p + key.len()..].trim_start();
+            if before_ok && let Some(v) = rest.strip_prefix('=') {
+                let start = ct.len() - v.len();
+                let v = ct[start..].trim_start();
+                let v = v.trim_start_matches(['"', '\'']);
+                let end = v.find(';').unwrap_or(v.len());
+                return Some(v[..end].trim_end_matches(['"', '\'']).trim().to_string());
+            }
+            from = p + key.len();
+        }
+        None
+    };
+    let boundary = lower.find("boundary").and_then(|p| {
+        let rest = ct[p + 8..].trim_start().strip_prefix('=')?.trim_start();
+        let b = match rest.strip_prefix('"') {
+            Some(q) => &q[..q.find('"').unwrap_or(q.len())],
+            None => {
+                let end = rest
+                    .find(|c: char| c.is_whitespace() || c == ';' || c == '"')
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            }
+        };
+        (!b.is_empty()).then(|| b.as_bytes().to_vec())
+    });
+    let charset = param("charset");
+    let mut t = lower.trim_start().to_string();
+    if let Some(p) = t.find(';') {
+        t.truncate(p);
+    }
+    // something/something only
+    let t = match t.split_once('/') {
+        Some((a, b)) => {
+            let b: String = b
+                .chars()
+                .take_while(|c| *c != '/' && !c.is_whitespace())
+                .collect();
+            format!("{a}/{b}")
+        }
+        None => t.split_whitespace().next().unwrap_or("").to_string(),
+    };
+    let mut t = t.trim().to_string();
+    if t.is_empty()
+        || (t.starts_with("text")
+            && t[4..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '_')
+            && !matches!(t.as_str(), "text/x-vcard" | "text/calendar" | "text/html"))
+    {
+        t = "text/plain".into();
+    }
+    let t: String = t
+        .chars()
+        .filter(|c| {
+            let b = *c as u32;
+            !(b <= 0x20 || b >= 0x7f || "\"(),:;<=>?@[\\]".contains(*c))
+        })
+        .collect();
+    (t, boundary, charset)
+}
+
+struct Walk {
+    stats: MimeStats,
+    /// Per leaf: (type, bytes counted for the alternative ratio).
+    leaves: Vec<(String, Option<usize>)>,
+    alternative: bool,
+    qp_bytes: usize,
+    qp_count: f64,
+    normal_chars: usize,
+    unicode_chars: usize,
+    boundary_state: HashMap<Vec<u8>, i64>,
+}
+
+fn qp_excess(line: &[u8]) -> f64 {
+    // =(?:09|3[0-9ABCEF]|[2456][0-9A-F]|7[0-9A-E])
+    let mut n = 0.0;
+    let mut i = 0;
+    while i + 2 < line.len() {
+        if line[i] == b'=' {
+            let (a, b) = (line[i + 1], line[i + 2]);
+            let upper_hex = |c: u8| c.is_ascii_digit() || (b'A'..=b'F').contains(&c);
+            let hit = match a {
+                b'0' => b == b'9',
+                b'3' => b.is_ascii_digit() || matches!(b, b'A' | b'B' | b'C' | b'E' | b'F'),
+                b'2' | b'4' | b'5' | b'6' => upper_hex(b),
+                b'7' => b.is_ascii_digit() || (b'A'..=b'E').contains(&b),
+                _ => false,
+            };
+            if hit {
+                n += 1.0;
+                i += 3;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    if n > 0.0 {
+        // Encoded tabs and spaces at the end of a line are fine.
+        let t = line.trim_ascii_end();
+        let mut k = t.len();
+        let mut trailing = 0;
+        while k >= 3 && (&t[k - 3..k] == b"=09" || &t[k - 3..k] == b"=20") {
+            trailing += 1;
+            k -= 3;
+        }
+        n -= f64::from(trailing);
+    }
+    n
+}
+
+impl Walk {
+    fn part(&mut self, fields: &Fields, body: &[&[u8]], depth: usize) {
+        let (ctype, boundary, charset) = content_type(field(fields, "content-type"));
+        let charset = charset.map(|c| c.to_ascii_lowercase()).unwrap_or_default();
+        if ctype == "multipart/alternative" {
+            self.alternative = true;
+        }
+        let cte = field(fields, "content-transfer-encoding")
+            .map(|v| String::from_utf8_lossy(v).to_ascii_lowercase())
+            .unwrap_or_default();
+        let cd = field(fields, "content-disposition")
+            .map(|v| String::from_utf8_lossy(v).to_ascii_lowercase())
+            .unwrap_or_default();
+        self.mime_header(&ctype, &cte, &cd, &charset);
+        if depth < MAX_DEPTH && ctype.starts_with("multipart/") {
+            if let Some(b) = boundary {
+                self.multipart(&b, body, depth);
+                return;
+            }
+        }
+        if depth < MAX_DEPTH && ctype == "message/rfc822" {
+            let (f, start, _) = read_header(body, &mut self.stats, false);
+            self.part(&f, &body[start.min(body.len())..], depth + 1);
+            return;
+        }
+        self.leaf(&ctype, &cte, &cd, &charset, body);
+    }
+
+    fn mime_header(&mut self, ctype: &str, cte: &str, cd: &str, charset: &str) {
+        let s = &mut self.stats;
+        if ctype == "text/html" {
+            s.add("mime_body_html_count", 1.0);
+        } else if ctype.starts_with("text") {
+            s.add("mime_body_text_count", 1.0);
+        }
+        if cte.contains("base64") {
+            s.add("mime_base64_count", 1.0);
+        } else if cte.contains("quoted-printable") {
+            s.add("mime_qp_count", 1.0);
+        }
+        if cd.contains("attachment") {
+            s.add("mime_attachment", 1.0);
+        }
+        let ascii = [
+            "us-ascii",
+            "ansi_x3.4-1968",
+            "iso-ir-6",
+            "ansi_x3.4-1986",
+            "iso_646.irv:1991",
+            "ascii",
+            "iso646-us",
+            "us",
+            "ibm367",
+            "cp367",
+            "csascii",
+        ];
+        if ctype.starts_with("text")
+            && cte.contains("base64")
+            && (charset.is_empty() || ascii.iter().any(|a| charset.contains(a)))
+            && !(cd.starts_with("attachment") || cd.starts_with("inline"))
+        {
+            s.set("mime_base64_encoded_text", 1.0);
+        }
+        if let Some(p) = charset.find("iso-") {
+            let rest = &charset[p + 4..];
+            let parts: Vec<&str> = rest.splitn(2, '-').collect();
+            let good = rest.starts_with("8859-")
+                && rest[5..].bytes().take_while(u8::is_ascii_digit).count() >= 1
+                || rest.starts_with("2022-jp")
+                || rest.starts_with("2022-kr");
+            if parts.len() == 2 && !parts[0].is_empty() && !parts[1].is_empty() && !good {
+                s.set("mime_bad_iso_charset", 1.0);
+            }
+        }
+        if charset.bytes().any(|b| b.is_ascii_alphabetic()) {
+            s.charsets.push(charset.to_string());
+        }
+    }
+
+    fn leaf(&mut self, ctype: &str, cte: &str, cd: &str, charset: &str, body: &[&[u8]]) {
+        let counted = !cd.contains("attachment");
+        let mut bytes = counted.then_some(0usize);
+        let base64 = cte.contains("base64");
+        let plain_ascii = ctype == "text/plain" && (charset.is_empty() || charset == "us-ascii");
+        let plain_7bit = ctype == "text/plain" && matches!(cte, "" | "7bit" | "8bit");
+        for &line in body {
+            if self.alternative && counted && (ctype == "text/plain" || ctype == "text/html") {
+                if let Some(b) = bytes.as_mut() {
+                    *b += line.len();
+                }
+            }
+            if cte == "quoted-printable" && !line.starts_with(b"SPAM: ") {
+                if line.len() > 79 {
+                    self.stats.set("mime_qp_long_line", 1.0);
+                }
+                self.qp_bytes += line.len();
+                if memchr::memchr(b'=', line).is_some() {
+                    self.qp_count += qp_excess(line);
+                }
+            }
+            if plain_ascii && line.iter().any(|b| *b == 0 || *b == b'\r' || *b >= 0x80) {
+                self.stats.add("mime_ascii_text_illegal", 1.0);
+            }
+            if plain_7bit {
+                let subs = count_unicode_escapes(line);
+                self.normal_chars += line.len() - subs * 8;
+                self.unicode_chars += subs;
+            }
+            if base64 && ctype != "application/ics" {
+                self.stats.base64_length = self.stats.base64_length.max(line.len());
+            }
+        }
+        self.leaves.push((ctype.to_string(), bytes));
+    }
+
+    fn multipart(&mut self, boundary: &[u8], body: &[&[u8]], depth: usize) {
+        let is_boundary = |l: &[u8]| -> Option<bool> {
+            let rest = l.strip_prefix(b"--")?.strip_prefix(boundary)?;
+            if rest.trim_ascii().is_empty() {
+                Some(false)
+            } else if let Some(r) = rest.strip_prefix(b"--") {
+                Some(r.trim_ascii().is_empty()).filter(|x| *x).map(|_| true)
+            } else {
+                None
+            }
+        };
+        let Some(open) = body.iter().position(|l| is_boundary(l) == Some(false)) else {
+            // No opening boundary: the body is one text part, as SpamAssassin treats it.
+            self.leaf("text/plain", "", "", "", body);
+            return;
+        };
+        self.boundary_state.insert(boundary.to_vec(), 1);
+        if body.get(open + 1).is_some_and(|l| !header_like(l)) {
+            self.stats.flag("missing_mime_headers");
+        }
+        let mut start = open + 1;
+        let mut i = start;
+        loop {
+            let end = body[i..]
+                .iter()
+                .position(|l| is_boundary(l).is_some())
+                .map(|p| p + i);
+            let stop = end.unwrap_or(body.len());
+            let chunk = &body[start..stop];
+            let (fields, first, separated) = read_header(chunk, &mut self.stats, false);
+            if !separated && !fields.is_empty() && first < chunk.len() {
+                self.stats.flag("missing_mime_head_body_separator");
+            }
+            self.part(&fields, &chunk[first.min(chunk.len())..], depth + 1);
+            match end {
+                None => break,
+                Some(e) if is_boundary(body[e]) == Some(true) => {
+                    *self.boundary_state.entry(boundary.to_vec()).or_insert(0) -= 1;
+                    if body[e + 1..]
+                        .iter()
+                        .any(|l| l.iter().any(|b| !b.is_ascii_whitespace() && *b != b'.'))
+                    {
+                        self.stats.flag("mime_epilogue_exists");
+                    }
+                    break;
+                }
+                Some(e) => {
+                    if body.get(e + 1).is_some_and(|l| !header_like(l)) {
+                        self.stats.flag("missing_mime_headers");
+                    }
+                    start = e + 1;
+                    i = start;
+                }
+            }
+        }
+    }
+}
+
+fn count_unicode_escapes(line: &[u8]) -> usize {
+    // &#x[0-9A-F]{4};
+    line.windows(8)
+        .filter(|w| {
+            w.starts_with(b"&#x")
+                && w[3..7]
+                    .iter()
+                    .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+                && w[7] == b';'
+        })
+        .count()
+}
+
+/// Walks the MIME tree of a raw message.
+pub fn analyze(raw: &[u8]) -> MimeStats {
+    let crlf = memchr::memchr(b'\n', raw).is_some_and(|p| p > 0 && raw[p - 1] == b'\r');
+    let owned;
+    let raw = if crlf {
+        owned = raw
+            .split_inclusive(|b| *b == b'\n')
+            .flat_map(|l| match l.strip_suffix(b"\r\n") {
+                Some(s) => [s, b"\n"].concat(),
+                None => l.to_vec(),
+            })
+            .collect::<Vec<u8>>();
+        &owned[..]
+    } else {
+        raw
+    };
+    let lines: Vec<&[u8]> = raw.split_inclusive(|b| *b == b'\n').collect();
+    let mut w = Walk {
+        stats: MimeStats::default(),
+        leaves: Vec::new(),
+        alternative: false,
+        qp_bytes: 0,
+        qp_count: 0.0,
+        normal_chars: 0,
+        unicode_chars: 0,
+        boundary_state: HashMap::new(),
+    };
+    for k in [
+        "mime_base64_count",
+        "mime_base64_encoded_text",
+        "mime_body_html_count",
+        "mime_body_text_count",
+        "mime_faraway_charset",
+        "mime_missing_boundary",
+        "mime_multipart_alternative",
+        "mime_qp_count",
+        "mime_qp_long_line",
+        "mime_qp_ratio",
+        "mime_ascii_text_illegal",
+        "mime_text_unicode_ratio",
+    ] {
+        w.stats.set(k, 0.0);
+    }
+    w.stats.set("mime_multipart_ratio", 1.0);
+    let (fields, start, _) = read_header(&lines, &mut w.stats, true);
+    let body = &lines[start.min(lines.len())..];
+    w.stats.body_length = body.iter().map(|l| l.len()).sum();
+    w.part(&fields, body, 0);
+    if w.qp_bytes > 0 {
+        w.stats.set("mime_qp_ratio", w.qp_count / w.qp_bytes as f64);
+        w.stats.set("mime_qp_count", w.qp_count);
+    }
+    if w.normal_chars > 0 {
+        w.stats.set(
+            "mime_text_unicode_ratio",
+            w.unicode_chars as f64 / w.normal_chars as f64,
+        );
+    }
+    if w.alternative {
+        w.stats.set("mime_multipart_alternative", 1.0);
+        let (mut text, mut html) = (None, None);
+        for (t, b) in w.leaves.iter().rev() {
+            let Some(b) = b else { continue };
+            if html.is_none() && t == "text/html" {
+                html = Some(*b);
+            } else if text.is_none() && t == "text/plain" {
+                text = Some(*b);
+            }
+            if text.is_some() && html.is_some() {
+                break;
+            }
+        }
+        if let (Some(t), Some(h)) = (text, html)
+            && h > 0
+        {
+            w.stats.set("mime_multipart_ratio", t as f64 / h as f64);
+        }
+    }
+    if w.boundary_state.values().any(|v| *v != 0) {
+        w.stats.set("mime_missing_boundary", 1.0);
+    }
+    w.stats
+}
+
+/// Perl's `/\S\s+\S/`: white space between two other bytes.
+fn has_inner_space(line: &[u8]) -> bool {
+    let Some(first) = line.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    let rest = &line[first..];
+    rest.iter()
+        .position(|b| b.is_ascii_whitespace())
+        .is_some_and(|sp| rest[sp..].iter().any(|b| !b.is_ascii_whitespace()))
+}
+
+/// Charsets on which the upper-case test misfires (CJK, Cyrillic, Thai ...).
+fn charset_fps_as_caps(c: &str) -> bool {
+    let c = c.to_ascii_lowercase();
+    c.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && [
+            "koi",
+            "jp",
+            "jis",
+            "euc",
+            "gb",
+            "big5",
+            "isoir",
+            "cp1251",
+            "windows-1251",
+            "georgianps",
+            "pt154",
+            "tis",
+        ]
+        .iter()
+        .any(|k| c.contains(k))
+}
+
+/// Percentage of upper-case letters in body lines with inner white space, as SpamAssassin
+/// computes it (0 below 200 bytes or for charsets where it misfires).
+fn uppercase(texts: &Texts<'_>) -> f64 {
+    let mut charsets: Vec<String> = texts.mime.charsets.clone();
+    if let Some(ct) = texts.header("Content-Type", &[]) {
+        let ct = String::from_utf8_lossy(&ct.concat()).into_owned();
+        let lower = ct.to_ascii_lowercase();
+        if let Some(p) = lower.find("charset=") {
+            let v = ct[p + 8..].trim_start_matches(['"', '\'']);
+            let end = v
+                .find(|c: char| c == '"' || c == '\'' || c.is_whitespace())
+                .unwrap_or(v.len());
+            charsets.push(v[..end].to_string());
+        }
+    }
+    if charsets.iter().any(|c| charset_fps_as_caps(c)) {
+        return 0.0;
+    }
+    let (mut len, mut lower, mut upper) = (0usize, 0usize, 0usize);
+    for line in &texts.body {
+        let inner_space = has_inner_space(line);
+        if !inner_space {
+            continue;
+        }
+        len += line.len();
+        lower += line
+            .iter()
+            .filter(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            .count();
+        upper += line.iter().filter(|b| b.is_ascii_uppercase()).count();
+    }
+    if len < 200 || upper + lower == 0 {
+        return 0.0;
+    }
+    upper as f64 / (upper + lower) as f64 * 100.0
+}
+
+/// Whether `call` is one of the MIME evals with arguments understood here.
+pub fn supported(call: &EvalCall) -> bool {
+    let n = call.args.len();
+    match call.function.as_str() {
+        "check_for_mime" | "check_msg_parse_flags" | "check_body_length" => n == 1,
+        "check_for_mime_html" | "check_for_ascii_text_illegal" => n == 0,
+        "check_mime_multipart_ratio" | "check_for_uppercase" => n == 2,
+        "check_base64_length" => n == 1 || n == 2,
+        _ => false,
+    }
+}
+
+/// Runs a MIME eval; `None` when `call` is not one.
+pub fn run(call: &EvalCall, texts: &Texts<'_>) -> Option<bool> {
+    let m = &texts.mime;
+    let a = |i: usize| call.args.get(i).map(String::as_str).unwrap_or("");
+    let num = |i: usize| a(i).trim().parse::<f64>().ok();
+    Some(match call.function.as_str() {
+        "check_for_mime" => m.value(a(0)).is_some_and(|v| v != 0.0),
+        "check_for_mime_html" => {
+            texts.header("Content-Type", &[]).is_some_and(|v| {
+                v.first()
+                    .is_some_and(|c| c.len() >= 9 && c[..9].eq_ignore_ascii_case(b"text/html"))
+            }) || m.value("mime_body_html_count").is_some_and(|v| v > 0.0)
+        }
+        "check_for_ascii_text_illegal" => {
+            m.value("mime_ascii_text_illegal").is_some_and(|v| v > 0.0)
+        }
+        "check_mime_multipart_ratio" => {
+            let r = m.value("mime_multipart_ratio").unwrap_or(1.0);
+            r >= num(0).unwrap_or(0.0) && r < num(1).unwrap_or(0.0)
+        }
+        "check_msg_parse_flags" => m.has_flag(a(0)),
+        "check_body_length" => num(0).is_some_and(|min| m.body_length as f64 <= min),
+        "check_base64_length" => {
+            let len = m.base64_length as f64;
+            num(1).is_none_or(|max| len <= max) && num(0).is_some_and(|min| len >= min)
+        }
+        "check_for_uppercase" => {
+            let u = uppercase(texts);
+            u > num(0).unwrap_or(0.0) && u <= num(1).unwrap_or(0.0)
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epilogue_and_counts() {
+        let msg = b"Content-Type: multipart/alternative; boundary=\"b\"\n\npre\n--b\nContent-Type: text/plain\n\nhello \xe9\n--b\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n--b--\ntrailing words\n";
+        let s = analyze(msg);
+        assert!(s.has_flag("mime_epilogue_exists"));
+        assert_eq!(s.value("mime_body_html_count"), Some(1.0));
+        assert_eq!(s.value("mime_base64_count"), Some(1.0));
+        assert_eq!(s.value("mime_ascii_text_illegal"), Some(1.0));
+        assert_eq!(s.value("mime_missing_boundary"), Some(0.0));
+        assert_eq!(s.base64_length, 9);
+        let s = analyze(b"Subject: x\nno separator line\n");
+        assert!(s.has_flag("missing_head_body_separator") || s.body_length == 0);
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(content_type(None).0, "text/plain");
+        assert_eq!(content_type(None).2.as_deref(), Some("us-ascii"));
+        let (t, b, c) = content_type(Some(b"Multipart/Mixed; boundary=\"ab c\"; charset=UTF-8"));
+        assert_eq!(
+            (t.as_str(), b, c.as_deref()),
+            ("multipart/mixed", Some(b"ab c".to_vec()), Some("UTF-8"))
+        );
+        assert_eq!(content_type(Some(b"text/enriched")).0, "text/plain");
+    }
+
+    #[test]
+    fn qp() {
+        assert_eq!(qp_excess(b"=41=42 ok=20=20\n"), 2.0);
+    }
+}
