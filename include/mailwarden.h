@@ -645,6 +645,33 @@ mw_result mw_report_unchecked(const struct mw_report *report,
                               const char **detail_out);
 
 /**
+ * How many banned findings (category `banned`: a forbidden name or type) the report holds.
+ * A NULL report gives 0.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live report.
+ */
+size_t mw_report_banned_count(const struct mw_report *report);
+
+/**
+ * The `index`-th banned finding: the rule that matched (for example `double-extension`), the
+ * object path (`2/1 invoice.zip/x.exe`, the same paths the JSON report uses) and what matched
+ * (the name or type). The strings are owned by the report (valid until `mw_report_free()`).
+ * Out-parameters may be NULL; they are written only on success. Fails with
+ * `MW_RESULT_OUT_OF_RANGE` when `index` is not below `mw_report_banned_count()`.
+ *
+ * # Safety
+ *
+ * `report` is NULL or a live report; each out-parameter is NULL or writable.
+ */
+mw_result mw_report_banned(const struct mw_report *report,
+                           size_t index,
+                           const char **rule_out,
+                           const char **path_out,
+                           const char **detail_out);
+
+/**
  * How many header edits the report holds. A NULL report gives 0.
  *
  * # Safety

@@ -452,3 +452,48 @@ fn bayes_learn_forget_commit_and_stats() {
         assert!(s(mw_last_error()).contains("not a valid mailwarden Bayes database"));
     }
 }
+
+#[test]
+fn banned_findings_name_rule_path_and_match() {
+    let msg = "From: a@example.org\r\nTo: b@example.net\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n\
+               Subject: invoice\r\nMessage-ID: <2@example.org>\r\nMIME-Version: 1.0\r\n\
+               Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+               --b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+               --b\r\nContent-Type: application/pdf\r\n\
+               Content-Disposition: attachment; filename=\"invoice.pdf.exe\"\r\n\
+               Content-Transfer-Encoding: base64\r\n\r\nbm90IHJlYWxseQ==\r\n--b--\r\n";
+    let e = engine();
+    let r = scan(e, msg, 7);
+    // SAFETY: `r` is a live report; out-parameters are writable or NULL.
+    unsafe {
+        assert_eq!(mw_report_category(r), mw_category::Banned);
+        assert_eq!(mw_report_banned_count(r), 1);
+        let (mut rule, mut path, mut detail) = (ptr::null(), ptr::null(), ptr::null());
+        assert_eq!(
+            mw_report_banned(r, 0, &mut rule, &mut path, &mut detail),
+            mw_result::Ok
+        );
+        assert_eq!(s(rule), "double-extension");
+        assert_eq!(s(path), "2");
+        assert!(s(detail).contains("invoice.pdf.exe"), "{}", s(detail));
+        let mut untouched: *const c_char = c"sentinel".as_ptr();
+        assert_eq!(
+            mw_report_banned(r, 1, &mut untouched, ptr::null_mut(), ptr::null_mut()),
+            mw_result::OutOfRange
+        );
+        assert_eq!(s(untouched), "sentinel");
+        assert_eq!(mw_report_banned_count(ptr::null()), 0);
+        assert_eq!(
+            mw_report_banned(
+                ptr::null(),
+                0,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut()
+            ),
+            mw_result::NullParameter
+        );
+        mw_report_free(r);
+        mw_engine_free(e);
+    }
+}

@@ -225,6 +225,7 @@ pub struct mw_report {
     viruses: Vec<CString>,
     rules: Vec<(CString, f64, CString)>,
     unchecked: Vec<(&'static CStr, CString, CString)>,
+    banned: Vec<(CString, CString, CString)>,
     header_edits: Vec<(mw_header_op, CString, CString)>,
     json: OnceLock<CString>,
 }
@@ -269,6 +270,16 @@ impl mw_report {
             unchecked: report
                 .unchecked()
                 .map(|(r, p, d)| (unchecked_reason_name(r), cstring(p), cstring(d)))
+                .collect(),
+            banned: report
+                .findings
+                .iter()
+                .filter_map(|f| match f {
+                    crate::Finding::Banned { rule, path, detail } => {
+                        Some((cstring(rule), cstring(path), cstring(detail)))
+                    }
+                    _ => None,
+                })
                 .collect(),
             header_edits: report
                 .header_edits
@@ -1045,6 +1056,55 @@ pub unsafe extern "C" fn mw_report_unchecked(
         // SAFETY: each out-parameter is NULL (skipped) or writable per the contract above.
         unsafe {
             write_opt(reason_out, reason.as_ptr());
+            write_opt(path_out, path.as_ptr());
+            write_opt(detail_out, detail.as_ptr());
+        }
+        mw_result::Ok
+    })
+}
+
+/// How many banned findings (category `banned`: a forbidden name or type) the report holds.
+/// A NULL report gives 0.
+///
+/// # Safety
+///
+/// `report` is NULL or a live report.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_report_banned_count(report: *const mw_report) -> usize {
+    // SAFETY: forwarded contract.
+    unsafe { with_report(report, 0, |r| r.banned.len()) }
+}
+
+/// The `index`-th banned finding: the rule that matched (for example `double-extension`), the
+/// object path (`2/1 invoice.zip/x.exe`, the same paths the JSON report uses) and what matched
+/// (the name or type). The strings are owned by the report (valid until `mw_report_free()`).
+/// Out-parameters may be NULL; they are written only on success. Fails with
+/// `MW_RESULT_OUT_OF_RANGE` when `index` is not below `mw_report_banned_count()`.
+///
+/// # Safety
+///
+/// `report` is NULL or a live report; each out-parameter is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_report_banned(
+    report: *const mw_report,
+    index: usize,
+    rule_out: *mut *const c_char,
+    path_out: *mut *const c_char,
+    detail_out: *mut *const c_char,
+) -> mw_result {
+    boundary(|| {
+        check_null!(report);
+        // SAFETY: `report` is non-NULL and live per the contract above.
+        let r = unsafe { &*report };
+        let Some((rule, path, detail)) = r.banned.get(index) else {
+            return fail(
+                mw_result::OutOfRange,
+                &format!("banned index {index} of {}", r.banned.len()),
+            );
+        };
+        // SAFETY: each out-parameter is NULL (skipped) or writable per the contract above.
+        unsafe {
+            write_opt(rule_out, rule.as_ptr());
             write_opt(path_out, path.as_ptr());
             write_opt(detail_out, detail.as_ptr());
         }
