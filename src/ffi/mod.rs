@@ -1043,24 +1043,16 @@ pub unsafe extern "C" fn mw_report_unchecked(
     path_out: *mut *const c_char,
     detail_out: *mut *const c_char,
 ) -> mw_result {
-    boundary(|| {
-        check_null!(report);
-        // SAFETY: `report` is non-NULL and live per the contract above.
-        let r = unsafe { &*report };
-        let Some((reason, path, detail)) = r.unchecked.get(index) else {
-            return fail(
-                mw_result::OutOfRange,
-                &format!("unchecked index {index} of {}", r.unchecked.len()),
-            );
-        };
-        // SAFETY: each out-parameter is NULL (skipped) or writable per the contract above.
-        unsafe {
-            write_opt(reason_out, reason.as_ptr());
-            write_opt(path_out, path.as_ptr());
-            write_opt(detail_out, detail.as_ptr());
-        }
-        mw_result::Ok
-    })
+    // SAFETY: forwarded contract.
+    unsafe {
+        string_triple(
+            report,
+            "unchecked",
+            |r| &r.unchecked,
+            index,
+            [reason_out, path_out, detail_out],
+        )
+    }
 }
 
 /// How many banned findings (category `banned`: a forbidden name or type) the report holds.
@@ -1092,21 +1084,48 @@ pub unsafe extern "C" fn mw_report_banned(
     path_out: *mut *const c_char,
     detail_out: *mut *const c_char,
 ) -> mw_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        string_triple(
+            report,
+            "banned",
+            |r| &r.banned,
+            index,
+            [rule_out, path_out, detail_out],
+        )
+    }
+}
+
+/// The accessor behind `mw_report_unchecked()` and `mw_report_banned()`: the `index`-th
+/// entry of a list of three strings owned by the report, written to the out-parameters that
+/// are not NULL, only on success.
+///
+/// # Safety
+///
+/// `report` is NULL or a live report; each out-parameter is NULL or writable.
+unsafe fn string_triple<A: AsRef<CStr>, B: AsRef<CStr>, C: AsRef<CStr>>(
+    report: *const mw_report,
+    what: &str,
+    list: impl FnOnce(&mw_report) -> &Vec<(A, B, C)>,
+    index: usize,
+    outs: [*mut *const c_char; 3],
+) -> mw_result {
     boundary(|| {
         check_null!(report);
         // SAFETY: `report` is non-NULL and live per the contract above.
-        let r = unsafe { &*report };
-        let Some((rule, path, detail)) = r.banned.get(index) else {
+        let list = list(unsafe { &*report });
+        let Some((a, b, c)) = list.get(index) else {
             return fail(
                 mw_result::OutOfRange,
-                &format!("banned index {index} of {}", r.banned.len()),
+                &format!("{what} index {index} of {}", list.len()),
             );
         };
+        let [a_out, b_out, c_out] = outs;
         // SAFETY: each out-parameter is NULL (skipped) or writable per the contract above.
         unsafe {
-            write_opt(rule_out, rule.as_ptr());
-            write_opt(path_out, path.as_ptr());
-            write_opt(detail_out, detail.as_ptr());
+            write_opt(a_out, a.as_ref().as_ptr());
+            write_opt(b_out, b.as_ref().as_ptr());
+            write_opt(c_out, c.as_ref().as_ptr());
         }
         mw_result::Ok
     })
