@@ -217,3 +217,29 @@ fn nested_multipart_reusing_the_outer_boundary_is_unchecked() {
         report.findings
     );
 }
+
+/// rules_cf target, 2026-11-29: an `if` condition with a multi-byte character right after a
+/// punctuation byte (`if can(ó...)`) made the condition tokenizer slice a `str` through the
+/// middle of the character and panic while loading the file. It must load (the line is a
+/// syntax error, counted) and the engine must still score GTUBE.
+#[test]
+fn if_condition_with_multibyte_character_loads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("local.cf");
+    std::fs::write(
+        &path,
+        "if can(\u{f3}il::SpamAssassin::Conf::feature_bug6558_free)\n\
+         body MW_X /never matches here/\nendif\nif (\u{e9}\u{e9} || 1)\nendif\n\
+         header T_SUBJ Subject =~ /\\bprobe\\b/i\nscore T_SUBJ 5\n",
+    )
+    .expect("write rule file");
+    let engine = EngineBuilder::new()
+        .rules(&path)
+        .build()
+        .expect("a bad condition is counted, not fatal");
+    let gtube =
+        "Subject: probe\n\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\n";
+    let report = engine.scan(&nl(gtube), &Envelope::new());
+    assert!(report.rules().any(|(n, _, _)| n == "GTUBE"), "{report:?}");
+    assert!(report.rules().any(|(n, _, _)| n == "T_SUBJ"), "{report:?}");
+}

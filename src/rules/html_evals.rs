@@ -403,7 +403,7 @@ fn name_to_rgb(c: &str) -> String {
             if nums.iter().all(Option::is_some) {
                 let v: Vec<u64> = nums.into_iter().flatten().collect();
                 let v: Vec<u64> = if pct {
-                    v.iter().map(|n| n * 255 / 100).collect()
+                    v.iter().map(|n| n.saturating_mul(255) / 100).collect()
                 } else {
                     v
                 };
@@ -447,7 +447,11 @@ fn rgb(c: &str) -> Option<(f64, f64, f64)> {
 }
 
 fn last6(s: &str) -> &str {
-    &s[s.len().saturating_sub(6)..]
+    let mut i = s.len().saturating_sub(6);
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    &s[i..]
 }
 
 /// The first colour of the bottom layer of a CSS `background` value.

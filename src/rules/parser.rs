@@ -1104,7 +1104,11 @@ fn tokenize_if(expr: &str) -> Result<Vec<String>, String> {
             out.push(expr[start..i].to_string());
             continue;
         }
-        let two = if i + 1 < b.len() { &expr[i..i + 2] } else { "" };
+        // Bytes, not a `str` slice: the next character may be multi-byte (fuzz-found panic).
+        let two = b
+            .get(i..i + 2)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .unwrap_or("");
         if matches!(two, "&&" | "||" | "==" | "!=" | ">=" | "<=") {
             out.push(two.to_string());
             i += 2;
