@@ -82,24 +82,142 @@ pub fn compile_pattern(p: &Pattern) -> Result<Matcher, String> {
     }
 }
 
-/// Literals one of which every match of `m` must start with, when `regex-syntax` can tell
-/// (a finite set without the empty string); `None` means the rule must always run.
-pub fn required_literals(m: &Matcher) -> Option<Vec<Vec<u8>>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let Matcher::Regex(r) = m else {
-        return None;
-    };
-    let hir = regex_syntax::ParserBuilder::new()
+/// Most literals one rule may gate on (after case folding); a bigger set gates on nothing.
+const MAX_GATE_LITERALS: usize = 64;
+
+/// Lower-cased literals one of which occurs (ASCII case-insensitively) in every match of
+/// `filter`, found anywhere in the pattern (not only at its start): the best set of prefix
+/// literals of any suffix of a concatenation, recursing into groups, mandatory repetitions
+/// and alternations. `None` means the rule must always run.
+pub fn required_literals(filter: &regex::bytes::Regex) -> Option<Vec<Vec<u8>>> {
+    let hir = parse(filter)?;
+    let set = required(&fold_case(&hir), 0)?;
+    Some(set.into_iter().collect())
+}
+
+fn parse(filter: &regex::bytes::Regex) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
         .utf8(false)
         .build()
-        .parse(r.as_str())
-        .ok()?;
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
-    let lits = seq.literals()?;
-    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
-        return None;
+        .parse(filter.as_str())
+        .ok()
+}
+
+/// Most NFA positions (counted repetitions expanded) a filter may have to be worth running
+/// before the rule: bigger ones (`[^>]{0,2048}` and the like) make the lazy DFA give up,
+/// and the filter costs more than the rule.
+const MAX_FILTER_COST: u64 = 4_000;
+
+/// Whether running `filter` is cheap enough to be worth it before its rule.
+pub fn filter_is_cheap(filter: &regex::bytes::Regex) -> bool {
+    parse(filter).is_some_and(|h| cost(&h) <= MAX_FILTER_COST)
+}
+
+/// Size of `hir` with counted repetitions expanded (saturating).
+fn cost(hir: &regex_syntax::hir::Hir) -> u64 {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 0,
+        HirKind::Literal(l) => l.0.len() as u64,
+        HirKind::Class(_) => 1,
+        HirKind::Repetition(r) => {
+            let n = u64::from(r.max.unwrap_or(r.min.max(1)));
+            cost(&r.sub).saturating_mul(n.max(1))
+        }
+        HirKind::Capture(c) => cost(&c.sub),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().fold(0u64, |a, h| a.saturating_add(cost(h)))
+        }
     }
-    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+/// `hir` with every ASCII case pair class (`[Aa]`, what `(?i)` makes of a letter) turned
+/// into the lower-case literal, so literal extraction sees words, not their case variants
+/// (the gate matches ASCII case-insensitively).
+fn fold_case(hir: &regex_syntax::hir::Hir) -> regex_syntax::hir::Hir {
+    use regex_syntax::hir::{Class, Hir, HirKind, Repetition};
+    match hir.kind() {
+        HirKind::Class(Class::Bytes(c)) => {
+            let bytes: Vec<u8> = c.iter().flat_map(|r| r.start()..=r.end()).take(3).collect();
+            match bytes.as_slice() {
+                [a, b] if a.is_ascii_uppercase() && *b == a.to_ascii_lowercase() => {
+                    Hir::literal([*b])
+                }
+                _ => hir.clone(),
+            }
+        }
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(fold_case).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(fold_case).collect()),
+        HirKind::Capture(c) => Hir::capture(regex_syntax::hir::Capture {
+            index: c.index,
+            name: c.name.clone(),
+            sub: Box::new(fold_case(&c.sub)),
+        }),
+        HirKind::Repetition(r) => Hir::repetition(Repetition {
+            min: r.min,
+            max: r.max,
+            greedy: r.greedy,
+            sub: Box::new(fold_case(&r.sub)),
+        }),
+        _ => hir.clone(),
+    }
+}
+
+type LitSet = std::collections::BTreeSet<Vec<u8>>;
+
+/// How useful a gate is: longer shortest literal first, then fewer literals.
+fn quality(set: &LitSet) -> (usize, std::cmp::Reverse<usize>) {
+    let shortest = set.iter().map(Vec::len).min().unwrap_or(0);
+    (shortest.min(8), std::cmp::Reverse(set.len()))
+}
+
+fn better(a: Option<LitSet>, b: Option<LitSet>) -> Option<LitSet> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if quality(&b) > quality(&a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Prefix literals of `hir` as a usable gate: finite, non-empty, lower-cased, bounded.
+fn prefixes(hir: &regex_syntax::hir::Hir) -> Option<LitSet> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
+    let lits = seq.literals()?;
+    let set: LitSet = lits
+        .iter()
+        .map(|l| l.as_bytes().to_ascii_lowercase())
+        .collect();
+    (!set.is_empty() && set.len() <= MAX_GATE_LITERALS && set.iter().all(|l| !l.is_empty()))
+        .then_some(set)
+}
+
+fn required(hir: &regex_syntax::hir::Hir, depth: usize) -> Option<LitSet> {
+    use regex_syntax::hir::{Hir, HirKind};
+    if depth > 16 {
+        return prefixes(hir);
+    }
+    match hir.kind() {
+        HirKind::Concat(subs) => {
+            let mut best = None;
+            // Every suffix starts where some match position must pass: its prefixes are
+            // required, and so is whatever a mandatory element requires.
+            for i in 0..subs.len().min(32) {
+                best = better(best, prefixes(&Hir::concat(subs[i..].to_vec())));
+                best = better(best, required(&subs[i], depth + 1));
+            }
+            best
+        }
+        HirKind::Capture(c) => required(&c.sub, depth + 1),
+        HirKind::Repetition(r) if r.min >= 1 => required(&r.sub, depth + 1),
+        HirKind::Alternation(alts) => {
+            let mut union = LitSet::new();
+            for a in alts {
+                union.extend(required(a, depth + 1)?);
+            }
+            (union.len() <= MAX_GATE_LITERALS).then_some(union)
+        }
+        _ => prefixes(hir),
+    }
 }
 
 /// The compiled regex of every pattern rule, and why the others cannot run.
@@ -109,6 +227,30 @@ pub struct Compiled {
     pub matchers: BTreeMap<String, Matcher>,
     /// Rule name -> why it does not run.
     pub skipped: BTreeMap<String, String>,
+    /// Rule name -> its filter ([`Dialect::Filter`]), when that translates, compiles and
+    /// is cheap to run.
+    pub filters: BTreeMap<String, regex::bytes::Regex>,
+    /// Rule name -> literals one of which every match contains (lower case, see
+    /// [`required_literals`]).
+    pub gates: BTreeMap<String, Vec<Vec<u8>>>,
+}
+
+/// The filter of pattern `p` (see [`Dialect::Filter`]); reuses `m` when the translations
+/// are the same.
+pub fn compile_filter(p: &Pattern, m: &Matcher) -> Option<regex::bytes::Regex> {
+    let Translation::Ok(s) = translate(&p.source, &p.flags, Dialect::Filter) else {
+        return None;
+    };
+    if let Matcher::Regex(r) = m
+        && r.as_str() == s
+    {
+        return Some(r.clone());
+    }
+    regex::bytes::RegexBuilder::new(&s)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .ok()
 }
 
 /// The pattern a rule carries, if any.
@@ -128,6 +270,14 @@ pub fn compile(config: &Config) -> Compiled {
         if let Some(p) = rule_pattern(&rule.test) {
             match compile_pattern(p) {
                 Ok(m) => {
+                    if let Some(f) = compile_filter(p, &m) {
+                        if let Some(lits) = required_literals(&f) {
+                            out.gates.insert(name.clone(), lits);
+                        }
+                        if filter_is_cheap(&f) {
+                            out.filters.insert(name.clone(), f);
+                        }
+                    }
                     out.matchers.insert(name.clone(), m);
                 }
                 Err(e) => {
@@ -150,18 +300,57 @@ mod tests {
             flags: flags.into(),
             delimiter: '/',
         };
-        required_literals(&compile_pattern(&p).expect("compiles"))
+        let m = compile_pattern(&p).expect("compiles");
+        required_literals(&compile_filter(&p, &m).expect("filter compiles"))
+    }
+
+    fn filter(src: &str) -> regex::bytes::Regex {
+        let p = Pattern {
+            source: src.into(),
+            flags: String::new(),
+            delimiter: '/',
+        };
+        compile_filter(&p, &compile_pattern(&p).expect("compiles")).expect("filter")
     }
 
     #[test]
     fn prefilter_literals() {
         let l = lits(r"cash (?:now|today)", "").expect("literals");
         assert!(l.iter().all(|x| x.starts_with(b"cash ")), "{l:?}");
-        assert!(lits(r"\bfree\b", "i").is_some_and(|l| l.contains(&b"FrEe".to_vec())));
-        // Anything may start a match: the rule always runs.
-        assert_eq!(lits(r".*x", ""), None);
+        assert_eq!(lits(r"\bfree\b", "i"), Some(vec![b"free".to_vec()]));
+        assert_eq!(
+            lits(r"(?:your|our)\s+(?:name|address)", "i"),
+            Some(vec![b"address".to_vec(), b"name".to_vec()])
+        );
+        // Anything may start a match, and nothing is required: the rule always runs.
+        assert_eq!(lits(r".*", ""), None);
         assert_eq!(lits(r"a?", ""), None);
-        // PCRE2 rules are never gated.
-        assert_eq!(lits(r"(?<=a)b", ""), None);
+        // Inner literals gate too, and PCRE2 rules through their filter.
+        assert_eq!(lits(r"[a-z]+\s+money", ""), Some(vec![b"money".to_vec()]));
+        assert_eq!(lits(r"(?<=a)bc", ""), Some(vec![b"bc".to_vec()]));
+        assert_eq!(
+            lits(r"(\w+) \1 winner", "i"),
+            Some(vec![b" winner".to_vec()])
+        );
+    }
+
+    #[test]
+    fn filters_match_every_line_match_in_joined_text() {
+        let joined = b"first line\nsecond: free money\nlast";
+        for src in [
+            r"^second",
+            r"money$",
+            r"\Asecond",
+            r"money\z",
+            r"(?<!x)free(?= )",
+            r"(?>fr)ee",
+            r"fre++",
+            r"(e)\1",
+        ] {
+            assert!(filter(src).is_match(joined), "{src}");
+        }
+        // A lookaround followed by a quantifier does not swallow the atom before it.
+        assert!(filter(r"second(?=:){2}").is_match(joined));
+        assert!(!filter(r"^money").is_match(joined));
     }
 }

@@ -14,6 +14,8 @@ pub enum Expr {
     Num(f64),
     /// A rule's value.
     Rule(String),
+    /// A rule's value by its slot in the evaluation plan (see [`Expr::resolve`]).
+    Slot(usize),
     /// `!e`.
     Not(Box<Expr>),
     /// `-e`.
@@ -38,6 +40,7 @@ impl Expr {
         match self {
             Expr::Num(_) => {}
             Expr::Rule(n) => out.push(n.clone()),
+            Expr::Slot(_) => {}
             Expr::Not(e) | Expr::Neg(e) => e.rules(out),
             Expr::Bin(_, a, b) => {
                 a.rules(out);
@@ -46,32 +49,57 @@ impl Expr {
         }
     }
 
+    /// Replaces each rule name by its slot (`slot` gives it; an unknown rule reads 0), so
+    /// evaluation does no name lookups.
+    pub fn resolve(&mut self, slot: &dyn Fn(&str) -> Option<usize>) {
+        match self {
+            Expr::Rule(n) => *self = slot(n).map_or(Expr::Num(0.0), Expr::Slot),
+            Expr::Not(e) | Expr::Neg(e) => e.resolve(slot),
+            Expr::Bin(_, a, b) => {
+                a.resolve(slot);
+                b.resolve(slot);
+            }
+            Expr::Num(_) | Expr::Slot(_) => {}
+        }
+    }
+
     /// Evaluates with `value` giving each rule's value (0 when it did not hit).
     pub fn eval(&self, value: &dyn Fn(&str) -> f64) -> f64 {
+        self.eval_by(value, &|_| 0.0)
+    }
+
+    /// Evaluates a resolved expression with `slot` giving each slot's value.
+    pub fn eval_slots(&self, slot: &dyn Fn(usize) -> f64) -> f64 {
+        self.eval_by(&|_| 0.0, slot)
+    }
+
+    fn eval_by(&self, rule: &dyn Fn(&str) -> f64, slot: &dyn Fn(usize) -> f64) -> f64 {
+        let value = |e: &Expr| e.eval_by(rule, slot);
         match self {
             Expr::Num(v) => *v,
-            Expr::Rule(n) => value(n),
-            Expr::Not(e) => f64::from(e.eval(value) == 0.0),
-            Expr::Neg(e) => -e.eval(value),
+            Expr::Rule(n) => rule(n),
+            Expr::Slot(i) => slot(*i),
+            Expr::Not(e) => f64::from(value(e) == 0.0),
+            Expr::Neg(e) => -value(e),
             Expr::Bin(op, a, b) => {
-                let l = a.eval(value);
+                let l = value(a);
                 match *op {
                     "&&" => {
                         if l == 0.0 {
                             l
                         } else {
-                            b.eval(value)
+                            value(b)
                         }
                     }
                     "||" => {
                         if l != 0.0 {
                             l
                         } else {
-                            b.eval(value)
+                            value(b)
                         }
                     }
                     _ => {
-                        let r = b.eval(value);
+                        let r = value(b);
                         match *op {
                             "+" => l + r,
                             "-" => l - r,

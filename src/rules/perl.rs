@@ -21,6 +21,12 @@ pub enum Dialect {
     Regex,
     /// PCRE2, non-UTF mode.
     Pcre2,
+    /// `regex::bytes` for a *filter*: a pattern that matches wherever the Perl pattern
+    /// matches (maybe more), on the lines of a text joined with `\n`. Anchors become
+    /// line anchors; lookaround is dropped; atomic groups, possessive quantifiers and
+    /// backreferences are relaxed (a backreference becomes `[^\n]*`). Used to rule a rule
+    /// out with one search over a whole text, and to extract the literals that gate it.
+    Filter,
 }
 
 /// Why a pattern cannot go to `regex`.
@@ -60,7 +66,7 @@ pub fn translate(source: &str, flags: &str, dialect: Dialect) -> Translation {
             t.out.push(f);
         }
     }
-    if dialect == Dialect::Regex {
+    if dialect != Dialect::Pcre2 {
         t.out.push_str("-u");
     }
     t.out.push(')');
@@ -78,7 +84,9 @@ struct Tr {
     i: usize,
     out: String,
     dialect: Dialect,
-    stack: Vec<Flags>,
+    /// Open groups: the flags to restore, and for a lookaround dropped by the filter
+    /// dialect the output length to truncate back to.
+    stack: Vec<(Flags, Option<usize>)>,
     flags: Flags,
 }
 
@@ -110,7 +118,7 @@ impl Tr {
     }
 
     fn backtrack(&self, what: &'static str) -> Result<(), Translation> {
-        if self.dialect == Dialect::Regex {
+        if self.dialect != Dialect::Pcre2 {
             Err(Translation::NeedsBacktracking(what))
         } else {
             Ok(())
@@ -139,8 +147,14 @@ impl Tr {
                 ')' => {
                     self.out.push(')');
                     self.i += 1;
-                    if let Some(f) = self.stack.pop() {
+                    if let Some((f, drop)) = self.stack.pop() {
                         self.flags = f;
+                        if let Some(len) = drop {
+                            // An empty group keeps a following quantifier off the atom
+                            // before.
+                            self.out.truncate(len);
+                            self.out.push_str("(?:)");
+                        }
                     }
                 }
                 '$' => {
@@ -169,6 +183,10 @@ impl Tr {
                     self.i += 1;
                     self.after_quantifier()?;
                 }
+                '^' if self.dialect == Dialect::Filter => {
+                    self.out.push_str("(?m:^)");
+                    self.i += 1;
+                }
                 '.' | '^' | '|' => {
                     self.out.push(c);
                     self.i += 1;
@@ -189,7 +207,7 @@ impl Tr {
     fn dollar(&mut self) {
         if self.dialect == Dialect::Pcre2 {
             self.out.push('$');
-        } else if self.flags.m {
+        } else if self.flags.m || self.dialect == Dialect::Filter {
             self.out.push_str("(?m:$)");
         } else {
             // Consumes the final newline instead of looking ahead: the same hit or miss.
@@ -204,6 +222,7 @@ impl Tr {
                 self.out.push('?');
                 self.i += 1;
             }
+            Some('+') if self.dialect == Dialect::Filter => self.i += 1,
             Some('+') => {
                 self.backtrack("possessive quantifier")?;
                 self.out.push('+');
@@ -239,7 +258,7 @@ impl Tr {
     }
 
     fn group(&mut self) -> Result<(), Translation> {
-        self.stack.push(self.flags);
+        self.stack.push((self.flags, None));
         self.i += 1;
         if self.peek(0) != Some('?') {
             if self.peek(0) == Some('*') {
@@ -251,6 +270,22 @@ impl Tr {
         let next = self.peek(1);
         match next {
             Some(':') => {
+                self.out.push_str("(?:");
+                self.i += 2;
+            }
+            Some('=') | Some('!') | Some('<')
+                if self.dialect == Dialect::Filter
+                    && (next != Some('<') || matches!(self.peek(2), Some('=') | Some('!'))) =>
+            {
+                // Dropped: the group's translation is discarded at its `)`.
+                let len = self.out.len();
+                if let Some(top) = self.stack.last_mut() {
+                    top.1 = Some(len);
+                }
+                self.out.push_str("(?:");
+                self.i += if next == Some('<') { 3 } else { 2 };
+            }
+            Some('>') | Some('|') if self.dialect == Dialect::Filter => {
                 self.out.push_str("(?:");
                 self.i += 2;
             }
@@ -394,7 +429,7 @@ impl Tr {
             self.out.push(':');
             // The frame pushed by `group` restores the flags saved before this group.
             if let Some(top) = self.stack.last_mut() {
-                *top = saved;
+                top.0 = saved;
             }
         }
         Ok(())
@@ -413,6 +448,12 @@ impl Tr {
                 self.out.push(c);
             }
             'b' if in_class => push_byte(&mut self.out, 8),
+            'A' | 'G' if self.dialect == Dialect::Filter && !in_class => {
+                self.out.push_str("(?m:^)")
+            }
+            'z' | 'Z' if self.dialect == Dialect::Filter && !in_class => {
+                self.out.push_str("(?m:$)")
+            }
             'b' | 'B' | 'A' | 'z' => {
                 self.out.push('\\');
                 self.out.push(c);
@@ -480,6 +521,13 @@ impl Tr {
                 self.i += 1;
                 push_byte(&mut self.out, (x.to_ascii_uppercase() as u32) ^ 0x40);
             }
+            '1'..='9' if !in_class && self.dialect == Dialect::Filter => {
+                // The captured text, whatever it was.
+                self.out.push_str("(?s-u:.*?)");
+                while self.peek(0).is_some_and(|d| d.is_ascii_digit()) {
+                    self.i += 1;
+                }
+            }
             '1'..='9' if !in_class => {
                 self.backtrack("backreference")?;
                 self.out.push('\\');
@@ -514,6 +562,23 @@ impl Tr {
                 }
             }
             'E' => {}
+            'K' if self.dialect == Dialect::Filter && !in_class => {}
+            'R' | 'C' if self.dialect == Dialect::Filter && !in_class => {
+                self.out.push_str("(?:\\r\\n|(?s-u:.))")
+            }
+            'h' | 'H' | 'v' | 'V' | 'N' | 'p' | 'P' if self.dialect == Dialect::Filter => {
+                if matches!(c, 'p' | 'P') && self.peek(0) == Some('{') {
+                    while self.peek(0).is_some_and(|x| x != '}') {
+                        self.i += 1;
+                    }
+                    self.i += 1;
+                } else if matches!(c, 'p' | 'P') {
+                    self.i += 1;
+                }
+                // Any byte: a superset of each.
+                self.out
+                    .push_str(if in_class { "\\x00-\\xFF" } else { "(?s-u:.)" });
+            }
             'K' | 'G' | 'g' | 'k' | 'R' | 'X' | 'C' if !in_class => {
                 self.backtrack("backtracking-only escape")?;
                 self.out.push('\\');

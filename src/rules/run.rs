@@ -23,8 +23,13 @@ enum Kind {
     Lines {
         area: Area,
         matcher: Matcher,
+        /// Rules the rule out with one search over the joined lines.
+        filter: Option<regex::bytes::Regex>,
     },
-    Full(Matcher),
+    Full {
+        matcher: Matcher,
+        filter: Option<regex::bytes::Regex>,
+    },
     Header {
         name: String,
         modifiers: Vec<String>,
@@ -73,14 +78,37 @@ pub struct Plan {
     /// Rules that do not run, with the reason.
     pub not_run: BTreeMap<String, String>,
     eval_data: super::eval::EvalData,
-    /// Aho-Corasick over the required literals of prefiltered rules.
-    prefilter: Option<aho_corasick::AhoCorasick>,
-    /// Pattern id -> step index.
-    prefilter_owner: Vec<usize>,
-    /// Per step: runs only when one of its literals occurs in some text.
+    /// Per text (body, rawbody, uri, full): the required literals of the rules over it.
+    gates: Vec<Gate>,
+    /// Header rules' literals, searched in each header text some gated rule reads.
+    header_gate: Option<HeaderGate>,
+    /// Per step: runs only when one of its literals occurs in its text.
     prefiltered: Vec<bool>,
     /// Per step: the steps a meta expression reads (resolved once at build).
     meta_deps: Vec<Vec<usize>>,
+}
+
+/// The literal prefilter of the rules over one text: an ASCII case-insensitive
+/// Aho-Corasick automaton over the literals one of which each rule needs.
+#[derive(Debug, Clone)]
+struct Gate {
+    area: Area,
+    ac: aho_corasick::AhoCorasick,
+    /// Pattern id -> step index.
+    owner: Vec<usize>,
+}
+
+/// The literal prefilter of header rules: one automaton, searched in each distinct header
+/// text (`name:modifiers`) once; a hit counts only for the rules reading that text.
+#[derive(Debug, Clone)]
+struct HeaderGate {
+    ac: aho_corasick::AhoCorasick,
+    /// Pattern id -> step index.
+    owner: Vec<usize>,
+    /// The distinct header texts: cache key, name, modifiers.
+    keys: Vec<(String, String, Vec<String>)>,
+    /// Step index -> index into `keys` (`usize::MAX` for steps that are not gated).
+    step_key: Vec<usize>,
 }
 
 /// Header names mailwarden does not build yet.
@@ -141,6 +169,7 @@ impl Plan {
                     .unwrap_or(MULTIPLE_CAP)
             });
             let matcher = || compiled.matchers.get(name).cloned();
+            let filter = compiled.filters.get(name).cloned();
             let kind = match (&rule.test, rule.area) {
                 (RuleTest::Meta(expr), _) => {
                     match tokenize_meta(expr).and_then(|t| Expr::parse(&t)) {
@@ -151,8 +180,14 @@ impl Plan {
                         }
                     }
                 }
-                (RuleTest::Pattern(_), Area::Full) => matcher().map(Kind::Full),
-                (RuleTest::Pattern(_), area) => matcher().map(|m| Kind::Lines { area, matcher: m }),
+                (RuleTest::Pattern(_), Area::Full) => {
+                    matcher().map(|matcher| Kind::Full { matcher, filter })
+                }
+                (RuleTest::Pattern(_), area) => matcher().map(|matcher| Kind::Lines {
+                    area,
+                    matcher,
+                    filter,
+                }),
                 (RuleTest::Header(HeaderTest::Exists(h)), _) => Some(Kind::Exists(h.clone())),
                 (
                     RuleTest::Header(HeaderTest::Regex {
@@ -237,7 +272,7 @@ impl Plan {
                 multiple,
             });
         }
-        plan.build_prefilter();
+        plan.build_prefilter(&compiled.gates);
         plan.meta_deps = plan
             .steps
             .iter()
@@ -253,31 +288,102 @@ impl Plan {
                 _ => Vec::new(),
             })
             .collect();
+        let index = std::mem::take(&mut plan.index);
+        for step in &mut plan.steps {
+            if let Kind::Meta(e) = &mut step.kind {
+                e.resolve(&|n| index.get(n).copied());
+            }
+        }
+        plan.index = index;
         plan
     }
 
-    fn build_prefilter(&mut self) {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
+    fn build_prefilter(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
         self.prefiltered = vec![false; self.steps.len()];
-        for (i, step) in self.steps.iter().enumerate() {
-            let m = match &step.kind {
-                Kind::Lines { matcher, .. } | Kind::Full(matcher) => matcher,
-                _ => continue,
-            };
-            if let Some(lits) = super::compile::required_literals(m) {
-                for l in lits {
-                    patterns.push(l);
-                    self.prefilter_owner.push(i);
+        for area in [Area::Body, Area::Rawbody, Area::Uri, Area::Full] {
+            let mut patterns: Vec<Vec<u8>> = Vec::new();
+            let mut owner = Vec::new();
+            let mut gated = Vec::new();
+            for (i, step) in self.steps.iter().enumerate() {
+                match &step.kind {
+                    Kind::Lines { area: a, .. } if *a == area => {}
+                    Kind::Full { .. } if area == Area::Full => {}
+                    _ => continue,
                 }
-                self.prefiltered[i] = true;
+                if let Some(lits) = gates.get(&step.name) {
+                    for l in lits {
+                        patterns.push(l.clone());
+                        owner.push(i);
+                    }
+                    gated.push(i);
+                }
+            }
+            if patterns.is_empty() {
+                continue;
+            }
+            if let Ok(ac) = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&patterns)
+            {
+                for i in gated {
+                    self.prefiltered[i] = true;
+                }
+                self.gates.push(Gate { area, ac, owner });
             }
         }
-        match aho_corasick::AhoCorasick::new(&patterns) {
-            Ok(ac) if !patterns.is_empty() => self.prefilter = Some(ac),
-            _ => {
-                self.prefiltered.iter_mut().for_each(|p| *p = false);
-                self.prefilter_owner.clear();
+        self.build_header_gate(gates);
+    }
+
+    /// Gates header rules without `[if-unset: ...]` (an unset header then reads as a
+    /// text the literals need not be in).
+    fn build_header_gate(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut owner = Vec::new();
+        let mut keys: Vec<(String, String, Vec<String>)> = Vec::new();
+        let mut key_index: HashMap<String, usize> = HashMap::new();
+        let mut step_key = vec![usize::MAX; self.steps.len()];
+        for (i, step) in self.steps.iter().enumerate() {
+            let Kind::Header {
+                name,
+                modifiers,
+                key,
+                if_unset: None,
+                ..
+            } = &step.kind
+            else {
+                continue;
+            };
+            let Some(lits) = gates.get(&step.name) else {
+                continue;
+            };
+            let k = *key_index.entry(key.clone()).or_insert_with(|| {
+                keys.push((key.clone(), name.clone(), modifiers.clone()));
+                keys.len() - 1
+            });
+            step_key[i] = k;
+            for l in lits {
+                patterns.push(l.clone());
+                owner.push(i);
             }
+        }
+        if patterns.is_empty() {
+            return;
+        }
+        if let Ok(ac) = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&patterns)
+        {
+            for (i, k) in step_key.iter().enumerate() {
+                if *k != usize::MAX {
+                    self.prefiltered[i] = true;
+                }
+            }
+            self.header_gate = Some(HeaderGate {
+                ac,
+                owner,
+                keys,
+                step_key,
+            });
         }
     }
 
@@ -286,20 +392,32 @@ impl Plan {
         self.prefiltered.iter().filter(|p| **p).count()
     }
 
-    /// Steps whose required literals occur in one of the texts.
+    /// Steps whose required literals occur in their text.
     fn candidates(&self, texts: &Texts<'_>, full: &[u8]) -> Vec<bool> {
         let mut cand = vec![false; self.steps.len()];
-        let Some(ac) = &self.prefilter else {
-            return cand;
-        };
-        let mut scan = |hay: &[u8]| {
-            for m in ac.find_overlapping_iter(hay) {
-                cand[self.prefilter_owner[m.pattern().as_usize()]] = true;
+        for gate in &self.gates {
+            let hay = match gate.area {
+                Area::Full => full,
+                area => texts.joined(area),
+            };
+            for m in gate.ac.find_overlapping_iter(hay) {
+                cand[gate.owner[m.pattern().as_usize()]] = true;
             }
-        };
-        scan(full);
-        for t in texts.body.iter().chain(&texts.rawbody).chain(&texts.uris) {
-            scan(t);
+        }
+        if let Some(g) = &self.header_gate {
+            for (k, (key, name, modifiers)) in g.keys.iter().enumerate() {
+                let Some(values) = texts.header_cached(key, name, modifiers) else {
+                    continue;
+                };
+                for v in values.iter() {
+                    for m in g.ac.find_overlapping_iter(v) {
+                        let step = g.owner[m.pattern().as_usize()];
+                        if g.step_key[step] == k {
+                            cand[step] = true;
+                        }
+                    }
+                }
+            }
         }
         cand
     }
@@ -325,18 +443,27 @@ impl Plan {
         let candidates = self.candidates(texts, full);
         for (i, step) in self.steps.iter().enumerate() {
             if self.prefiltered.get(i).copied().unwrap_or(false) && !candidates[i] {
-                values[i] = Some(0.0);
+                // No literal it needs: the pattern does not match (a `!~` header test
+                // then holds).
+                values[i] = Some(match &step.kind {
+                    Kind::Header { negate, .. } => f64::from(*negate),
+                    _ => 0.0,
+                });
                 continue;
             }
             let v = match &step.kind {
                 Kind::Meta(_) => continue,
-                Kind::Full(m) => count(m, full, step.multiple),
-                Kind::Lines { area, matcher } => {
-                    let lines = match area {
-                        Area::Body => &texts.body,
-                        Area::Rawbody => &texts.rawbody,
-                        _ => &texts.uris,
-                    };
+                Kind::Full {
+                    filter: Some(f), ..
+                } if !f.is_match(full) => 0.0,
+                Kind::Full { matcher, .. } => count(matcher, full, step.multiple),
+                Kind::Lines {
+                    area,
+                    filter: Some(f),
+                    ..
+                } if !f.is_match(texts.joined(*area)) => 0.0,
+                Kind::Lines { area, matcher, .. } => {
+                    let lines = texts.lines(*area);
                     let mut total = 0.0;
                     for line in lines {
                         total += count(matcher, line, step.multiple);
@@ -410,7 +537,7 @@ impl Plan {
         }
         let v = {
             let vals: &Vec<Option<f64>> = values;
-            expr.eval(&|n| self.index.get(n).and_then(|&j| vals[j]).unwrap_or(0.0))
+            expr.eval_slots(&|j| vals[j].unwrap_or(0.0))
         };
         values[i] = Some(v);
         v
