@@ -178,7 +178,12 @@ fn better(a: Option<LitSet>, b: Option<LitSet>) -> Option<LitSet> {
     }
 }
 
-/// Prefix literals of `hir` as a usable gate: finite, non-empty, lower-cased, bounded.
+/// Shortest literal worth gating on: shorter ones occur nearly everywhere, and every
+/// occurrence costs a report from the automaton.
+const MIN_GATE_LITERAL: usize = 3;
+
+/// Prefix literals of `hir` as a usable gate: finite, lower-cased, bounded, none shorter
+/// than [`MIN_GATE_LITERAL`].
 fn prefixes(hir: &regex_syntax::hir::Hir) -> Option<LitSet> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
@@ -187,8 +192,10 @@ fn prefixes(hir: &regex_syntax::hir::Hir) -> Option<LitSet> {
         .iter()
         .map(|l| l.as_bytes().to_ascii_lowercase())
         .collect();
-    (!set.is_empty() && set.len() <= MAX_GATE_LITERALS && set.iter().all(|l| !l.is_empty()))
-        .then_some(set)
+    (!set.is_empty()
+        && set.len() <= MAX_GATE_LITERALS
+        && set.iter().all(|l| l.len() >= MIN_GATE_LITERAL))
+    .then_some(set)
 }
 
 fn required(hir: &regex_syntax::hir::Hir, depth: usize) -> Option<LitSet> {
@@ -327,7 +334,9 @@ mod tests {
         assert_eq!(lits(r"a?", ""), None);
         // Inner literals gate too, and PCRE2 rules through their filter.
         assert_eq!(lits(r"[a-z]+\s+money", ""), Some(vec![b"money".to_vec()]));
-        assert_eq!(lits(r"(?<=a)bc", ""), Some(vec![b"bc".to_vec()]));
+        assert_eq!(lits(r"(?<=a)bcd", ""), Some(vec![b"bcd".to_vec()]));
+        // Too short to be worth a gate.
+        assert_eq!(lits(r"x\d+y", ""), None);
         assert_eq!(
             lits(r"(\w+) \1 winner", "i"),
             Some(vec![b" winner".to_vec()])

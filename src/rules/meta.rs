@@ -21,7 +21,135 @@ pub enum Expr {
     /// `-e`.
     Neg(Box<Expr>),
     /// A binary operator.
-    Bin(&'static str, Box<Expr>, Box<Expr>),
+    Bin(Op, Box<Expr>, Box<Expr>),
+}
+
+/// A binary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `&&`: the left operand when it is 0, else the right.
+    And,
+    /// `||`: the left operand when it is not 0, else the right.
+    Or,
+    /// `+`.
+    Add,
+    /// `-`.
+    Sub,
+    /// `*`.
+    Mul,
+    /// `/` (division by zero yields 0).
+    Div,
+    /// `<`.
+    Lt,
+    /// `>`.
+    Gt,
+    /// `<=`.
+    Le,
+    /// `>=`.
+    Ge,
+    /// `==`.
+    Eq,
+    /// `!=`.
+    Ne,
+}
+
+/// One instruction of a compiled expression ([`Program`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ins {
+    Num(f64),
+    Slot(usize),
+    Not,
+    Neg,
+    Bin(Op),
+    /// `&&`: when the top is 0 it is the result, jump to the index; else drop it.
+    AndJump(usize),
+    /// `||`: when the top is not 0 it is the result, jump to the index; else drop it.
+    OrJump(usize),
+}
+
+/// A resolved expression compiled to a stack program: evaluation is one loop over a
+/// flat array instead of a walk over boxed nodes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Program {
+    code: Vec<Ins>,
+}
+
+impl Program {
+    /// Evaluates with `slot` giving each slot's value; `stack` is scratch space.
+    pub fn eval(&self, slot: impl Fn(usize) -> f64, stack: &mut Vec<f64>) -> f64 {
+        stack.clear();
+        let mut pc = 0;
+        while let Some(ins) = self.code.get(pc) {
+            pc += 1;
+            match *ins {
+                Ins::Num(v) => stack.push(v),
+                Ins::Slot(i) => stack.push(slot(i)),
+                Ins::Not => {
+                    if let Some(t) = stack.last_mut() {
+                        *t = f64::from(*t == 0.0);
+                    }
+                }
+                Ins::Neg => {
+                    if let Some(t) = stack.last_mut() {
+                        *t = -*t;
+                    }
+                }
+                Ins::AndJump(to) | Ins::OrJump(to) => {
+                    let top = stack.last().copied().unwrap_or(0.0);
+                    if (top == 0.0) == matches!(ins, Ins::AndJump(_)) {
+                        pc = to;
+                    } else {
+                        stack.pop();
+                    }
+                }
+                Ins::Bin(op) => {
+                    let r = stack.pop().unwrap_or(0.0);
+                    let l = stack.pop().unwrap_or(0.0);
+                    stack.push(arith(op, l, r));
+                }
+            }
+        }
+        stack.pop().unwrap_or(0.0)
+    }
+}
+
+/// A non-short-circuit binary operator applied to its operands.
+fn arith(op: Op, l: f64, r: f64) -> f64 {
+    match op {
+        Op::Add => l + r,
+        Op::Sub => l - r,
+        Op::Mul => l * r,
+        // Perl dies on division by zero; SpamAssassin then counts the meta as not hit.
+        Op::Div if r == 0.0 => 0.0,
+        Op::Div => l / r,
+        Op::Lt => f64::from(l < r),
+        Op::Gt => f64::from(l > r),
+        Op::Le => f64::from(l <= r),
+        Op::Ge => f64::from(l >= r),
+        Op::Eq => f64::from(l == r),
+        // `&&` and `||` never get here (see `Expr::emit`).
+        Op::Ne | Op::And | Op::Or => f64::from(l != r),
+    }
+}
+
+impl Op {
+    fn from_token(t: &str) -> Option<Op> {
+        Some(match t {
+            "&&" => Op::And,
+            "||" => Op::Or,
+            "+" => Op::Add,
+            "-" => Op::Sub,
+            "*" => Op::Mul,
+            "/" => Op::Div,
+            "<" => Op::Lt,
+            ">" => Op::Gt,
+            "<=" => Op::Le,
+            ">=" => Op::Ge,
+            "==" => Op::Eq,
+            "!=" => Op::Ne,
+            _ => return None,
+        })
+    }
 }
 
 impl Expr {
@@ -63,17 +191,56 @@ impl Expr {
         }
     }
 
+    /// Compiles a (resolved) expression; a rule name left unresolved reads 0.
+    pub fn compile(&self) -> Program {
+        let mut p = Program::default();
+        self.emit(&mut p.code);
+        p
+    }
+
+    fn emit(&self, code: &mut Vec<Ins>) {
+        match self {
+            Expr::Num(v) => code.push(Ins::Num(*v)),
+            Expr::Rule(_) => code.push(Ins::Num(0.0)),
+            Expr::Slot(i) => code.push(Ins::Slot(*i)),
+            Expr::Not(e) => {
+                e.emit(code);
+                code.push(Ins::Not);
+            }
+            Expr::Neg(e) => {
+                e.emit(code);
+                code.push(Ins::Neg);
+            }
+            Expr::Bin(op @ (Op::And | Op::Or), a, b) => {
+                a.emit(code);
+                let jump = code.len();
+                code.push(Ins::AndJump(0));
+                b.emit(code);
+                let to = code.len();
+                code[jump] = if *op == Op::And {
+                    Ins::AndJump(to)
+                } else {
+                    Ins::OrJump(to)
+                };
+            }
+            Expr::Bin(op, a, b) => {
+                a.emit(code);
+                b.emit(code);
+                code.push(Ins::Bin(*op));
+            }
+        }
+    }
+
     /// Evaluates with `value` giving each rule's value (0 when it did not hit).
     pub fn eval(&self, value: &dyn Fn(&str) -> f64) -> f64 {
         self.eval_by(value, &|_| 0.0)
     }
 
-    /// Evaluates a resolved expression with `slot` giving each slot's value.
-    pub fn eval_slots(&self, slot: &dyn Fn(usize) -> f64) -> f64 {
-        self.eval_by(&|_| 0.0, slot)
-    }
-
-    fn eval_by(&self, rule: &dyn Fn(&str) -> f64, slot: &dyn Fn(usize) -> f64) -> f64 {
+    fn eval_by<R, S>(&self, rule: &R, slot: &S) -> f64
+    where
+        R: Fn(&str) -> f64 + ?Sized,
+        S: Fn(usize) -> f64 + ?Sized,
+    {
         let value = |e: &Expr| e.eval_by(rule, slot);
         match self {
             Expr::Num(v) => *v,
@@ -83,44 +250,11 @@ impl Expr {
             Expr::Neg(e) => -value(e),
             Expr::Bin(op, a, b) => {
                 let l = value(a);
-                match *op {
-                    "&&" => {
-                        if l == 0.0 {
-                            l
-                        } else {
-                            value(b)
-                        }
-                    }
-                    "||" => {
-                        if l != 0.0 {
-                            l
-                        } else {
-                            value(b)
-                        }
-                    }
-                    _ => {
-                        let r = value(b);
-                        match *op {
-                            "+" => l + r,
-                            "-" => l - r,
-                            "*" => l * r,
-                            // Perl dies on division by zero; SpamAssassin then counts the
-                            // meta as not hit.
-                            "/" => {
-                                if r == 0.0 {
-                                    0.0
-                                } else {
-                                    l / r
-                                }
-                            }
-                            "<" => f64::from(l < r),
-                            ">" => f64::from(l > r),
-                            "<=" => f64::from(l <= r),
-                            ">=" => f64::from(l >= r),
-                            "==" => f64::from(l == r),
-                            _ => f64::from(l != r),
-                        }
-                    }
+                match op {
+                    Op::And if l == 0.0 => l,
+                    Op::Or if l != 0.0 => l,
+                    Op::And | Op::Or => value(b),
+                    _ => arith(*op, l, value(b)),
                 }
             }
         }
@@ -158,6 +292,7 @@ impl P<'_> {
         while let Some(op) = self.op().filter(|o| LEVELS[level].contains(o)) {
             self.pos += 1;
             let right = self.binary(level + 1, depth)?;
+            let op = Op::from_token(op).ok_or_else(|| format!("unknown operator {op}"))?;
             left = Expr::Bin(op, Box::new(left), Box::new(right));
         }
         Ok(left)
@@ -208,6 +343,31 @@ mod tests {
         assert_eq!(eval("A / B", &[("A", 1.0)]), 0.0);
         assert!(Expr::parse(&tokenize_meta("(A && B").unwrap()).is_err());
         assert!(Expr::parse(&tokenize_meta("A B").unwrap()).is_err());
+        // The compiled program gives what the tree gives.
+        for (expr, vals) in [
+            ("A && !B", &[("A", 1.0)][..]),
+            ("(A || B) + C > 2", &[("A", 2.0), ("C", 1.0)][..]),
+            ("A || B && C", &[("B", 3.0), ("C", 2.0)][..]),
+            ("!(A && B) * -C / (D - 1)", &[("A", 1.0), ("C", 4.0)][..]),
+            (
+                "A + B * 2 >= 3 && (C == 0 || D != 1)",
+                &[("A", 1.0), ("B", 1.0)][..],
+            ),
+        ] {
+            let mut e = Expr::parse(&tokenize_meta(expr).unwrap()).unwrap();
+            let want = eval(expr, vals);
+            let names = ["A", "B", "C", "D"];
+            e.resolve(&|n| names.iter().position(|x| *x == n));
+            let got = e.compile().eval(
+                |i| {
+                    vals.iter()
+                        .find(|(k, _)| *k == names[i])
+                        .map_or(0.0, |(_, v)| *v)
+                },
+                &mut Vec::new(),
+            );
+            assert_eq!(got, want, "{expr}");
+        }
         let deep = format!("{}A{}", "(".repeat(200), ")".repeat(200));
         assert!(Expr::parse(&tokenize_meta(&deep).unwrap()).is_err());
     }

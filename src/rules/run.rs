@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::compile::{Compiled, Matcher};
-use super::meta::Expr;
+use super::meta::{Expr, Program};
 use super::parser::{Area, Config, HeaderTest, RuleTest, tokenize_meta};
 use super::texts::Texts;
 
@@ -47,7 +47,7 @@ enum Kind {
         matcher: Matcher,
     },
     Eval(super::parser::EvalCall),
-    Meta(Expr),
+    Meta(super::meta::Program),
 }
 
 /// One runnable rule.
@@ -86,6 +86,28 @@ pub struct Plan {
     prefiltered: Vec<bool>,
     /// Per step: the steps a meta expression reads (resolved once at build).
     meta_deps: Vec<Vec<usize>>,
+}
+
+/// A gated line rule with more candidate lines than this first runs its filter over the
+/// whole text (one search instead of many).
+const FILTER_ABOVE_LINES: usize = 4;
+
+/// What the literal gates found in one message.
+struct Candidates {
+    /// Per step: one of its literals occurs in its text.
+    hit: Vec<bool>,
+    /// Line indexes, grouped by step (see `ranges`).
+    lines: Vec<u32>,
+    /// Per step: its range in `lines`.
+    ranges: Vec<(u32, u32)>,
+}
+
+impl Candidates {
+    /// The lines of a gated line rule that hold one of its literals, in order.
+    fn lines_of(&self, step: usize) -> &[u32] {
+        let (a, b) = self.ranges[step];
+        &self.lines[a as usize..b as usize]
+    }
 }
 
 /// The literal prefilter of the rules over one text: an ASCII case-insensitive
@@ -127,6 +149,8 @@ impl Plan {
             eval_data: super::eval::EvalData::new(config),
             ..Plan::default()
         };
+        // Meta expressions by step, compiled once every step has its slot.
+        let mut metas: Vec<(usize, Expr)> = Vec::new();
         for (name, rule) in &config.rules {
             let tflags = config.tflags.get(name).map(Vec::as_slice).unwrap_or(&[]);
             let score = match config.scores.get(name) {
@@ -173,7 +197,10 @@ impl Plan {
             let kind = match (&rule.test, rule.area) {
                 (RuleTest::Meta(expr), _) => {
                     match tokenize_meta(expr).and_then(|t| Expr::parse(&t)) {
-                        Ok(e) => Some(Kind::Meta(e)),
+                        Ok(e) => {
+                            metas.push((plan.steps.len(), e));
+                            Some(Kind::Meta(Program::default()))
+                        }
                         Err(e) => {
                             plan.not_run.insert(name.clone(), e);
                             None
@@ -273,28 +300,17 @@ impl Plan {
             });
         }
         plan.build_prefilter(&compiled.gates);
-        plan.meta_deps = plan
-            .steps
-            .iter()
-            .map(|s| match &s.kind {
-                Kind::Meta(e) => {
-                    let mut names = Vec::new();
-                    e.rules(&mut names);
-                    names
-                        .iter()
-                        .filter_map(|n| plan.index.get(n).copied())
-                        .collect()
-                }
-                _ => Vec::new(),
-            })
-            .collect();
-        let index = std::mem::take(&mut plan.index);
-        for step in &mut plan.steps {
-            if let Kind::Meta(e) = &mut step.kind {
-                e.resolve(&|n| index.get(n).copied());
-            }
+        plan.meta_deps = vec![Vec::new(); plan.steps.len()];
+        for (i, mut e) in metas {
+            let mut names = Vec::new();
+            e.rules(&mut names);
+            plan.meta_deps[i] = names
+                .iter()
+                .filter_map(|n| plan.index.get(n).copied())
+                .collect();
+            e.resolve(&|n| plan.index.get(n).copied());
+            plan.steps[i].kind = Kind::Meta(e.compile());
         }
-        plan.index = index;
         plan
     }
 
@@ -392,17 +408,47 @@ impl Plan {
         self.prefiltered.iter().filter(|p| **p).count()
     }
 
-    /// Steps whose required literals occur in their text.
-    fn candidates(&self, texts: &Texts<'_>, full: &[u8]) -> Vec<bool> {
+    /// Steps whose required literals occur in their text, and for line rules the lines
+    /// they occur in.
+    fn candidates(&self, texts: &Texts<'_>, full: &[u8]) -> Candidates {
         let mut cand = vec![false; self.steps.len()];
+        // (step, line), each step's lines in increasing order (the automaton reports
+        // matches left to right), without repeats.
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut last_line = vec![u32::MAX; self.steps.len()];
         for gate in &self.gates {
-            let hay = match gate.area {
-                Area::Full => full,
-                area => texts.joined(area),
-            };
-            for m in gate.ac.find_overlapping_iter(hay) {
-                cand[gate.owner[m.pattern().as_usize()]] = true;
+            if gate.area == Area::Full {
+                for m in gate.ac.find_overlapping_iter(full) {
+                    cand[gate.owner[m.pattern().as_usize()]] = true;
+                }
+                continue;
             }
+            for m in gate.ac.find_overlapping_iter(texts.joined(gate.area)) {
+                let step = gate.owner[m.pattern().as_usize()];
+                cand[step] = true;
+                let line = texts.line_at(gate.area, m.start()) as u32;
+                if last_line[step] != line {
+                    last_line[step] = line;
+                    pairs.push((step as u32, line));
+                }
+            }
+        }
+        // Group by step (a counting sort keeps each step's lines in order).
+        let mut ranges = vec![(0u32, 0u32); self.steps.len()];
+        for &(step, _) in &pairs {
+            ranges[step as usize].1 += 1;
+        }
+        let mut at = 0u32;
+        for r in &mut ranges {
+            let n = r.1;
+            *r = (at, at);
+            at += n;
+        }
+        let mut lines = vec![0u32; pairs.len()];
+        for &(step, line) in &pairs {
+            let r = &mut ranges[step as usize];
+            lines[r.1 as usize] = line;
+            r.1 += 1;
         }
         if let Some(g) = &self.header_gate {
             for (k, (key, name, modifiers)) in g.keys.iter().enumerate() {
@@ -419,7 +465,11 @@ impl Plan {
                 }
             }
         }
-        cand
+        Candidates {
+            hit: cand,
+            lines,
+            ranges,
+        }
     }
 
     /// Number of runnable rules.
@@ -442,7 +492,8 @@ impl Plan {
         let mut values: Vec<Option<f64>> = vec![None; self.steps.len()];
         let candidates = self.candidates(texts, full);
         for (i, step) in self.steps.iter().enumerate() {
-            if self.prefiltered.get(i).copied().unwrap_or(false) && !candidates[i] {
+            let gated = self.prefiltered.get(i).copied().unwrap_or(false);
+            if gated && !candidates.hit[i] {
                 // No literal it needs: the pattern does not match (a `!~` header test
                 // then holds).
                 values[i] = Some(match &step.kind {
@@ -461,11 +512,26 @@ impl Plan {
                     area,
                     filter: Some(f),
                     ..
-                } if !f.is_match(texts.joined(*area)) => 0.0,
+                } if (!gated || candidates.lines_of(i).len() > FILTER_ABOVE_LINES)
+                    && !f.is_match(texts.joined(*area)) =>
+                {
+                    0.0
+                }
                 Kind::Lines { area, matcher, .. } => {
-                    let lines = texts.lines(*area);
+                    let all = texts.lines(*area);
+                    // A gated rule can only match on a line holding one of its literals.
+                    let picked: Box<dyn Iterator<Item = &Vec<u8>>> = if gated {
+                        Box::new(
+                            candidates
+                                .lines_of(i)
+                                .iter()
+                                .filter_map(|&l| all.get(l as usize)),
+                        )
+                    } else {
+                        Box::new(all.iter())
+                    };
                     let mut total = 0.0;
-                    for line in lines {
+                    for line in picked {
                         total += count(matcher, line, step.multiple);
                         if total > 0.0 && step.multiple.is_none() {
                             break;
@@ -508,9 +574,10 @@ impl Plan {
             };
             values[i] = Some(v);
         }
+        let mut stack = Vec::with_capacity(64);
         for i in 0..self.steps.len() {
             if values[i].is_none() {
-                self.meta(i, &mut values, 0);
+                self.meta(i, &mut values, &mut stack, 0);
             }
         }
         self.steps
@@ -520,11 +587,17 @@ impl Plan {
             .collect()
     }
 
-    fn meta(&self, i: usize, values: &mut Vec<Option<f64>>, depth: usize) -> f64 {
+    fn meta(
+        &self,
+        i: usize,
+        values: &mut Vec<Option<f64>>,
+        stack: &mut Vec<f64>,
+        depth: usize,
+    ) -> f64 {
         if let Some(v) = values[i] {
             return v;
         }
-        let Kind::Meta(expr) = &self.steps[i].kind else {
+        let Kind::Meta(program) = &self.steps[i].kind else {
             return 0.0;
         };
         if depth > META_DEPTH {
@@ -533,11 +606,11 @@ impl Plan {
         // Mark in progress: a cycle reads 0.
         values[i] = Some(0.0);
         for &j in &self.meta_deps[i] {
-            self.meta(j, values, depth + 1);
+            self.meta(j, values, stack, depth + 1);
         }
         let v = {
             let vals: &Vec<Option<f64>> = values;
-            expr.eval_slots(&|j| vals[j].unwrap_or(0.0))
+            program.eval(|j| vals[j].unwrap_or(0.0), stack)
         };
         values[i] = Some(v);
         v

@@ -52,9 +52,20 @@ pub struct Texts<'v> {
     /// `body`, `rawbody` and `uri` lines each joined with `\n`, for the rule filters and
     /// the literal prefilter (one search per text instead of one per line).
     joined: [Vec<u8>; 3],
+    /// Where each line starts in `joined`.
+    line_starts: [Vec<usize>; 3],
 }
 
 type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<Vec<u8>>>>>;
+
+/// Index of `area`'s text in [`Texts::joined`]'s array.
+fn slot(area: Area) -> usize {
+    match area {
+        Area::Body => 0,
+        Area::Rawbody => 1,
+        _ => 2,
+    }
+}
 
 /// Collects each MIME part's header fields (raw values, folding kept).
 fn mime_headers(raw: &[u8]) -> Vec<Vec<HeaderField>> {
@@ -243,6 +254,16 @@ impl<'v> Texts<'v> {
             }
         }
         t.joined = [&t.body, &t.rawbody, &t.uris].map(|lines| lines.join(&b'\n'));
+        t.line_starts = [&t.body, &t.rawbody, &t.uris].map(|lines| {
+            lines
+                .iter()
+                .scan(0, |at, l| {
+                    let start = *at;
+                    *at += l.len() + 1;
+                    Some(start)
+                })
+                .collect()
+        });
         t
     }
 
@@ -257,11 +278,14 @@ impl<'v> Texts<'v> {
 
     /// The lines of `area` joined with `\n`.
     pub fn joined(&self, area: Area) -> &[u8] {
-        &self.joined[match area {
-            Area::Body => 0,
-            Area::Rawbody => 1,
-            _ => 2,
-        }]
+        &self.joined[slot(area)]
+    }
+
+    /// The index of the line of `area` that byte `at` of [`Texts::joined`] belongs to.
+    pub fn line_at(&self, area: Area, at: usize) -> usize {
+        self.line_starts[slot(area)]
+            .partition_point(|&s| s <= at)
+            .saturating_sub(1)
     }
 
     /// [`Texts::header`], computed once per message for each `key` (which must name
