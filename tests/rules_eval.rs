@@ -162,3 +162,19 @@ fn freemail_from() {
     assert!(!hit("a@aol.co.uk"));
     assert!(!hit("a@corp.example"));
 }
+
+#[test]
+fn nosubject_body_rules_do_not_see_the_subject() {
+    let (e, _d) = engine(
+        "body NONEMPTY /\\S/\ntflags NONEMPTY nosubject\nscore NONEMPTY 1\n\
+         body SUBJ_WORD /hello/\nscore SUBJ_WORD 1\n\
+         body NOSUBJ_WORD /hello/\ntflags NOSUBJ_WORD nosubject\nscore NOSUBJ_WORD 1\n",
+    );
+    let names = |msg: &str| -> Vec<String> { hits(&e, msg).into_iter().map(|(n, _)| n).collect() };
+    // Subject only: rules with nosubject see an empty body.
+    assert_eq!(names("Subject: hello\r\n\r\n\r\n"), ["SUBJ_WORD"]);
+    assert_eq!(
+        names("Subject: hello\r\n\r\nhello\r\n"),
+        ["NONEMPTY", "NOSUBJ_WORD", "SUBJ_WORD"]
+    );
+}

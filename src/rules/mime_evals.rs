@@ -600,6 +600,79 @@ fn uppercase(texts: &Texts<'_>) -> f64 {
     upper as f64 / (upper + lower) as f64 * 100.0
 }
 
+/// SpamAssassin's `madiff` (MIMEEval's `_multipart_alternative_difference`): for each
+/// multipart/alternative part, the share (percent) of the distinct words of its HTML
+/// text parts (rendered) that its other text parts do not have as often; the largest
+/// share in the message. Words are runs between whitespace that hold a word character;
+/// an HTML part without words counts one pseudo-word when the message's HTML has an
+/// image. An Exchange meeting request (alternative of HTML and text/calendar only) is
+/// skipped, as SpamAssassin skips it.
+pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) -> f64 {
+    use mail_parser::{MimeHeaders, PartType};
+    let ctype = |i: usize| -> String {
+        msg.parts
+            .get(i)
+            .and_then(|p| p.content_type())
+            .map(|c| {
+                format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default()).to_ascii_lowercase()
+            })
+            .unwrap_or_else(|| "text/plain".into())
+    };
+    let summary: Vec<String> = (0..msg.parts.len()).map(ctype).collect();
+    if summary == ["multipart/alternative", "text/html", "text/calendar"] {
+        return 0.0;
+    }
+    let words = |text: &str, into: &mut HashMap<String, usize>| {
+        for w in text.split(|c: char| c.is_ascii_whitespace()) {
+            if w.bytes().any(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                *into.entry(w.to_string()).or_default() += 1;
+            }
+        }
+    };
+    let mut madiff: f64 = 0.0;
+    for (i, t) in summary.iter().enumerate() {
+        if t != "multipart/alternative" {
+            continue;
+        }
+        let (mut html, mut text) = (HashMap::new(), HashMap::new());
+        // The text leaves under this part, depth first.
+        let mut stack = vec![i];
+        let mut seen = 0;
+        while let Some(j) = stack.pop() {
+            seen += 1;
+            if seen > 10_000 {
+                break;
+            }
+            let Some(part) = msg.parts.get(j) else {
+                continue;
+            };
+            match &part.body {
+                PartType::Multipart(children) => {
+                    stack.extend(children.iter().rev().map(|c| *c as usize));
+                }
+                PartType::Html(h) if summary[j].starts_with("text/") => {
+                    words(
+                        &String::from_utf8_lossy(&crate::mime::html::render(h.as_bytes()).text),
+                        &mut html,
+                    );
+                    if html.is_empty() && html_img {
+                        html.insert("\n".into(), 1);
+                    }
+                }
+                PartType::Text(x) if summary[j].starts_with("text/") => words(x, &mut text),
+                _ => {}
+            }
+        }
+        let orig = html.len();
+        if orig == 0 {
+            continue;
+        }
+        html.retain(|w, n| text.get(w).is_none_or(|t| *n as i64 - *t as i64 >= 1));
+        madiff = madiff.max(html.len() as f64 / orig as f64 * 100.0);
+    }
+    madiff
+}
+
 /// Whether `call` is one of the MIME evals with arguments understood here.
 pub fn supported(call: &EvalCall) -> bool {
     let n = call.args.len();
@@ -608,6 +681,7 @@ pub fn supported(call: &EvalCall) -> bool {
         "check_for_mime_html" | "check_for_ascii_text_illegal" => n == 0,
         "check_mime_multipart_ratio" | "check_for_uppercase" => n == 2,
         "check_base64_length" => n == 1 || n == 2,
+        "multipart_alternative_difference" => n == 2,
         _ => false,
     }
 }
@@ -638,6 +712,11 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> Option<bool> {
             let len = m.base64_length as f64;
             num(1).is_none_or(|max| len <= max) && num(0).is_some_and(|min| len >= min)
         }
+        "multipart_alternative_difference" => {
+            let (min, d) = (num(0).unwrap_or(0.0), texts.madiff);
+            (min == 0.0 || d > min)
+                && (a(1).trim() == "undef" || num(1).is_some_and(|max| d <= max))
+        }
         "check_for_uppercase" => {
             let u = uppercase(texts);
             u > num(0).unwrap_or(0.0) && u <= num(1).unwrap_or(0.0)
@@ -649,6 +728,30 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alternative_difference_counts_html_words_missing_from_text() {
+        let msg = |text: &str, html: &str| {
+            format!(
+                "Content-Type: multipart/alternative; boundary=\"b\"\n\n--b\n\
+                 Content-Type: text/plain\n\n{text}\n--b\nContent-Type: text/html\n\n\
+                 <html><body>{html}</body></html>\n--b--\n"
+            )
+        };
+        let diff = |raw: String| {
+            let m = mail_parser::MessageParser::default()
+                .parse(raw.as_bytes())
+                .expect("parses");
+            alternative_difference(&m, false)
+        };
+        assert_eq!(diff(msg("hello big world", "hello <b>big</b> world")), 0.0);
+        assert_eq!(diff(msg("hello", "hello buy pills now")), 75.0);
+        // A word the HTML repeats more often than the text still counts as missing.
+        assert_eq!(diff(msg("hi", "hi hi")), 100.0);
+        assert_eq!(diff(msg("nothing alike", "totally different words")), 100.0);
+        // Punctuation-only tokens are not words.
+        assert_eq!(diff(msg("same", "same --- **")), 0.0);
+    }
 
     #[test]
     fn epilogue_and_counts() {

@@ -57,6 +57,8 @@ struct Step {
     kind: Kind,
     /// Count matches (`tflags multiple`), at most this many.
     multiple: Option<usize>,
+    /// A body rule that does not see the Subject (`tflags nosubject`).
+    nosubject: bool,
 }
 
 /// A rule's score and description.
@@ -297,6 +299,7 @@ impl Plan {
                 name: name.clone(),
                 kind,
                 multiple,
+                nosubject: rule.area == Area::Body && tflags.iter().any(|f| f == "nosubject"),
             });
         }
         plan.build_prefilter(&compiled.gates);
@@ -519,16 +522,22 @@ impl Plan {
                 }
                 Kind::Lines { area, matcher, .. } => {
                     let all = texts.lines(*area);
+                    let first = if step.nosubject {
+                        texts.subject_lines
+                    } else {
+                        0
+                    };
                     // A gated rule can only match on a line holding one of its literals.
                     let picked: Box<dyn Iterator<Item = &Vec<u8>>> = if gated {
                         Box::new(
                             candidates
                                 .lines_of(i)
                                 .iter()
+                                .filter(|&&l| l as usize >= first)
                                 .filter_map(|&l| all.get(l as usize)),
                         )
                     } else {
-                        Box::new(all.iter())
+                        Box::new(all.iter().skip(first))
                     };
                     let mut total = 0.0;
                     for line in picked {

@@ -23,6 +23,8 @@ const MAX_LINE: usize = 2_048;
 pub struct Texts<'v> {
     /// `body` lines.
     pub body: Vec<Vec<u8>>,
+    /// How many of the first `body` lines are the Subject (`tflags nosubject` skips them).
+    pub subject_lines: usize,
     /// `rawbody` chunks.
     pub rawbody: Vec<Vec<u8>>,
     /// `uri` values.
@@ -41,6 +43,9 @@ pub struct Texts<'v> {
     pub relays: super::relays::Relays,
     /// What SpamAssassin's HTML parser records, per HTML part.
     pub html: Vec<super::html_evals::HtmlStats>,
+    /// SpamAssassin's `madiff`: the largest share (percent) of an HTML alternative's
+    /// words missing from its text alternative.
+    pub madiff: f64,
     /// What the MIME walk of the raw message found.
     pub mime: super::mime_evals::MimeStats,
     /// Header lookups already made, by `name:modifier:...` (many rules read the same one).
@@ -67,12 +72,15 @@ fn slot(area: Area) -> usize {
     }
 }
 
-/// Collects each MIME part's header fields (raw values, folding kept).
-fn mime_headers(raw: &[u8]) -> Vec<Vec<HeaderField>> {
+/// Collects each MIME part's header fields (raw values, folding kept), and the
+/// multipart/alternative difference ([`super::mime_evals::alternative_difference`]).
+fn mime_headers(raw: &[u8], html_img: bool) -> (Vec<Vec<HeaderField>>, f64) {
     let Some(msg) = mail_parser::MessageParser::default().parse(raw) else {
-        return Vec::new();
+        return (Vec::new(), 0.0);
     };
-    msg.parts
+    let madiff = super::mime_evals::alternative_difference(&msg, html_img);
+    let headers = msg
+        .parts
         .iter()
         .map(|part| {
             part.headers
@@ -90,7 +98,8 @@ fn mime_headers(raw: &[u8]) -> Vec<Vec<HeaderField>> {
                 })
                 .collect()
         })
-        .collect()
+        .collect();
+    (headers, madiff)
 }
 
 /// Collapses a part into paragraph lines and appends them to `out`.
@@ -220,7 +229,7 @@ impl<'v> Texts<'v> {
         let mut t = Texts {
             headers: view.headers,
             envelope_from: view.envelope.sender.clone(),
-            mime_headers: mime_headers(view.raw),
+            mime_headers: Vec::new(),
             mime: super::mime_evals::analyze(view.raw),
             relays: super::relays::parse(view.headers),
             bayes: view.bayes,
@@ -235,6 +244,7 @@ impl<'v> Texts<'v> {
             let s = subject.decoded();
             paragraphs(s.as_bytes(), &mut t.body);
         }
+        t.subject_lines = t.body.len();
         for o in view.objects {
             if o.origin != Origin::MimePart || !o.is_text() {
                 continue;
@@ -253,6 +263,8 @@ impl<'v> Texts<'v> {
                 chunks(&o.data, &mut t.rawbody);
             }
         }
+        let html_img = t.html.iter().any(|h| h.inside.contains_key("img"));
+        (t.mime_headers, t.madiff) = mime_headers(view.raw, html_img);
         t.joined = [&t.body, &t.rawbody, &t.uris].map(|lines| lines.join(&b'\n'));
         t.line_starts = [&t.body, &t.rawbody, &t.uris].map(|lines| {
             lines
