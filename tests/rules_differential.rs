@@ -73,10 +73,10 @@ fn sa_hits(files: &[PathBuf]) -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
-/// Agreement measured when this floor was last raised (recall, precision). The goal is 99% for
-/// both (issue 5); until then the test is a ratchet: it fails when a change loses agreement,
-/// and whoever gains some raises the floor here.
-const FLOOR: (f64, f64) = (0.98, 0.985);
+/// The agreement the test requires (recall, precision): issue 5's 99% both ways, met since
+/// body lines are built as SpamAssassin builds them (99.09% and 99.30% then). A change that
+/// loses agreement fails here; one that gains some may raise the floor.
+const FLOOR: (f64, f64) = (0.99, 0.99);
 const TARGET: f64 = 0.99;
 
 #[test]

@@ -102,56 +102,75 @@ fn mime_headers(raw: &[u8], html_img: bool) -> (Vec<Vec<HeaderField>>, f64) {
     (headers, madiff)
 }
 
-/// Collapses a part into paragraph lines and appends them to `out`.
-fn paragraphs(text: &[u8], out: &mut Vec<Vec<u8>>) {
-    let text = &text[..text.len().min(BODY_PART_CAP)];
-    let mut cur: Vec<u8> = Vec::new();
-    let mut newlines = 0usize;
-    let mut space = false;
-    let push = |cur: &mut Vec<u8>, out: &mut Vec<Vec<u8>>| {
-        let mut line = std::mem::take(cur);
-        while line.last() == Some(&b' ') {
-            line.pop();
+/// A rendered part cut near [`BODY_PART_CAP`] as SpamAssassin cuts it: after the first
+/// newline within 1 KB past the cap, else after a space there, else at the cap.
+fn scan_cut(text: &[u8]) -> &[u8] {
+    if text.len() <= BODY_PART_CAP {
+        return text;
+    }
+    let window = &text[BODY_PART_CAP..text.len().min(BODY_PART_CAP + 1025)];
+    let cut = memchr::memchr(b'\n', window)
+        .or_else(|| memchr::memchr(b' ', window))
+        .map_or(BODY_PART_CAP, |p| BODY_PART_CAP + p + 1);
+    &text[..cut]
+}
+
+/// SpamAssassin's body whitespace rules: a whitespace run holding two or more newlines is
+/// a paragraph break (a newline) from its first newline to its last, any other whitespace
+/// run is one space. Whitespace is ASCII (space, tab, CR, LF, VT, FF), as Perl's `\s` on
+/// bytes.
+fn normalize_whitespace(text: &[u8]) -> Vec<u8> {
+    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c);
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if !ws(text[i]) {
+            out.push(text[i]);
+            i += 1;
+            continue;
         }
-        if line.is_empty() {
-            return;
+        let start = i;
+        while i < text.len() && ws(text[i]) {
+            i += 1;
         }
-        // Split long lines at a space (or hard, when there is none).
-        let mut rest: &[u8] = &line;
-        while rest.len() > MAX_LINE {
-            let cut = rest[..MAX_LINE]
-                .iter()
-                .rposition(|&b| b == b' ')
-                .filter(|&p| p > 0)
-                .unwrap_or(MAX_LINE);
-            out.push(rest[..cut].to_vec());
-            rest = &rest[cut..];
-            while rest.first() == Some(&b' ') {
-                rest = &rest[1..];
-            }
-        }
-        out.push(rest.to_vec());
-    };
-    for &b in text {
-        match b {
-            b'\n' => {
-                newlines += 1;
-                space = true;
-            }
-            b' ' | b'\t' | b'\r' | 0x0b | 0x0c => space = true,
-            _ => {
-                if newlines >= 2 {
-                    push(&mut cur, out);
-                } else if space && !cur.is_empty() {
-                    cur.push(b' ');
+        let run = &text[start..i];
+        let first = run.iter().position(|&b| b == b'\n');
+        let last = run.iter().rposition(|&b| b == b'\n');
+        match (first, last) {
+            (Some(f), Some(l)) if f < l => {
+                // A CR ending a line is not whitespace of its own (SpamAssassin reads
+                // CRLF as LF).
+                if run[..f].iter().any(|&b| b != b'\r') {
+                    out.push(b' ');
                 }
-                newlines = 0;
-                space = false;
-                cur.push(b);
+                out.push(b'\n');
+                if l + 1 < run.len() {
+                    out.push(b' ');
+                }
             }
+            _ => out.push(b' '),
         }
     }
-    push(&mut cur, out);
+    out
+}
+
+/// Splits after each newline (lines keep it), then cuts lines over [`MAX_LINE`] bytes after
+/// their last space within the limit (or at the limit when there is none), as
+/// SpamAssassin's `split_into_array_of_short_lines` does.
+fn short_lines(text: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for mut line in text.split_inclusive(|&b| b == b'\n') {
+        while line.len() > MAX_LINE {
+            let cut = line[..=MAX_LINE]
+                .iter()
+                .rposition(|&b| b == b' ')
+                .map_or(MAX_LINE, |p| p + 1);
+            out.push(line[..cut].to_vec());
+            line = &line[cut..];
+        }
+        out.push(line.to_vec());
+    }
+    out
 }
 
 fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
@@ -240,29 +259,48 @@ impl<'v> Texts<'v> {
                 .collect(),
             ..Default::default()
         };
-        if let Some(subject) = view.header("Subject").next() {
-            let s = subject.decoded();
-            paragraphs(s.as_bytes(), &mut t.body);
-        }
-        t.subject_lines = t.body.len();
+        // SpamAssassin's rendered body: every leaf part in order, a newline between parts,
+        // text parts rendered and cut at BODY_PART_CAP; then whitespace normalized and the
+        // Subject line put first.
+        let mut text: Vec<u8> = Vec::new();
         for o in view.objects {
-            if o.origin != Origin::MimePart || !o.is_text() {
+            if o.origin != Origin::MimePart {
+                continue;
+            }
+            if !text.is_empty() {
+                text.push(b'\n');
+            }
+            if !o.is_text() {
                 continue;
             }
             if o.is_html() {
                 t.html.push(super::html_evals::analyze(&o.data));
                 let r = crate::mime::html::render(&o.data);
-                paragraphs(&r.text, &mut t.body);
+                text.extend_from_slice(scan_cut(&r.text));
                 text_uris(&r.text, &mut t.uris);
                 t.uris.extend(r.uris);
             } else {
-                paragraphs(&o.data, &mut t.body);
+                text.extend_from_slice(scan_cut(&o.data));
                 text_uris(&o.data[..o.data.len().min(BODY_PART_CAP)], &mut t.uris);
             }
             if o.declared_type.as_deref() != Some("text/calendar") {
                 chunks(&o.data, &mut t.rawbody);
             }
         }
+        let mut body = match view.header("Subject").next() {
+            Some(subject) => {
+                let mut s = subject.decoded().trim_start().as_bytes().to_vec();
+                while s.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    s.pop();
+                }
+                s
+            }
+            None => Vec::new(),
+        };
+        body.push(b'\n');
+        body.extend_from_slice(&normalize_whitespace(&text));
+        t.body = short_lines(&body);
+        t.subject_lines = 1;
         let html_img = t.html.iter().any(|h| h.inside.contains_key("img"));
         (t.mime_headers, t.madiff) = mime_headers(view.raw, html_img);
         t.joined = [&t.body, &t.rawbody, &t.uris].map(|lines| lines.join(&b'\n'));
@@ -613,16 +651,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paragraphs_become_lines() {
-        let mut out = Vec::new();
-        paragraphs(b"Hello\nworld  again\n\n\nSecond\tpara\n", &mut out);
+    fn body_lines_as_spamassassin_builds_them() {
+        let norm = |t: &[u8]| short_lines(&normalize_whitespace(t));
         assert_eq!(
-            out,
-            vec![b"Hello world again".to_vec(), b"Second para".to_vec()]
+            norm(b"Hello\nworld  again\n\n\nSecond\tpara\n"),
+            vec![b"Hello world again\n".to_vec(), b"Second para ".to_vec()]
         );
-        let mut out = Vec::new();
-        paragraphs(&[b'a'; 5000], &mut out);
-        assert_eq!(out.len(), 3);
+        // Spaces around a paragraph break stay (one each); CRLF reads as LF.
+        assert_eq!(
+            norm(b" a  \n \n b\r\n\r\nc"),
+            vec![b" a \n".to_vec(), b" b\n".to_vec(), b"c".to_vec()]
+        );
+        // Long lines are cut after their last space within 2,048 bytes, else at 2,048.
+        let long = [b'a'; 5000];
+        assert_eq!(
+            norm(&long).iter().map(Vec::len).collect::<Vec<_>>(),
+            [2048, 2048, 904]
+        );
+        let mut spaced = vec![b'x'; 3000];
+        spaced[100] = b' ';
+        assert_eq!(norm(&spaced)[0].len(), 101);
+        // A part is cut after the first newline past the scan size.
+        let mut part = vec![b'y'; BODY_PART_CAP + 10];
+        part[BODY_PART_CAP + 3] = b'\n';
+        assert_eq!(scan_cut(&part).len(), BODY_PART_CAP + 4);
     }
 
     #[test]
