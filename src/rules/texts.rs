@@ -115,23 +115,38 @@ fn scan_cut(text: &[u8]) -> &[u8] {
     &text[..cut]
 }
 
+/// Length of the whitespace character at `text[i..]`, 0 when there is none: ASCII space,
+/// tab, CR, LF, VT and FF, and the UTF-8 encoded Unicode spaces (NBSP, U+0085, U+1680,
+/// U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000), which Perl's `\s` matches in
+/// the character string SpamAssassin renders HTML into (`&nbsp;` becomes a space there).
+fn ws_len(text: &[u8], i: usize) -> usize {
+    match text[i..] {
+        [b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c, ..] => 1,
+        [0xc2, 0x85 | 0xa0, ..] => 2,
+        [0xe1, 0x9a, 0x80, ..] | [0xe2, 0x81, 0x9f, ..] | [0xe3, 0x80, 0x80, ..] => 3,
+        [0xe2, 0x80, 0x80..=0x8a | 0xa8 | 0xa9 | 0xaf, ..] => 3,
+        _ => 0,
+    }
+}
+
 /// SpamAssassin's body whitespace rules: a whitespace run holding two or more newlines is
 /// a paragraph break (a newline) from its first newline to its last, any other whitespace
-/// run is one space. Whitespace is ASCII (space, tab, CR, LF, VT, FF), as Perl's `\s` on
-/// bytes.
+/// run is one space (see [`ws_len`] for what is whitespace).
 fn normalize_whitespace(text: &[u8]) -> Vec<u8> {
-    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c);
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
-        if !ws(text[i]) {
+        if ws_len(text, i) == 0 {
             out.push(text[i]);
             i += 1;
             continue;
         }
         let start = i;
-        while i < text.len() && ws(text[i]) {
-            i += 1;
+        while i < text.len() {
+            match ws_len(text, i) {
+                0 => break,
+                n => i += n,
+            }
         }
         let run = &text[start..i];
         let first = run.iter().position(|&b| b == b'\n');
@@ -662,6 +677,8 @@ mod tests {
             norm(b" a  \n \n b\r\n\r\nc"),
             vec![b" a \n".to_vec(), b" b\n".to_vec(), b"c".to_vec()]
         );
+        // A no-break space rendered from `&nbsp;` is whitespace.
+        assert_eq!(norm(b"a\xc2\xa0 b"), vec![b"a b".to_vec()]);
         // Long lines are cut after their last space within 2,048 bytes, else at 2,048.
         let long = [b'a'; 5000];
         assert_eq!(

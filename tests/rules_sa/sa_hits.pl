@@ -2,7 +2,7 @@
 # Oracle for tests/rules_differential.rs: runs the installed SpamAssassin (network tests off,
 # Bayes off, stock rules) over the message files named on stdin, one per line, and prints
 # "path<TAB>RULE,RULE,..." with every rule hit (tests=, the same list `spamassassin -L -t`
-# reports). Written for mailwarden; uses only Mail::SpamAssassin's public API.
+# reports; with SA_SUBTESTS=1 in the environment also the __ sub-rules). Written for mailwarden; uses only Mail::SpamAssassin's public API.
 use strict;
 use warnings;
 use Mail::SpamAssassin;
@@ -26,6 +26,11 @@ while (my $path = <STDIN>) {
     my $msg = $sa->parse($text);
     my $pms = $sa->check($msg);
     my $hits = $pms->get_names_of_tests_hit();
+    # With SA_SUBTESTS set, the __ sub-rules that hit too (examples/rule_diff.rs).
+    if ($ENV{SA_SUBTESTS}) {
+        my $sub = $pms->get_names_of_subtests_hit();
+        $hits = join(',', grep { length } $hits, $sub);
+    }
     print "$path\t$hits\n";
     $pms->finish();
     $msg->finish();
