@@ -83,7 +83,7 @@ pub fn compile_pattern(p: &Pattern) -> Result<Matcher, String> {
 }
 
 /// Most literals one rule may gate on (after case folding); a bigger set gates on nothing.
-const MAX_GATE_LITERALS: usize = 64;
+const MAX_GATE_LITERALS: usize = 256;
 
 /// Lower-cased literals one of which occurs (ASCII case-insensitively) in every match of
 /// `filter`, found anywhere in the pattern (not only at its start): the best set of prefix
@@ -186,7 +186,10 @@ const MIN_GATE_LITERAL: usize = 3;
 /// than [`MIN_GATE_LITERAL`].
 fn prefixes(hir: &regex_syntax::hir::Hir) -> Option<LitSet> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
+    let seq = Extractor::new()
+        .kind(ExtractKind::Prefix)
+        .limit_class(1)
+        .extract(hir);
     let lits = seq.literals()?;
     let set: LitSet = lits
         .iter()

@@ -62,8 +62,12 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
             };
             bound(arg(0)).is_none_or(|m| sim >= m) && bound(arg(1)).is_none_or(|m| sim < m)
         }
-        "check_for_no_hotmail_received_headers" => hotmail_received(texts) == Some(false),
-        "check_for_forged_hotmail_received_headers" => hotmail_received(texts) == Some(true),
+        "check_for_no_hotmail_received_headers" => {
+            *texts.hotmail.get_or_init(|| hotmail_received(texts)) == Some(false)
+        }
+        "check_for_forged_hotmail_received_headers" => {
+            *texts.hotmail.get_or_init(|| hotmail_received(texts)) == Some(true)
+        }
         "check_for_forged_yahoo_received_headers" => forged_yahoo(texts),
         "helo_ip_mismatch" => helo_ip_mismatch(texts),
         "check_for_no_rdns_dotcom_helo" => no_rdns_dotcom_helo(texts),

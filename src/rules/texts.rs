@@ -52,6 +52,8 @@ pub struct Texts<'v> {
     header_cache: std::cell::RefCell<HeaderCache>,
     /// Date header minus the closest Received time, computed on first use.
     date_diff: std::cell::OnceCell<i64>,
+    /// The forged-Hotmail verdict two evals share, computed on first use.
+    pub hotmail: std::cell::OnceCell<Option<bool>>,
     /// The Bayes spam probability ([`MessageView::bayes`]).
     pub bayes: Option<f64>,
     /// `body`, `rawbody` and `uri` lines each joined with `\n`, for the rule filters and
