@@ -178,3 +178,25 @@ fn nosubject_body_rules_do_not_see_the_subject() {
         ["NONEMPTY", "NOSUBJ_WORD", "SUBJ_WORD"]
     );
 }
+
+#[test]
+fn spam_report_lists_hits_as_spamassassin_does() {
+    let (e, _d) = engine(
+        "body CASH /cash/\nscore CASH 2.5\ndescribe CASH Talks about cash\n\
+         body MONEY /money/\nscore MONEY 3\ndescribe MONEY Mentions money in a long description that \
+         needs more than one line of the table to fit\nrequired_score 5\n",
+    );
+    let report = e.scan(b"Subject: hi\r\n\r\ncash and money\r\n", &Envelope::new());
+    let text = report.spam_report();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Content analysis details:   (5.5 points, 5.0 required)"
+    );
+    assert_eq!(lines[2], " pts rule name              description");
+    assert!(lines[3].starts_with("---- ----------------------"));
+    // Highest score first; the long description wraps at 78 columns under the column.
+    assert!(lines[4].starts_with(" 3.0 MONEY                  Mentions money"));
+    assert!(lines[4].len() <= 78 && lines[5].starts_with(&" ".repeat(28)));
+    assert_eq!(lines[6], " 2.5 CASH                   Talks about cash");
+}

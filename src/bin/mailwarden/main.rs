@@ -64,6 +64,10 @@ enum Command {
         /// Print one JSON object per message instead of clamscan-style lines.
         #[arg(long)]
         json: bool,
+        /// After each message's line, SpamAssassin's "Content analysis details" table of the
+        /// rules that hit (not with --json, whose `rules` carry the same).
+        #[arg(long)]
+        spam_report: bool,
         /// Treat files as mbox mailboxes holding many messages.
         #[arg(long)]
         mbox: bool,
@@ -162,6 +166,7 @@ fn main() -> ExitCode {
         Command::Scan {
             engine,
             json,
+            spam_report,
             mbox,
             infected,
             jobs,
@@ -181,6 +186,7 @@ fn main() -> ExitCode {
             envelope.recipients = recipients;
             let opts = ScanOptions {
                 json,
+                spam_report,
                 mbox,
                 infected,
                 jobs: jobs
@@ -256,6 +262,7 @@ fn main() -> ExitCode {
 
 struct ScanOptions {
     json: bool,
+    spam_report: bool,
     mbox: bool,
     infected: bool,
     jobs: usize,
@@ -354,6 +361,12 @@ fn scan(engine: &Engine, envelope: &Envelope, paths: &[PathBuf], opts: &ScanOpti
             v.to_string()
         } else if opts.infected && !report.is_flagged() {
             return;
+        } else if opts.spam_report {
+            format!(
+                "{label}: {}\n{}",
+                summary_line(report),
+                report.spam_report().trim_end()
+            )
         } else {
             format!("{label}: {}", summary_line(report))
         };
