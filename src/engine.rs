@@ -115,6 +115,11 @@ impl EngineBuilder {
         if let Some(required) = rules.required_score() {
             policy.tag2_level = required;
         }
+        if let Some(tag) = rules.subject_rewrite()
+            && policy.spam_subject_tag == Policy::default().spam_subject_tag
+        {
+            policy.spam_subject_tag = format!("{tag} ");
+        }
         Ok(Engine {
             inner: Arc::new(Inner {
                 limits: config.limits.clone(),

@@ -133,7 +133,9 @@ pub struct Policy {
     pub kill_level: f64,
     /// Destiny per category.
     pub destinies: Destinies,
-    /// Subject prefix for spam (amavisd-new `$sa_spam_subject_tag`).
+    /// Subject prefix for spam (amavisd-new `$sa_spam_subject_tag`); `_SCORE_` and `_REQD_`
+    /// in it become the score and the required score. A rule file's
+    /// `rewrite_header Subject TEXT` sets it to `TEXT ` unless the configuration changed it.
     pub spam_subject_tag: String,
     /// Subject prefix for unchecked mail (amavisd-new `$undecipherable_subject_tag`).
     pub unchecked_subject_tag: String,
@@ -429,7 +431,13 @@ impl Policy {
             );
         }
         if is_spam {
-            subject_tag.push_str(&self.spam_subject_tag);
+            // SpamAssassin's template tags in `rewrite_header Subject` text.
+            subject_tag.push_str(
+                &self
+                    .spam_subject_tag
+                    .replace("_SCORE_", &format!("{score:.1}"))
+                    .replace("_REQD_", &format!("{:.1}", self.tag2_level)),
+            );
         }
         if !subject_tag.is_empty() {
             let subject = facts.subject.unwrap_or("");

@@ -200,3 +200,53 @@ fn spam_report_lists_hits_as_spamassassin_does() {
     assert!(lines[4].len() <= 78 && lines[5].starts_with(&" ".repeat(28)));
     assert_eq!(lines[6], " 2.5 CASH                   Talks about cash");
 }
+
+#[test]
+fn welcomelist_and_blocklist_from() {
+    let (e, _d) = engine(
+        "whitelist_from *@good.example friend@other.example\nblocklist_from sp?mmer@*\n\
+         header USER_IN_WELCOMELIST eval:check_from_in_welcomelist()\nscore USER_IN_WELCOMELIST -100\n\
+         header USER_IN_BLOCKLIST eval:check_from_in_blacklist()\nscore USER_IN_BLOCKLIST 100\n",
+    );
+    let names = |from: &str| -> Vec<String> {
+        hits(&e, &format!("From: {from}\r\nSubject: x\r\n\r\nhi\r\n"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    };
+    assert_eq!(names("Bob <bob@GOOD.example>"), ["USER_IN_WELCOMELIST"]);
+    assert_eq!(names("friend@other.example"), ["USER_IN_WELCOMELIST"]);
+    assert_eq!(names("spammer@anywhere.example"), ["USER_IN_BLOCKLIST"]);
+    assert!(names("someone@else.example").is_empty());
+    // Resent-From replaces From when present.
+    let resent = hits(
+        &e,
+        "Resent-From: x@nowhere.example\r\nFrom: bob@good.example\r\n\r\nhi\r\n",
+    );
+    assert!(resent.is_empty(), "{resent:?}");
+}
+
+#[test]
+fn rewrite_header_subject_sets_the_spam_subject_tag() {
+    let (e, _d) = engine(
+        "rewrite_header Subject [SPAM _SCORE_/_REQD_]\nrequired_score 5\n\
+         body CASH /cash/\nscore CASH 6\n",
+    );
+    let report = e.scan(b"Subject: hello\r\n\r\ncash\r\n", &Envelope::new());
+    let subject: Vec<&str> = report
+        .header_edits
+        .iter()
+        .filter(|h| h.name == "Subject")
+        .map(|h| h.value.as_str())
+        .collect();
+    assert_eq!(subject, ["[SPAM 6.0/5.0] hello"]);
+    // Without the directive the configured default tag stays.
+    let (plain, _d2) = engine("body CASH /cash/\nscore CASH 6\n");
+    let report = plain.scan(b"Subject: hello\r\n\r\ncash\r\n", &Envelope::new());
+    assert!(
+        report
+            .header_edits
+            .iter()
+            .any(|h| h.name == "Subject" && h.value == "***SPAM*** hello")
+    );
+}

@@ -17,6 +17,31 @@ pub struct EvalData {
     patterns: std::collections::HashMap<String, regex::bytes::Regex>,
     /// Perl patterns evals take (`html_text_match('comment', '<!(?!-)')`).
     matchers: std::collections::HashMap<String, super::compile::Matcher>,
+    /// `welcomelist_from` (`whitelist_from`) patterns as one anchored regex.
+    welcomelist: Option<regex::Regex>,
+    /// `blocklist_from` (`blacklist_from`) patterns as one anchored regex.
+    blocklist: Option<regex::Regex>,
+}
+
+/// SpamAssassin's address list patterns (`*@example.com`, `?ob@*.example.org`) as one
+/// case-insensitive anchored regex: `*` is any run, `?` one character.
+fn address_list(patterns: &[String]) -> Option<regex::Regex> {
+    if patterns.is_empty() {
+        return None;
+    }
+    let alts: Vec<String> = patterns
+        .iter()
+        .map(|p| {
+            p.chars()
+                .map(|c| match c {
+                    '*' => ".*".to_string(),
+                    '?' => ".".to_string(),
+                    c => regex::escape(&c.to_string()),
+                })
+                .collect()
+        })
+        .collect();
+    regex::Regex::new(&format!("(?i)^(?:{})$", alts.join("|"))).ok()
 }
 
 impl EvalData {
@@ -61,6 +86,8 @@ impl EvalData {
                 }
             }
         }
+        d.welcomelist = address_list(&config.welcomelist_from);
+        d.blocklist = address_list(&config.blocklist_from);
         if !wild.is_empty() {
             d.freemail_wild = regex::Regex::new(&format!("^(?:{})$", wild.join("|"))).ok();
         }
@@ -86,6 +113,40 @@ impl EvalData {
     }
 }
 
+/// The sender addresses SpamAssassin checks against its address lists (`all_from_addrs`):
+/// Resent-From when the message was resent, else From, Envelope-Sender, Resent-Sender,
+/// X-Envelope-From and the envelope sender.
+fn from_addresses(texts: &Texts<'_>) -> Vec<String> {
+    let addr = |name: &str| -> Vec<String> {
+        texts
+            .header(name, &["addr".to_string()])
+            .unwrap_or_default()
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect()
+    };
+    let resent = addr("Resent-From");
+    if !resent.is_empty() {
+        return resent;
+    }
+    let mut out = Vec::new();
+    for name in [
+        "From",
+        "Envelope-Sender",
+        "Resent-Sender",
+        "X-Envelope-From",
+        "EnvelopeFrom",
+    ] {
+        for a in addr(name) {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
 /// Whether `call` is implemented (function and arguments).
 // A match, not `matches!`, so each eval is one arm that merges on its own.
 #[allow(clippy::match_like_matches_macro)]
@@ -97,6 +158,10 @@ pub fn supported(call: &EvalCall) -> bool {
         return true;
     }
     match call.function.as_str() {
+        "check_from_in_welcomelist"
+        | "check_from_in_whitelist"
+        | "check_from_in_blocklist"
+        | "check_from_in_blacklist" => call.args.is_empty(),
         "check_equal_from_domains"
         | "check_for_mime_html_only"
         | "check_all_trusted"
@@ -130,6 +195,14 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
             r.trusted.is_empty() && r.untrusted.is_empty() && r.unparseable == 0
         }
         "subject_is_all_caps" => subject_all_caps(texts),
+        "check_from_in_welcomelist" | "check_from_in_whitelist" => data
+            .welcomelist
+            .as_ref()
+            .is_some_and(|re| from_addresses(texts).iter().any(|a| re.is_match(a))),
+        "check_from_in_blocklist" | "check_from_in_blacklist" => data
+            .blocklist
+            .as_ref()
+            .is_some_and(|re| from_addresses(texts).iter().any(|a| re.is_match(a))),
         "check_for_missing_to_header" => {
             let empty = |n: &str| {
                 texts

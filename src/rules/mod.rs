@@ -244,6 +244,17 @@ impl RuleSet {
         self.required_score
     }
 
+    /// The text of the last `rewrite_header Subject TEXT` in the rule files, if any.
+    pub fn subject_rewrite(&self) -> Option<&str> {
+        self.parsed()?
+            .rewrite_header
+            .iter()
+            .rev()
+            .find(|(h, _)| h.eq_ignore_ascii_case("Subject"))
+            .map(|(_, t)| t.as_str())
+            .filter(|t| !t.is_empty())
+    }
+
     /// Evaluates every rule over the message.
     pub fn evaluate(&self, message: &MessageView<'_, '_>) -> Vec<RuleHit> {
         let mut hits = Vec::new();
