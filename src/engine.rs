@@ -115,6 +115,17 @@ impl EngineBuilder {
         if let Some(required) = rules.required_score() {
             policy.tag2_level = required;
         }
+        policy
+            .add_headers
+            .extend(
+                rules
+                    .add_headers()
+                    .map(|(when, name, template)| crate::policy::AddHeader {
+                        when: when.to_string(),
+                        name: name.to_string(),
+                        template: template.to_string(),
+                    }),
+            );
         if let Some(tag) = rules.subject_rewrite()
             && policy.spam_subject_tag == Policy::default().spam_subject_tag
         {

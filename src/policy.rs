@@ -149,6 +149,78 @@ pub struct Policy {
     pub unsupported_formats_unchecked: bool,
     /// Per-recipient settings; the first matching entry applies.
     pub recipients: Vec<RecipientPolicy>,
+    /// Extra `X-Spam-NAME` headers (SpamAssassin's `add_header`; rule files add theirs).
+    pub add_headers: Vec<AddHeader>,
+}
+
+/// An extra spam header, as SpamAssassin's `add_header spam|ham|all NAME TEXT` writes it:
+/// `X-Spam-NAME: TEXT` with the template tags `_YESNO_`, `_YESNOCAPS_`, `_SCORE_`,
+/// `_REQD_`, `_TESTS_`, `_TESTSSCORES_`, `_STARS_`, `_STARS(c)_`, `_AUTOLEARN_` and
+/// `_VERSION_` filled in (other tags stay as written). Flag, Status, Level, Score and
+/// Checker-Version are mailwarden's own headers and are not added twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddHeader {
+    /// `spam`, `ham` or `all`.
+    pub when: String,
+    /// The name after `X-Spam-`.
+    pub name: String,
+    /// The value template.
+    pub template: String,
+}
+
+impl AddHeader {
+    /// Whether mailwarden writes this header itself.
+    fn is_builtin(&self) -> bool {
+        ["Flag", "Status", "Level", "Score", "Checker-Version"]
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&self.name))
+    }
+}
+
+/// What the template tags of an [`AddHeader`] read.
+struct TagValues<'a> {
+    is_spam: bool,
+    score: f64,
+    required: f64,
+    tests: &'a [(&'a str, f64)],
+    version: &'a str,
+}
+
+fn fill_template(template: &str, v: &TagValues<'_>) -> String {
+    let names = || {
+        if v.tests.is_empty() {
+            "none".to_string()
+        } else {
+            v.tests.iter().map(|t| t.0).collect::<Vec<_>>().join(",")
+        }
+    };
+    let stars = |c: &str| c.repeat((v.score.max(0.0) as usize).min(50));
+    let mut out = template.to_string();
+    // `_STARS(c)_` with any character c.
+    while let Some(start) = out.find("_STARS(") {
+        let Some(len) = out[start..].find(")_") else {
+            break;
+        };
+        let c = out[start + 7..start + len].to_string();
+        out.replace_range(start..start + len + 2, &stars(&c));
+    }
+    out.replace("_YESNOCAPS_", if v.is_spam { "YES" } else { "NO" })
+        .replace("_YESNO_", if v.is_spam { "Yes" } else { "No" })
+        .replace("_SCORE_", &format!("{:.1}", v.score))
+        .replace("_REQD_", &format!("{:.1}", v.required))
+        .replace("_TESTSSCORES_", &{
+            let s: Vec<String> = v.tests.iter().map(|(n, s)| format!("{n}={s:.3}")).collect();
+            if s.is_empty() {
+                "none".into()
+            } else {
+                s.join(",")
+            }
+        })
+        .replace("_TESTS_", &names())
+        .replace("_STARS_", &stars("*"))
+        .replace("_AUTOLEARN_", "disabled")
+        .replace("_VERSION_", v.version)
 }
 
 impl Default for Policy {
@@ -164,6 +236,7 @@ impl Default for Policy {
             remove_incoming_spam_headers: true,
             unsupported_formats_unchecked: false,
             recipients: Vec::new(),
+            add_headers: Vec::new(),
         }
     }
 }
@@ -429,6 +502,24 @@ impl Policy {
                     facts.version
                 ),
             );
+            let values = TagValues {
+                is_spam,
+                score,
+                required: self.tag2_level,
+                tests: &tests,
+                version: facts.version,
+            };
+            for h in &self.add_headers {
+                let applies = match h.when.as_str() {
+                    "spam" => is_spam,
+                    "ham" => !is_spam,
+                    _ => true,
+                };
+                if applies && !h.is_builtin() {
+                    let value = fill_template(h.template.trim_matches('"'), &values);
+                    edit(HeaderOp::Add, &format!("X-Spam-{}", h.name), value);
+                }
+            }
         }
         if is_spam {
             // SpamAssassin's template tags in `rewrite_header Subject` text.

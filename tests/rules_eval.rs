@@ -250,3 +250,42 @@ fn rewrite_header_subject_sets_the_spam_subject_tag() {
             .any(|h| h.name == "Subject" && h.value == "***SPAM*** hello")
     );
 }
+
+#[test]
+fn add_header_lines_become_x_spam_headers() {
+    let (e, _d) = engine(
+        "required_score 5\nbody CASH /cash/\nscore CASH 6\nbody HI /hi/\nscore HI 0.5\n\
+         add_header all Tests \"_TESTSSCORES_ _STARS(+)_ _YESNOCAPS_\"\n\
+         add_header spam Spammy _SCORE_/_REQD_\nadd_header ham Hammy yes\n\
+         add_header all Status _YESNO_ twice\n",
+    );
+    let headers = |body: &str| -> Vec<(String, String)> {
+        e.scan(
+            format!("Subject: x\r\n\r\n{body}\r\n").as_bytes(),
+            &Envelope::new(),
+        )
+        .header_edits
+        .into_iter()
+        .filter(|h| h.name.starts_with("X-Spam-"))
+        .map(|h| (h.name, h.value))
+        .collect()
+    };
+    let spam = headers("cash hi");
+    let get = |hs: &[(String, String)], n: &str| {
+        hs.iter()
+            .filter(|h| h.0 == n)
+            .map(|h| h.1.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        get(&spam, "X-Spam-Tests"),
+        ["CASH=6.000,HI=0.500 ++++++ YES"]
+    );
+    assert_eq!(get(&spam, "X-Spam-Spammy"), ["6.5/5.0"]);
+    assert!(get(&spam, "X-Spam-Hammy").is_empty());
+    // Status is mailwarden's own header: written once, not again from the rule file.
+    assert_eq!(get(&spam, "X-Spam-Status").len(), 1);
+    let ham = headers("hi");
+    assert_eq!(get(&ham, "X-Spam-Hammy"), ["yes"]);
+    assert_eq!(get(&ham, "X-Spam-Tests"), ["HI=0.500  NO"]);
+}

@@ -244,6 +244,14 @@ impl RuleSet {
         self.required_score
     }
 
+    /// The `add_header` lines of the rule files: (spam|ham|all, name, text).
+    pub fn add_headers(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.parsed()
+            .into_iter()
+            .flat_map(|p| &p.add_header)
+            .map(|(w, n, t)| (w.as_str(), n.as_str(), t.as_str()))
+    }
+
     /// The text of the last `rewrite_header Subject TEXT` in the rule files, if any.
     pub fn subject_rewrite(&self) -> Option<&str> {
         self.parsed()?
