@@ -11,6 +11,11 @@ use super::perl::{Dialect, Translation, translate};
 /// Size limit for one compiled `regex` (ReplaceTags output is large).
 const REGEX_SIZE_LIMIT: usize = 64 << 20;
 
+/// PCRE2's match limit for rule patterns (its default is 10,000,000): a backtracking
+/// pattern on a hostile line gives up after this many internal calls and counts as not
+/// matching, instead of holding the scan for seconds.
+const PCRE2_MATCH_LIMIT: u32 = 1_000_000;
+
 /// A compiled regex in one of the two engines.
 #[derive(Clone)]
 pub enum Matcher {
@@ -74,7 +79,7 @@ pub fn compile_pattern(p: &Pattern) -> Result<Matcher, String> {
     match translate(&p.source, &p.flags, Dialect::Pcre2) {
         Translation::Ok(s) => pcre2::bytes::RegexBuilder::new()
             .jit_if_available(true)
-            .build(&s)
+            .build(&format!("(*LIMIT_MATCH={PCRE2_MATCH_LIMIT}){s}"))
             .map(|r| Matcher::Pcre2(Arc::new(r)))
             .map_err(|e| format!("{regex_err}; pcre2: {e}")),
         Translation::NeedsBacktracking(what) => Err(format!("unsupported: {what}")),
@@ -321,6 +326,24 @@ mod tests {
             delimiter: '/',
         };
         compile_filter(&p, &compile_pattern(&p).expect("compiles")).expect("filter")
+    }
+
+    #[test]
+    fn catastrophic_backtracking_is_cut_short() {
+        // Nested quantifiers with a backreference (so PCRE2): exponential on a near miss.
+        let p = Pattern {
+            source: r"^(\w+\s?)+\1$".into(),
+            flags: String::new(),
+            delimiter: '/',
+        };
+        let m = compile_pattern(&p).expect("compiles");
+        assert_eq!(m.engine(), "pcre2");
+        let hostile = format!("{}!", "ab ".repeat(40));
+        let start = std::time::Instant::now();
+        assert!(!m.is_match(hostile.as_bytes()));
+        // Generous bound: without the limit this takes minutes.
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        assert!(m.is_match(b"ab ab "));
     }
 
     #[test]
