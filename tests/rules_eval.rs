@@ -289,3 +289,24 @@ fn add_header_lines_become_x_spam_headers() {
     assert_eq!(get(&ham, "X-Spam-Hammy"), ["yes"]);
     assert_eq!(get(&ham, "X-Spam-Tests"), ["HI=0.500  NO"]);
 }
+
+#[test]
+fn trusted_networks_decide_relay_trust() {
+    let rules = "header ALL_TRUSTED eval:check_all_trusted()\nscore ALL_TRUSTED -1\n";
+    let msg = "Received: from partner.example (partner.example [192.0.2.5]) by mx.example.org \
+               (Postfix) with ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\r\n\
+               From: a@partner.example\r\nSubject: x\r\n\r\nhi\r\n";
+    let (plain, _d1) = engine(rules);
+    assert!(
+        hits(&plain, msg).is_empty(),
+        "a public relay is untrusted by default"
+    );
+    let (trusting, _d2) = engine(&format!("trusted_networks 192.0.2.0/24\n{rules}"));
+    assert_eq!(hits(&trusting, msg), [("ALL_TRUSTED".to_string(), -1.0)]);
+    // A bad entry is a syntax error (listed by check-config) naming the file and line.
+    let (bad, _d3) = engine("trusted_networks 10.0.0.300\n");
+    let errors = &bad.rules().parsed().expect("parsed").errors;
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].source.line, 1);
+    assert!(errors[0].message.contains("10.0.0.300"), "{:?}", errors[0]);
+}

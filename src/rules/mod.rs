@@ -281,7 +281,7 @@ impl RuleSet {
         if self.plan.is_empty() {
             return hits;
         }
-        let texts = texts::Texts::build(message);
+        let texts = texts::Texts::build(message, &self.plan.networks);
         for (name, _value) in self.plan.run(&texts, message.raw) {
             if let Some(s) = self.plan.scored.get(&name) {
                 hits.push(RuleHit {
@@ -300,7 +300,7 @@ impl RuleSet {
         &self,
         message: &MessageView<'_, '_>,
     ) -> std::collections::BTreeMap<String, f64> {
-        let texts = texts::Texts::build(message);
+        let texts = texts::Texts::build(message, &self.plan.networks);
         self.plan.run(&texts, message.raw)
     }
 }

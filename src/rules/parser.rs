@@ -196,6 +196,10 @@ pub struct Config {
     pub welcomelist_from: Vec<String>,
     /// `blacklist_from` / `blocklist_from` patterns.
     pub blocklist_from: Vec<String>,
+    /// `trusted_networks` entries.
+    pub trusted_networks: super::relays::Networks,
+    /// `internal_networks` entries.
+    pub internal_networks: super::relays::Networks,
     /// Directives recognised and deliberately not used, with counts.
     pub ignored: BTreeMap<String, usize>,
     /// Unknown directives, with counts.
@@ -337,11 +341,7 @@ const IGNORED: &[&str] = &[
     "fns_ignore_headers",
     "fns_ignore_dkim",
     "fns_check",
-    "trusted_networks",
-    "internal_networks",
     "msa_networks",
-    "clear_trusted_networks",
-    "clear_internal_networks",
     "skip_rbl_checks",
     "dns_available",
     "hashbl_acl_freemail",
@@ -677,6 +677,24 @@ impl Parser {
                 .config
                 .welcomelist_from
                 .extend(rest.split_whitespace().map(str::to_string)),
+            "trusted_networks" | "internal_networks" => {
+                for spec in rest.split_whitespace() {
+                    let nets = if directive == "trusted_networks" {
+                        &mut self.config.trusted_networks
+                    } else {
+                        &mut self.config.internal_networks
+                    };
+                    if let Err(e) = nets.add(spec) {
+                        self.error(source, format!("{directive}: {e}"));
+                    }
+                }
+            }
+            "clear_trusted_networks" => {
+                self.config.trusted_networks = super::relays::Networks::default();
+            }
+            "clear_internal_networks" => {
+                self.config.internal_networks = super::relays::Networks::default();
+            }
             "blacklist_from" | "blocklist_from" => self
                 .config
                 .blocklist_from

@@ -2,7 +2,10 @@
 //! from it the way SpamAssassin writes them:
 //! `[ ip=1.2.3.4 rdns=host.example helo=helo by=mx.example ident= envfrom= intl=0 id=ABC auth= msa=0 ]`.
 //!
-//! Trust without `trusted_networks` follows SpamAssassin's inference: walking from the most
+//! With `trusted_networks`, relays are trusted from the most recent down while their IP is
+//! in it (loopback always is); with `internal_networks` the same decides internal and
+//! external (each defaults to the other when only one is set). Trust without either
+//! follows SpamAssassin's inference: walking from the most
 //! recent Received line down, relays stay trusted (and internal) while they come from a
 //! private address or were authenticated; the first other relay and every one after it are
 //! untrusted and external. Lines without a `from` part and an IP address are skipped, as
@@ -44,6 +47,80 @@ pub struct Relay {
     pub dns_looked_up: bool,
 }
 
+/// SpamAssassin's `trusted_networks` / `internal_networks`: addresses and networks
+/// (`192.0.2.1`, `10/8`, `192.168.`, `2001:db8::/32`), each maybe negated with `!`; the
+/// first entry that contains an address decides.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Networks {
+    entries: Vec<(bool, IpAddr, u8)>,
+}
+
+impl Networks {
+    /// Adds one entry; an error names what is wrong with it.
+    pub fn add(&mut self, spec: &str) -> Result<(), String> {
+        let (negated, rest) = match spec.strip_prefix('!') {
+            Some(r) => (true, r),
+            None => (false, spec),
+        };
+        let rest = rest.trim_start_matches('[').replace(']', "");
+        let (addr, prefix) = match rest.split_once('/') {
+            Some((a, p)) => (
+                a.to_string(),
+                Some(
+                    p.parse::<u8>()
+                        .map_err(|_| format!("bad prefix length in `{spec}`"))?,
+                ),
+            ),
+            None => (rest.clone(), None),
+        };
+        let (ip, default_prefix) = if addr.contains(':') {
+            let ip: std::net::Ipv6Addr =
+                addr.parse().map_err(|_| format!("bad address `{spec}`"))?;
+            (IpAddr::V6(ip), 128)
+        } else {
+            // IPv4, maybe partial (`10`, `192.168.`): the given octets make the prefix.
+            let parts: Vec<&str> = addr.trim_end_matches('.').split('.').collect();
+            if parts.is_empty() || parts.len() > 4 {
+                return Err(format!("bad address `{spec}`"));
+            }
+            let mut octets = [0u8; 4];
+            for (i, p) in parts.iter().enumerate() {
+                octets[i] = p.parse().map_err(|_| format!("bad address `{spec}`"))?;
+            }
+            (IpAddr::V4(octets.into()), (parts.len() * 8) as u8)
+        };
+        let prefix = prefix.unwrap_or(default_prefix);
+        if prefix > if ip.is_ipv4() { 32 } else { 128 } {
+            return Err(format!("prefix length too long in `{spec}`"));
+        }
+        self.entries.push((negated, ip, prefix));
+        Ok(())
+    }
+
+    /// Whether no entry is set.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether `ip` is in the list (the first entry containing it decides).
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        self.entries
+            .iter()
+            .find(|(_, net, prefix)| in_network(ip, net, *prefix))
+            .is_some_and(|(negated, _, _)| !negated)
+    }
+}
+
+fn in_network(ip: &IpAddr, net: &IpAddr, prefix: u8) -> bool {
+    let (a, b, bits): (u128, u128, u32) = match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(*a).into(), u32::from(*b).into(), 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(*a), u128::from(*b), 128),
+        _ => return false,
+    };
+    let shift = bits - u32::from(prefix);
+    shift >= bits || (a >> shift) == (b >> shift)
+}
+
 /// The relays split by trust.
 #[derive(Debug, Clone, Default)]
 pub struct Relays {
@@ -53,6 +130,9 @@ pub struct Relays {
     pub untrusted: Vec<Relay>,
     /// Received lines with a `from` part that did not parse as a relay.
     pub unparseable: usize,
+    /// How many relays (trusted first, then untrusted, most recent first) are internal,
+    /// when `internal_networks` decides that apart from trust.
+    pub internal: Option<usize>,
     /// Received headers above the first untrusted relay (trusted ones and lines skipped
     /// before it): SpamAssassin's last trusted relay index plus one.
     pub trusted_received: usize,
@@ -232,10 +312,25 @@ pub fn parse_received(line: &str) -> Option<Relay> {
     Some(r)
 }
 
-/// Parses the Received fields of a message (in header order: most recent first).
-pub fn parse(headers: &[HeaderField]) -> Relays {
+/// Parses the Received fields of a message (in header order: most recent first), trust
+/// and internal decided by `trusted_nets` and `internal_nets` when set.
+pub fn parse(headers: &[HeaderField], trusted_nets: &Networks, internal_nets: &Networks) -> Relays {
     let mut out = Relays::default();
     let mut trusted = true;
+    // Each list stands in for the other when only one is set.
+    let trust_by = if trusted_nets.is_empty() {
+        internal_nets
+    } else {
+        trusted_nets
+    };
+    let in_list = |nets: &Networks, relay: &Relay| {
+        relay
+            .ip
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || nets.contains(&ip))
+    };
+    let mut internal = (!internal_nets.is_empty()).then_some(0usize);
+    let mut still_internal = true;
     for h in headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("Received"))
@@ -256,8 +351,19 @@ pub fn parse(headers: &[HeaderField]) -> Relays {
             }
             continue;
         };
-        if trusted && !relay.private && relay.auth.is_empty() {
+        let keeps_trust = if trust_by.is_empty() {
+            relay.private || !relay.auth.is_empty()
+        } else {
+            in_list(trust_by, &relay)
+        };
+        if trusted && !keeps_trust {
             trusted = false;
+        }
+        if let Some(n) = internal.as_mut() {
+            still_internal = still_internal && in_list(internal_nets, &relay);
+            if still_internal {
+                *n += 1;
+            }
         }
         if trusted {
             out.trusted_received += 1;
@@ -266,6 +372,7 @@ pub fn parse(headers: &[HeaderField]) -> Relays {
             out.untrusted.push(relay);
         }
     }
+    out.internal = internal;
     out
 }
 
@@ -273,14 +380,19 @@ impl Relays {
     /// The value of pseudo-header `name` (`X-Spam-Relays-Trusted`, ...), if it is one.
     /// Without internal_networks, internal equals trusted and external untrusted.
     pub fn header(&self, name: &str) -> Option<String> {
-        let (list, internal) = match name {
-            "X-Spam-Relays-Trusted" | "X-Spam-Relays-Internal" => (&self.trusted, true),
-            "X-Spam-Relays-Untrusted" | "X-Spam-Relays-External" => (&self.untrusted, false),
+        let all: Vec<&Relay> = self.trusted.iter().chain(&self.untrusted).collect();
+        let internal = self.internal.unwrap_or(self.trusted.len()).min(all.len());
+        let (list, offset) = match name {
+            "X-Spam-Relays-Trusted" => (&all[..self.trusted.len()], 0),
+            "X-Spam-Relays-Untrusted" => (&all[self.trusted.len()..], self.trusted.len()),
+            "X-Spam-Relays-Internal" => (&all[..internal], 0),
+            "X-Spam-Relays-External" => (&all[internal..], internal),
             _ => return None,
         };
         Some(
             list.iter()
-                .map(|r| r.as_string(internal))
+                .enumerate()
+                .map(|(i, r)| r.as_string(offset + i < internal))
                 .collect::<Vec<_>>()
                 .join(" "),
         )
@@ -329,11 +441,13 @@ mod tests {
             name: "Received".into(),
             raw_value: v.as_bytes().to_vec(),
         };
-        let relays = parse(&[
+        let chain = [
             f(" from a (a.lan [10.0.0.2]) by b id 1"),
             f(" from c (c.example [192.0.2.5]) by a.lan id 2"),
             f(" from d (d.lan [10.0.0.9]) by c.example id 3"),
-        ]);
+        ];
+        let none = Networks::default();
+        let relays = parse(&chain, &none, &none);
         assert_eq!(relays.trusted.len(), 1);
         assert_eq!(relays.untrusted.len(), 2);
         assert!(
@@ -342,5 +456,47 @@ mod tests {
                 .unwrap()
                 .starts_with("[ ip=192.0.2.5 rdns=c.example helo=c by=a.lan")
         );
+        // trusted_networks decides instead: the partner relay 192.0.2.5 is trusted too.
+        let mut trusted = Networks::default();
+        trusted.add("10/8").unwrap();
+        trusted.add("192.0.2.5").unwrap();
+        let relays = parse(&chain, &trusted, &none);
+        assert_eq!((relays.trusted.len(), relays.untrusted.len()), (3, 0));
+        // internal_networks apart from trust: only 10.0.0.2 is internal.
+        let mut internal = Networks::default();
+        internal.add("10.0.0.2").unwrap();
+        let relays = parse(&chain, &trusted, &internal);
+        assert_eq!(relays.trusted.len(), 3);
+        let external = relays.header("X-Spam-Relays-External").unwrap();
+        assert!(external.starts_with("[ ip=192.0.2.5 "), "{external}");
+        assert!(external.contains("intl=0"));
+        assert!(
+            relays
+                .header("X-Spam-Relays-Internal")
+                .unwrap()
+                .contains("intl=1")
+        );
+    }
+
+    #[test]
+    fn network_lists() {
+        let mut n = Networks::default();
+        for spec in [
+            "!10.1.2.3",
+            "10/8",
+            "192.168.",
+            "2001:db8::/32",
+            "203.0.113.7",
+        ] {
+            n.add(spec).unwrap();
+        }
+        let has = |ip: &str| n.contains(&ip.parse().unwrap());
+        assert!(has("10.9.9.9") && !has("10.1.2.3"));
+        assert!(has("192.168.44.1") && !has("192.169.0.1"));
+        assert!(has("2001:db8:1::5") && !has("2001:db9::1"));
+        assert!(has("203.0.113.7") && !has("203.0.113.8"));
+        for bad in ["10.0.0.300", "1.2.3.4/33", "nonsense", "::zz"] {
+            assert!(Networks::default().add(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -61,6 +61,15 @@ struct Step {
     nosubject: bool,
 }
 
+/// `trusted_networks` and `internal_networks` from the rule files.
+#[derive(Debug, Clone, Default)]
+pub struct TrustNetworks {
+    /// `trusted_networks`.
+    pub trusted: super::relays::Networks,
+    /// `internal_networks`.
+    pub internal: super::relays::Networks,
+}
+
 /// A rule's score and description.
 #[derive(Debug, Clone)]
 pub struct Scored {
@@ -79,6 +88,8 @@ pub struct Plan {
     pub scored: BTreeMap<String, Scored>,
     /// Rules that do not run, with the reason.
     pub not_run: BTreeMap<String, String>,
+    /// The networks that decide which relays are trusted and internal.
+    pub networks: TrustNetworks,
     eval_data: super::eval::EvalData,
     /// Per text (body, rawbody, uri, full): the required literals of the rules over it.
     gates: Vec<Gate>,
@@ -149,6 +160,10 @@ impl Plan {
     pub fn build(config: &Config, compiled: &Compiled, set: usize) -> Plan {
         let mut plan = Plan {
             eval_data: super::eval::EvalData::new(config),
+            networks: TrustNetworks {
+                trusted: config.trusted_networks.clone(),
+                internal: config.internal_networks.clone(),
+            },
             ..Plan::default()
         };
         // Meta expressions by step, compiled once every step has its slot.

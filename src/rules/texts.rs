@@ -261,13 +261,13 @@ fn plain_text_uris(text: &[u8], out: &mut Vec<Vec<u8>>) {
 
 impl<'v> Texts<'v> {
     /// Builds the texts of `view`.
-    pub fn build(view: &MessageView<'v, '_>) -> Texts<'v> {
+    pub fn build(view: &MessageView<'v, '_>, networks: &super::run::TrustNetworks) -> Texts<'v> {
         let mut t = Texts {
             headers: view.headers,
             envelope_from: view.envelope.sender.clone(),
             mime_headers: Vec::new(),
             mime: super::mime_evals::analyze(view.raw),
-            relays: super::relays::parse(view.headers),
+            relays: super::relays::parse(view.headers, &networks.trusted, &networks.internal),
             bayes: view.bayes,
             decoded: view
                 .headers
