@@ -310,3 +310,34 @@ fn trusted_networks_decide_relay_trust() {
     assert_eq!(errors[0].source.line, 1);
     assert!(errors[0].message.contains("10.0.0.300"), "{:?}", errors[0]);
 }
+
+#[test]
+fn host_domain_ip_and_revip_header_modifiers() {
+    let (e, _d) = engine(
+        "util_rb_tld com uk example\nutil_rb_2tld co.uk\n\
+         header FROM_HOST From:addr:host =~ /^mail\\.shop\\.co\\.uk$/\nscore FROM_HOST 1\n\
+         header FROM_DOMAIN From:addr:domain =~ /^shop\\.co\\.uk$/\nscore FROM_DOMAIN 1\n\
+         header MSGID_HOST Message-ID:host =~ /^mx\\.sender\\.com$/\nscore MSGID_HOST 1\n\
+         header ORIG_IP X-Originating-IP:ip =~ /^192\\.0\\.2\\.33$/\nscore ORIG_IP 1\n\
+         header ORIG_REVIP X-Originating-IP:revip =~ /^33\\.2\\.0\\.192$/\nscore ORIG_REVIP 1\n\
+         header NO_IP X-Mailer:ip =~ /./\nscore NO_IP 1\n",
+    );
+    let names: Vec<String> = hits(
+        &e,
+        "From: Shop <news@mail.shop.co.uk>\r\nMessage-ID: <abc.123@mx.sender.com>\r\n\
+         X-Originating-IP: [192.0.2.33]\r\nX-Mailer: Mailer 1.2.3\r\nSubject: x\r\n\r\nhi\r\n",
+    )
+    .into_iter()
+    .map(|(n, _)| n)
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "FROM_DOMAIN",
+            "FROM_HOST",
+            "MSGID_HOST",
+            "ORIG_IP",
+            "ORIG_REVIP"
+        ]
+    );
+}

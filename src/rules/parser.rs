@@ -196,6 +196,9 @@ pub struct Config {
     pub welcomelist_from: Vec<String>,
     /// `blacklist_from` / `blocklist_from` patterns.
     pub blocklist_from: Vec<String>,
+    /// `util_rb_tld`, `util_rb_2tld` and `util_rb_3tld`: the registry boundaries the
+    /// `:host` and `:domain` header modifiers use.
+    pub registry: std::sync::Arc<super::texts::Registry>,
     /// `trusted_networks` entries.
     pub trusted_networks: super::relays::Networks,
     /// `internal_networks` entries.
@@ -306,10 +309,6 @@ const IGNORED: &[&str] = &[
     "ok_languages",
     "freemail_whitelist",
     "freemail_welcomelist",
-    "util_rb_tld",
-    "util_rb_2tld",
-    "util_rb_3tld",
-    "clear_util_rb",
     "url_shortener",
     "url_shortener_get",
     "enlist_uri_host",
@@ -689,6 +688,16 @@ impl Parser {
                     }
                 }
             }
+            "util_rb_tld" | "util_rb_2tld" | "util_rb_3tld" => {
+                let r = std::sync::Arc::make_mut(&mut self.config.registry);
+                let set = match directive {
+                    "util_rb_tld" => &mut r.tlds,
+                    "util_rb_2tld" => &mut r.two,
+                    _ => &mut r.three,
+                };
+                set.extend(rest.split_whitespace().map(str::to_ascii_lowercase));
+            }
+            "clear_util_rb" => self.config.registry = Default::default(),
             "clear_trusted_networks" => {
                 self.config.trusted_networks = super::relays::Networks::default();
             }

@@ -68,6 +68,8 @@ pub struct TrustNetworks {
     pub trusted: super::relays::Networks,
     /// `internal_networks`.
     pub internal: super::relays::Networks,
+    /// Registry boundaries for `:host` and `:domain`.
+    pub registry: std::sync::Arc<super::texts::Registry>,
 }
 
 /// A rule's score and description.
@@ -163,6 +165,7 @@ impl Plan {
             networks: TrustNetworks {
                 trusted: config.trusted_networks.clone(),
                 internal: config.internal_networks.clone(),
+                registry: config.registry.clone(),
             },
             ..Plan::default()
         };
@@ -242,18 +245,8 @@ impl Plan {
                     }),
                     _,
                 ) => {
-                    let bad_mod = header
-                        .modifiers
-                        .iter()
-                        .find(|m| matches!(m.as_str(), "host" | "domain" | "ip" | "revip"));
                     if let Some(why) = unbuilt_header(&header.name) {
                         plan.not_run.insert(name.clone(), why.into());
-                        None
-                    } else if let Some(m) = bad_mod {
-                        plan.not_run.insert(
-                            name.clone(),
-                            format!("header modifier :{m} not implemented yet"),
-                        );
                         None
                     } else {
                         matcher().map(|m| Kind::Header {

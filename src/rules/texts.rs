@@ -61,6 +61,135 @@ pub struct Texts<'v> {
     joined: [Vec<u8>; 3],
     /// Where each line starts in `joined`.
     line_starts: [Vec<usize>; 3],
+    /// Registry boundaries for the `:host` and `:domain` modifiers.
+    registry: std::sync::Arc<Registry>,
+}
+
+/// SpamAssassin's registry boundaries (`util_rb_tld`, `util_rb_2tld`, `util_rb_3tld`),
+/// lower case.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Registry {
+    /// Top-level domains.
+    pub tlds: std::collections::HashSet<String>,
+    /// Two-label public suffixes (`co.uk`).
+    pub two: std::collections::HashSet<String>,
+    /// Three-label public suffixes.
+    pub three: std::collections::HashSet<String>,
+}
+
+impl Registry {
+    /// Whether `tld` may end a host name: in the list, or (without a list) two or more
+    /// letters.
+    fn valid_tld(&self, tld: &str) -> bool {
+        if self.tlds.is_empty() {
+            tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())
+        } else {
+            self.tlds.contains(&tld.to_ascii_lowercase())
+        }
+    }
+
+    /// The registered domain of `host` (SpamAssassin's `trim_domain`): one label more than
+    /// its public suffix (a listed three- or two-label suffix, else the TLD).
+    pub fn trim_domain(&self, host: &str) -> String {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let labels: Vec<&str> = host.split('.').collect();
+        let tail = |n: usize| labels[labels.len().saturating_sub(n)..].join(".");
+        let keep = if labels.len() > 3 && self.three.contains(&tail(3)) {
+            4
+        } else if labels.len() > 2 && self.two.contains(&tail(2)) {
+            3
+        } else {
+            2
+        };
+        tail(keep)
+    }
+
+    /// The first host name in `text` that ends in a valid TLD: after an `@` first, then
+    /// anywhere.
+    fn find_host(&self, text: &str) -> Option<String> {
+        let hosts = |s: &str| -> Option<String> {
+            s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+                .map(|w| w.trim_matches(|c| c == '.' || c == '-'))
+                .find(|w| {
+                    w.contains('.')
+                        && w.rsplit('.').next().is_some_and(|t| self.valid_tld(t))
+                        && w.split('.').all(|l| !l.is_empty())
+                })
+                .map(str::to_string)
+        };
+        text.rfind('@')
+            .and_then(|at| hosts(&text[at + 1..]))
+            .or_else(|| hosts(text))
+    }
+}
+
+/// The first IPv4 address in `text` (not part of a longer dotted run), else the first IPv6
+/// address.
+fn find_ip(text: &str) -> Option<std::net::IpAddr> {
+    let words = text.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':'));
+    let words: Vec<&str> = words.filter(|w| !w.is_empty()).collect();
+    words
+        .iter()
+        .find_map(|w| {
+            w.parse::<std::net::Ipv4Addr>()
+                .ok()
+                .map(std::net::IpAddr::V4)
+        })
+        .or_else(|| {
+            words.iter().filter(|w| w.contains(':')).find_map(|w| {
+                w.parse::<std::net::Ipv6Addr>()
+                    .ok()
+                    .map(std::net::IpAddr::V6)
+            })
+        })
+}
+
+/// The `:host`, `:domain`, `:ip` and `:revip` modifiers applied to header candidates, as
+/// SpamAssassin's `get()` applies them after the others; candidates without one drop out.
+fn host_modifiers(
+    candidates: Vec<Vec<u8>>,
+    modifiers: &[String],
+    registry: &Registry,
+) -> Option<Vec<Vec<u8>>> {
+    let has = |m: &str| modifiers.iter().any(|x| x == m);
+    let (domain, host) = (has("domain"), has("host") || has("domain"));
+    let (revip, ip) = (has("revip"), has("ip") || has("revip"));
+    if !host && !ip {
+        return Some(candidates);
+    }
+    let out: Vec<Vec<u8>> = candidates
+        .iter()
+        .filter_map(|c| {
+            let text = String::from_utf8_lossy(c);
+            let text = text.trim();
+            let value = if host {
+                let h = if has("addr") {
+                    text.rsplit_once('@').map(|(_, h)| h.to_string())
+                } else {
+                    registry.find_host(text)
+                }?;
+                if domain { registry.trim_domain(&h) } else { h }
+            } else {
+                match find_ip(text)? {
+                    std::net::IpAddr::V4(v4) if revip => {
+                        let o = v4.octets();
+                        format!("{}.{}.{}.{}", o[3], o[2], o[1], o[0])
+                    }
+                    std::net::IpAddr::V6(v6) if revip => {
+                        let hex: String = v6.octets().iter().map(|b| format!("{b:02x}")).collect();
+                        let mut nibbles: Vec<String> = hex.chars().map(String::from).collect();
+                        nibbles.reverse();
+                        nibbles.join(".")
+                    }
+                    ip => ip.to_string(),
+                }
+            };
+            let mut v = value.into_bytes();
+            v.push(b'\n');
+            Some(v)
+        })
+        .collect();
+    (!out.is_empty()).then_some(out)
 }
 
 type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<Vec<u8>>>>>;
@@ -268,6 +397,7 @@ impl<'v> Texts<'v> {
             mime_headers: Vec::new(),
             mime: super::mime_evals::analyze(view.raw),
             relays: super::relays::parse(view.headers, &networks.trusted, &networks.internal),
+            registry: networks.registry.clone(),
             bayes: view.bayes,
             decoded: view
                 .headers
@@ -442,7 +572,14 @@ impl<'v> Texts<'v> {
     /// Each value keeps its trailing newline; repeated headers are joined with newlines.
     /// `:raw` keeps folding and encoded words; `:addr` and `:name` yield one candidate per
     /// address; `:first`/`:last` pick one occurrence.
+    /// `:host`, `:domain`, `:ip` and `:revip` apply last (see [`host_modifiers`]).
     pub fn header(&self, name: &str, modifiers: &[String]) -> Option<Vec<Vec<u8>>> {
+        let candidates = self.header_fields(name, modifiers)?;
+        host_modifiers(candidates, modifiers, &self.registry)
+    }
+
+    /// [`Texts::header`] before the host and IP modifiers.
+    fn header_fields(&self, name: &str, modifiers: &[String]) -> Option<Vec<Vec<u8>>> {
         let raw = modifiers.iter().any(|m| m == "raw");
         let value = |i: usize| -> Vec<u8> {
             let h = &self.headers[i];
@@ -538,13 +675,14 @@ impl<'v> Texts<'v> {
             fields.drain(..fields.len() - 1);
         }
         let joined: Vec<u8> = fields.iter().flat_map(|&i| value(i)).collect();
-        if modifiers.iter().any(|m| m == "addr") {
-            return Some(addresses(&joined));
-        }
-        if modifiers.iter().any(|m| m == "name") {
-            return Some(display_names(&joined));
-        }
-        Some(vec![joined])
+        let candidates = if modifiers.iter().any(|m| m == "addr") {
+            addresses(&joined)
+        } else if modifiers.iter().any(|m| m == "name") {
+            display_names(&joined)
+        } else {
+            vec![joined]
+        };
+        Some(candidates)
     }
 }
 
