@@ -562,7 +562,7 @@ impl Plan {
                     }
                     total
                 }
-                Kind::Exists(h) => f64::from(texts.header(h, &[]).is_some()),
+                Kind::Exists(h) => f64::from(texts.header_cached(h, h, &[]).is_some()),
                 Kind::Eval(call) => super::eval::run(call, texts, &self.eval_data),
                 Kind::MimeHeader {
                     name,
@@ -570,7 +570,7 @@ impl Plan {
                     negate,
                     matcher,
                 } => {
-                    let values = super::texts::part_header_values(&texts.mime_headers, name, *raw);
+                    let values = texts.part_header_cached(name, *raw);
                     let any = values.iter().any(|v| matcher.is_match(v));
                     f64::from(any != *negate)
                 }

@@ -63,7 +63,11 @@ pub struct Texts<'v> {
     line_starts: [Vec<usize>; 3],
     /// Registry boundaries for the `:host` and `:domain` modifiers.
     registry: std::sync::Arc<Registry>,
+    /// [`part_header_values`] already computed, by (name, raw).
+    part_header_cache: std::cell::RefCell<PartHeaderCache>,
 }
+
+type PartHeaderCache = std::collections::HashMap<(String, bool), std::rc::Rc<Vec<Vec<u8>>>>;
 
 /// SpamAssassin's registry boundaries (`util_rb_tld`, `util_rb_2tld`, `util_rb_3tld`),
 /// lower case.
@@ -500,6 +504,17 @@ impl<'v> Texts<'v> {
         self.header_cache
             .borrow_mut()
             .insert(key.to_string(), v.clone());
+        v
+    }
+
+    /// [`part_header_values`] of this message's parts, computed once per (name, raw).
+    pub fn part_header_cached(&self, name: &str, raw: bool) -> std::rc::Rc<Vec<Vec<u8>>> {
+        let key = (name.to_string(), raw);
+        if let Some(v) = self.part_header_cache.borrow().get(&key) {
+            return v.clone();
+        }
+        let v = std::rc::Rc::new(part_header_values(&self.mime_headers, name, raw));
+        self.part_header_cache.borrow_mut().insert(key, v.clone());
         v
     }
 
