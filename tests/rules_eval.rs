@@ -341,3 +341,19 @@ fn host_domain_ip_and_revip_header_modifiers() {
         ]
     );
 }
+
+#[test]
+fn tvd_vertical_words_measures_spaced_out_lines() {
+    let (e, _d) = engine(
+        "body SPACED eval:tvd_vertical_words('75', '100')\nscore SPACED 1\n\
+         body NORMAL eval:tvd_vertical_words('0', '30')\nscore NORMAL 1\n",
+    );
+    let names = |body: &str| -> Vec<String> {
+        hits(&e, &format!("Subject: x\r\n\r\n{body}\r\n"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    };
+    assert_eq!(names("F R E E  M O N E Y  N O W"), ["SPACED"]);
+    assert_eq!(names("An ordinary sentence of several words."), ["NORMAL"]);
+}

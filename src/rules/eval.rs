@@ -113,6 +113,24 @@ impl EvalData {
     }
 }
 
+/// BodyEval's `tvd_vertical_words`: the highest percentage of spaces to other bytes over the
+/// body lines longer than 5 bytes (100 when spaces outnumber the rest), -1 when there is no
+/// such line. High values mean words written one letter per line or spaced out.
+fn vertical_words(texts: &Texts<'_>) -> f64 {
+    let mut best: i64 = -1;
+    for line in texts.body.iter().filter(|l| l.len() > 5) {
+        let spaces = line.iter().filter(|&&b| b == b' ').count();
+        let other = line.len() - spaces;
+        let pct = if spaces > other || other == 0 {
+            100
+        } else {
+            (100 * spaces / other) as i64
+        };
+        best = best.max(pct);
+    }
+    best as f64
+}
+
 /// The sender addresses SpamAssassin checks against its address lists (`all_from_addrs`):
 /// Resent-From when the message was resent, else From, Envelope-Sender, Resent-Sender,
 /// X-Envelope-From and the envelope sender.
@@ -158,6 +176,9 @@ pub fn supported(call: &EvalCall) -> bool {
         return true;
     }
     match call.function.as_str() {
+        "tvd_vertical_words" => {
+            call.args.len() == 2 && call.args.iter().all(|a| a.trim().parse::<f64>().is_ok())
+        }
         "check_from_in_welcomelist"
         | "check_from_in_whitelist"
         | "check_from_in_blocklist"
@@ -195,6 +216,14 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
             r.trusted.is_empty() && r.untrusted.is_empty() && r.unparseable == 0
         }
         "subject_is_all_caps" => subject_all_caps(texts),
+        "tvd_vertical_words" => {
+            let arg = |i: usize| call.args[i].trim().parse::<f64>().unwrap_or(0.0);
+            let (min, max) = (arg(0), arg(1));
+            // SpamAssassin's "klugy" widening, so 100% counts below a max of 100.
+            let max = if max >= 100.0 { 101.0 } else { max };
+            let v = vertical_words(texts);
+            v >= min && v < max
+        }
         "check_from_in_welcomelist" | "check_from_in_whitelist" => data
             .welcomelist
             .as_ref()
