@@ -119,10 +119,6 @@ const KNOWN: &[(&str, &str)] = &[
         "HK_RANDOM_ENVFROM",
         "envelope sender inferred from other headers than SpamAssassin's",
     ),
-    (
-        "TO_IN_SUBJ",
-        "__TO_IN_SUBJ's exceptions (__LCL__ENV_AND_HDR_FROM_MATCH: envelope sender inference)",
-    ),
 ];
 
 #[test]

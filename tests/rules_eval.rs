@@ -357,3 +357,40 @@ fn tvd_vertical_words_measures_spaced_out_lines() {
     assert_eq!(names("F R E E  M O N E Y  N O W"), ["SPACED"]);
     assert_eq!(names("An ordinary sentence of several words."), ["NORMAL"]);
 }
+
+#[test]
+fn to_in_subject_and_matching_envelope_sender() {
+    let (e, _d) = engine(
+        "header LOCALPART_IN_SUBJECT eval:check_for_to_in_subject('user')\n\
+         score LOCALPART_IN_SUBJECT 1\n\
+         header ADDR_IN_SUBJ eval:check_for_to_in_subject('address')\nscore ADDR_IN_SUBJ 1\n\
+         header ENV_MATCH eval:check_for_matching_env_and_hdr_from()\nscore ENV_MATCH 1\n",
+    );
+    let names = |headers: &str, env: Option<&str>| -> Vec<String> {
+        let mut envelope = Envelope::new();
+        envelope.sender = env.map(str::to_string);
+        let r = e.scan(format!("{headers}\r\n\r\nhi\r\n").as_bytes(), &envelope);
+        r.rules().map(|(n, _, _)| n.to_string()).collect()
+    };
+    assert_eq!(
+        names(
+            "To: jane@example.org\r\nFrom: a@b.example\r\nSubject: jane, your invoice",
+            Some("x@y.example")
+        ),
+        ["LOCALPART_IN_SUBJECT"]
+    );
+    assert_eq!(
+        names(
+            "To: jane@example.org\r\nFrom: a@b.example\r\nSubject: for jane@example.org today",
+            Some("x@y.example")
+        ),
+        ["ADDR_IN_SUBJ"]
+    );
+    assert_eq!(
+        names(
+            "To: jane@example.org\r\nFrom: A <A@B.example>\r\nSubject: hello",
+            Some("a@b.example")
+        ),
+        ["ENV_MATCH"]
+    );
+}

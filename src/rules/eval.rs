@@ -113,6 +113,50 @@ impl EvalData {
     }
 }
 
+/// A header as SpamAssassin's `get` returns it in scalar context: with `addr`, the first
+/// address without its newline; "" when absent.
+fn first_value(texts: &Texts<'_>, name: &str, addr: bool) -> String {
+    let modifiers = if addr {
+        vec!["addr".to_string()]
+    } else {
+        Vec::new()
+    };
+    texts
+        .header(name, &modifiers)
+        .and_then(|v| v.into_iter().next())
+        .map(|v| {
+            String::from_utf8_lossy(&v)
+                .trim_end_matches('\n')
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// HeaderEval's `check_for_to_in_subject`: the To address (`address`) or its local part
+/// (`user`, in the positions a personalised spam subject puts it) in the Subject.
+fn to_in_subject(texts: &Texts<'_>, test: &str) -> bool {
+    let full_to = first_value(texts, "To", true);
+    if full_to.is_empty() {
+        return false;
+    }
+    let subject: String = texts
+        .header("Subject", &[])
+        .map(|v| String::from_utf8_lossy(&v.concat()).into_owned())
+        .unwrap_or_default();
+    // Perl's `$` without /m: the end, or before a final newline.
+    let subject = subject.strip_suffix('\n').unwrap_or(&subject);
+    let pattern = match test {
+        "address" => format!(r"(?i)\b{}\b", regex::escape(&full_to)),
+        _ => {
+            let to = regex::escape(full_to.split('@').next().unwrap_or_default());
+            format!(
+                r"(?i)^(?:(?:re|fw):\s*(?:\w+\s+)?{to}\z|(?-i:{to})\s*[,:;!?-](?:\z|\s)|{to}\z|,\s*{to}[,:;!?-]\z)"
+            )
+        }
+    };
+    regex::Regex::new(&pattern).is_ok_and(|re| re.is_match(subject))
+}
+
 /// BodyEval's `tvd_vertical_words`: the highest percentage of spaces to other bytes over the
 /// body lines longer than 5 bytes (100 when spaces outnumber the rest), -1 when there is no
 /// such line. High values mean words written one letter per line or spaced out.
@@ -176,6 +220,13 @@ pub fn supported(call: &EvalCall) -> bool {
         return true;
     }
     match call.function.as_str() {
+        "check_for_matching_env_and_hdr_from" => call.args.is_empty(),
+        "check_for_to_in_subject" => {
+            matches!(
+                call.args.first().map(|a| a.trim()),
+                Some("address" | "user")
+            )
+        }
         "tvd_vertical_words" => {
             call.args.len() == 2 && call.args.iter().all(|a| a.trim().parse::<f64>().is_ok())
         }
@@ -216,6 +267,11 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
             r.trusted.is_empty() && r.untrusted.is_empty() && r.unparseable == 0
         }
         "subject_is_all_caps" => subject_all_caps(texts),
+        "check_for_matching_env_and_hdr_from" => {
+            first_value(texts, "EnvelopeFrom", true).to_lowercase()
+                == first_value(texts, "From", true).to_lowercase()
+        }
+        "check_for_to_in_subject" => to_in_subject(texts, call.args[0].trim()),
         "tvd_vertical_words" => {
             let arg = |i: usize| call.args[i].trim().parse::<f64>().unwrap_or(0.0);
             let (min, max) = (arg(0), arg(1));
