@@ -394,3 +394,32 @@ fn to_in_subject_and_matching_envelope_sender() {
         ["ENV_MATCH"]
     );
 }
+
+#[test]
+fn relay_and_ratware_evals() {
+    let (e, _d) = engine(
+        "header __UNPARSEABLE eval:check_relays_unparseable()\nmeta UNPARSEABLE __UNPARSEABLE >= 1\n\
+         score UNPARSEABLE 1\nheader RATWARE eval:check_ratware_name_id()\nscore RATWARE 1\n\
+         header GATED eval:gated_through_received_hdr_remover()\nscore GATED 1\n",
+    );
+    let names = |headers: &str| -> Vec<String> {
+        hits(&e, &format!("{headers}\r\nSubject: x\r\n\r\nhi\r\n"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    };
+    // No Received line at all: the forged-Received tests cannot run (GATED).
+    assert_eq!(names("From: a@b.example"), ["GATED"]);
+    assert_eq!(
+        names("Received: from x by y; relayed for 192.0.2.4\r\nFrom: a@b.example"),
+        ["UNPARSEABLE"]
+    );
+    assert_eq!(
+        names(
+            "Received: from a (a.example [192.0.2.4]) by mx id 1\r\n\
+             Message-ID: <ABCDEFGHIJKLMNOPQRSTUVWXYZAB.bob@spam.example>\r\n\
+             From: \"Bob\" <bob@spam.example>"
+        ),
+        ["RATWARE"]
+    );
+}

@@ -157,6 +157,25 @@ fn to_in_subject(texts: &Texts<'_>, test: &str) -> bool {
     regex::Regex::new(&pattern).is_ok_and(|re| re.is_match(subject))
 }
 
+/// HeaderEval's `check_ratware_name_id`: a Message-ID of 28 capitals, a dot and an address
+/// that the From header repeats after a quoted name.
+fn ratware_name_id(texts: &Texts<'_>) -> bool {
+    static MID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"<[A-Z]{28}\.([^>]+?)>").expect("static regex")
+    });
+    let joined = |name: &str| {
+        texts
+            .header(name, &[])
+            .map(|v| String::from_utf8_lossy(&v.concat()).into_owned())
+            .unwrap_or_default()
+    };
+    let Some(addr) = MID.captures(&joined("MESSAGEID")).map(|c| c[1].to_string()) else {
+        return false;
+    };
+    regex::Regex::new(&format!(r#""[^"]+"\s*<{}>"#, regex::escape(&addr)))
+        .is_ok_and(|re| re.is_match(&joined("From")))
+}
+
 /// BodyEval's `tvd_vertical_words`: the highest percentage of spaces to other bytes over the
 /// body lines longer than 5 bytes (100 when spaces outnumber the rest), -1 when there is no
 /// such line. High values mean words written one letter per line or spaced out.
@@ -220,7 +239,10 @@ pub fn supported(call: &EvalCall) -> bool {
         return true;
     }
     match call.function.as_str() {
-        "check_for_matching_env_and_hdr_from" => call.args.is_empty(),
+        "check_for_matching_env_and_hdr_from"
+        | "gated_through_received_hdr_remover"
+        | "check_relays_unparseable"
+        | "check_ratware_name_id" => call.args.is_empty(),
         "check_for_to_in_subject" => {
             matches!(
                 call.args.first().map(|a| a.trim()),
@@ -272,6 +294,11 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
                 == first_value(texts, "From", true).to_lowercase()
         }
         "check_for_to_in_subject" => to_in_subject(texts, call.args[0].trim()),
+        "gated_through_received_hdr_remover" => {
+            super::header_evals::gated_through_received_remover(texts)
+        }
+        "check_relays_unparseable" => texts.relays.unparseable > 0,
+        "check_ratware_name_id" => ratware_name_id(texts),
         "tvd_vertical_words" => {
             let arg = |i: usize| call.args[i].trim().parse::<f64>().unwrap_or(0.0);
             let (min, max) = (arg(0), arg(1));

@@ -97,7 +97,7 @@ fn first_addr(texts: &Texts<'_>, name: &str) -> String {
 
 /// Mail that passed a list manager or gateway that strips Received headers (ezmlm, MSN
 /// groups), or has none: the forged-Received tests do not apply.
-fn gated_through_received_remover(texts: &Texts<'_>) -> bool {
+pub(crate) fn gated_through_received_remover(texts: &Texts<'_>) -> bool {
     static EZMLM: LazyLock<regex::Regex> = LazyLock::new(|| {
         regex::Regex::new(r"(?m)^contact \S+@\S+; run by ezmlm$").expect("static regex")
     });
