@@ -423,3 +423,25 @@ fn relay_and_ratware_evals() {
         ["RATWARE"]
     );
 }
+
+#[test]
+fn image_count_counts_base64_image_parts() {
+    let (e, _d) = engine(
+        "body ONE_GIF eval:image_count('gif','1','1')\nscore ONE_GIF 1\n\
+         body TWO_PLUS eval:image_count('all','2')\nscore TWO_PLUS 1\n\
+         body ONE_JPEG eval:image_count('jpeg',1,1)\nscore ONE_JPEG 1\n",
+    );
+    let part = |ty: &str, cte: &str| {
+        format!("--b\r\nContent-Type: {ty}\r\nContent-Transfer-Encoding: {cte}\r\n\r\nR0lGODlh\r\n")
+    };
+    let msg = format!(
+        "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nhi\r\n{}{}{}--b--\r\n",
+        part("image/gif", "base64"),
+        part("image/jpg", "base64"),
+        // Not base64: ImageInfo does not count it.
+        part("image/png", "7bit"),
+    );
+    let names: Vec<String> = hits(&e, &msg).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["ONE_GIF", "ONE_JPEG", "TWO_PLUS"]);
+}

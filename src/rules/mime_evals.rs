@@ -673,6 +673,31 @@ pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) ->
     madiff
 }
 
+/// ImageInfo's image counts: leaf parts of type image/gif, image/png or image/jpeg (jpg)
+/// with base64 transfer encoding, as [gif, png, jpeg].
+pub fn image_counts(msg: &mail_parser::Message<'_>) -> [usize; 3] {
+    use mail_parser::MimeHeaders;
+    let mut counts = [0; 3];
+    for part in &msg.parts {
+        if part.encoding != mail_parser::Encoding::Base64 {
+            continue;
+        }
+        let Some(ct) = part.content_type() else {
+            continue;
+        };
+        if !ct.ctype().eq_ignore_ascii_case("image") {
+            continue;
+        }
+        match ct.subtype().map(str::to_ascii_lowercase).as_deref() {
+            Some("gif") => counts[0] += 1,
+            Some("png") => counts[1] += 1,
+            Some("jpeg" | "jpg") => counts[2] += 1,
+            _ => {}
+        }
+    }
+    counts
+}
+
 /// Whether `call` is one of the MIME evals with arguments understood here.
 pub fn supported(call: &EvalCall) -> bool {
     let n = call.args.len();
@@ -682,6 +707,10 @@ pub fn supported(call: &EvalCall) -> bool {
         "check_mime_multipart_ratio" | "check_for_uppercase" => n == 2,
         "check_base64_length" => n == 1 || n == 2,
         "multipart_alternative_difference" => n == 2,
+        "image_count" => {
+            (n == 2 || n == 3)
+                && matches!(call.args[0].trim(), "all" | "gif" | "png" | "jpeg" | "jpg")
+        }
         _ => false,
     }
 }
@@ -711,6 +740,16 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> Option<bool> {
         "check_base64_length" => {
             let len = m.base64_length as f64;
             num(1).is_none_or(|max| len <= max) && num(0).is_some_and(|min| len >= min)
+        }
+        "image_count" => {
+            let [gif, png, jpeg] = texts.images;
+            let count = match a(0).trim() {
+                "gif" => gif,
+                "png" => png,
+                "jpeg" | "jpg" => jpeg,
+                _ => gif + png + jpeg,
+            } as f64;
+            num(1).is_some_and(|min| count >= min) && num(2).is_none_or(|max| count <= max)
         }
         "multipart_alternative_difference" => {
             let (min, d) = (num(0).unwrap_or(0.0), texts.madiff);

@@ -46,6 +46,8 @@ pub struct Texts<'v> {
     /// SpamAssassin's `madiff`: the largest share (percent) of an HTML alternative's
     /// words missing from its text alternative.
     pub madiff: f64,
+    /// Base64 image parts by type (gif, png, jpeg), as ImageInfo counts them.
+    pub images: [usize; 3],
     /// What the MIME walk of the raw message found.
     pub mime: super::mime_evals::MimeStats,
     /// Header lookups already made, by `name:modifier:...` (many rules read the same one).
@@ -209,11 +211,12 @@ fn slot(area: Area) -> usize {
 
 /// Collects each MIME part's header fields (raw values, folding kept), and the
 /// multipart/alternative difference ([`super::mime_evals::alternative_difference`]).
-fn mime_headers(raw: &[u8], html_img: bool) -> (Vec<Vec<HeaderField>>, f64) {
+fn mime_headers(raw: &[u8], html_img: bool) -> (Vec<Vec<HeaderField>>, f64, [usize; 3]) {
     let Some(msg) = mail_parser::MessageParser::default().parse(raw) else {
-        return (Vec::new(), 0.0);
+        return (Vec::new(), 0.0, [0; 3]);
     };
     let madiff = super::mime_evals::alternative_difference(&msg, html_img);
+    let images = super::mime_evals::image_counts(&msg);
     let headers = msg
         .parts
         .iter()
@@ -234,7 +237,7 @@ fn mime_headers(raw: &[u8], html_img: bool) -> (Vec<Vec<HeaderField>>, f64) {
                 .collect()
         })
         .collect();
-    (headers, madiff)
+    (headers, madiff, images)
 }
 
 /// A rendered part cut near [`BODY_PART_CAP`] as SpamAssassin cuts it: after the first
@@ -453,7 +456,7 @@ impl<'v> Texts<'v> {
         t.body = short_lines(&body);
         t.subject_lines = 1;
         let html_img = t.html.iter().any(|h| h.inside.contains_key("img"));
-        (t.mime_headers, t.madiff) = mime_headers(view.raw, html_img);
+        (t.mime_headers, t.madiff, t.images) = mime_headers(view.raw, html_img);
         t.joined = [&t.body, &t.rawbody, &t.uris].map(|lines| lines.join(&b'\n'));
         t.line_starts = [&t.body, &t.rawbody, &t.uris].map(|lines| {
             lines
