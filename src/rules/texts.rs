@@ -590,7 +590,7 @@ impl<'v> Texts<'v> {
     /// Each value keeps its trailing newline; repeated headers are joined with newlines.
     /// `:raw` keeps folding and encoded words; `:addr` and `:name` yield one candidate per
     /// address; `:first`/`:last` pick one occurrence.
-    /// `:host`, `:domain`, `:ip` and `:revip` apply last (see [`host_modifiers`]).
+    /// `:host`, `:domain`, `:ip` and `:revip` apply last, to each candidate.
     pub fn header(&self, name: &str, modifiers: &[String]) -> Option<Vec<Vec<u8>>> {
         let candidates = self.header_fields(name, modifiers)?;
         host_modifiers(candidates, modifiers, &self.registry)
