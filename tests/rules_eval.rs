@@ -13,6 +13,11 @@ fn engine(cf: &str) -> (Engine, tempfile::TempDir) {
     (engine, dir)
 }
 
+/// Names of the rules that hit, sorted.
+fn hit_names(engine: &Engine, msg: &str) -> Vec<String> {
+    hits(engine, msg).into_iter().map(|(n, _)| n).collect()
+}
+
 fn hits(engine: &Engine, msg: &str) -> Vec<(String, f64)> {
     let report = engine.scan(msg.as_bytes(), &Envelope::new());
     let mut v: Vec<(String, f64)> = report.rules().map(|(n, s, _)| (n.to_string(), s)).collect();
@@ -141,11 +146,11 @@ fn header_and_relay_evals() {
     let msg = "Received: from a (a.lan [10.0.0.2]) by b id 1\r\n\
                Received: from h.example (unknown [192.0.2.9]) by a.lan id 2\r\n\
                Subject: Re: BUY CHEAP PILLS NOW\r\nFrom: x@y.example\r\n\r\nhi\r\n";
-    let names: Vec<String> = hits(&e, msg).into_iter().map(|(n, _)| n).collect();
+    let names = hit_names(&e, msg);
     assert_eq!(names, vec!["ALLCAPS", "NORDNS", "NOTO"]);
     let msg = "Received: from a (a.lan [10.0.0.2]) by b id 1\r\nTo: u@v.example\r\n\
                Subject: Meeting notes for today\r\n\r\nhi\r\n";
-    let names: Vec<String> = hits(&e, msg).into_iter().map(|(n, _)| n).collect();
+    let names = hit_names(&e, msg);
     assert_eq!(names, vec!["ALLTR"]);
 }
 
@@ -170,7 +175,7 @@ fn nosubject_body_rules_do_not_see_the_subject() {
          body SUBJ_WORD /hello/\nscore SUBJ_WORD 1\n\
          body NOSUBJ_WORD /hello/\ntflags NOSUBJ_WORD nosubject\nscore NOSUBJ_WORD 1\n",
     );
-    let names = |msg: &str| -> Vec<String> { hits(&e, msg).into_iter().map(|(n, _)| n).collect() };
+    let names = |msg: &str| hit_names(&e, msg);
     // Subject only: rules with nosubject see an empty body.
     assert_eq!(names("Subject: hello\r\n\r\n\r\n"), ["SUBJ_WORD"]);
     assert_eq!(
@@ -209,10 +214,7 @@ fn welcomelist_and_blocklist_from() {
          header USER_IN_BLOCKLIST eval:check_from_in_blacklist()\nscore USER_IN_BLOCKLIST 100\n",
     );
     let names = |from: &str| -> Vec<String> {
-        hits(&e, &format!("From: {from}\r\nSubject: x\r\n\r\nhi\r\n"))
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect()
+        hit_names(&e, &format!("From: {from}\r\nSubject: x\r\n\r\nhi\r\n"))
     };
     assert_eq!(names("Bob <bob@GOOD.example>"), ["USER_IN_WELCOMELIST"]);
     assert_eq!(names("friend@other.example"), ["USER_IN_WELCOMELIST"]);
@@ -322,14 +324,11 @@ fn host_domain_ip_and_revip_header_modifiers() {
          header ORIG_REVIP X-Originating-IP:revip =~ /^33\\.2\\.0\\.192$/\nscore ORIG_REVIP 1\n\
          header NO_IP X-Mailer:ip =~ /./\nscore NO_IP 1\n",
     );
-    let names: Vec<String> = hits(
+    let names = hit_names(
         &e,
         "From: Shop <news@mail.shop.co.uk>\r\nMessage-ID: <abc.123@mx.sender.com>\r\n\
          X-Originating-IP: [192.0.2.33]\r\nX-Mailer: Mailer 1.2.3\r\nSubject: x\r\n\r\nhi\r\n",
-    )
-    .into_iter()
-    .map(|(n, _)| n)
-    .collect();
+    );
     assert_eq!(
         names,
         [
@@ -348,12 +347,8 @@ fn tvd_vertical_words_measures_spaced_out_lines() {
         "body SPACED eval:tvd_vertical_words('75', '100')\nscore SPACED 1\n\
          body NORMAL eval:tvd_vertical_words('0', '30')\nscore NORMAL 1\n",
     );
-    let names = |body: &str| -> Vec<String> {
-        hits(&e, &format!("Subject: x\r\n\r\n{body}\r\n"))
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect()
-    };
+    let names =
+        |body: &str| -> Vec<String> { hit_names(&e, &format!("Subject: x\r\n\r\n{body}\r\n")) };
     assert_eq!(names("F R E E  M O N E Y  N O W"), ["SPACED"]);
     assert_eq!(names("An ordinary sentence of several words."), ["NORMAL"]);
 }
@@ -403,10 +398,7 @@ fn relay_and_ratware_evals() {
          header GATED eval:gated_through_received_hdr_remover()\nscore GATED 1\n",
     );
     let names = |headers: &str| -> Vec<String> {
-        hits(&e, &format!("{headers}\r\nSubject: x\r\n\r\nhi\r\n"))
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect()
+        hit_names(&e, &format!("{headers}\r\nSubject: x\r\n\r\nhi\r\n"))
     };
     // No Received line at all: the forged-Received tests cannot run (GATED).
     assert_eq!(names("From: a@b.example"), ["GATED"]);
@@ -442,6 +434,6 @@ fn image_count_counts_base64_image_parts() {
         // Not base64: ImageInfo does not count it.
         part("image/png", "7bit"),
     );
-    let names: Vec<String> = hits(&e, &msg).into_iter().map(|(n, _)| n).collect();
+    let names = hit_names(&e, &msg);
     assert_eq!(names, ["ONE_GIF", "ONE_JPEG", "TWO_PLUS"]);
 }

@@ -148,6 +148,18 @@ struct HeaderGate {
     step_key: Vec<usize>,
 }
 
+/// The ASCII case-insensitive automaton of a gate's literals; `None` without literals (or
+/// when it cannot be built), and then nothing is gated.
+fn gate_automaton(patterns: &[Vec<u8>]) -> Option<aho_corasick::AhoCorasick> {
+    if patterns.is_empty() {
+        return None;
+    }
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(patterns)
+        .ok()
+}
+
 /// Header names mailwarden does not build yet.
 fn unbuilt_header(name: &str) -> Option<&'static str> {
     match name {
@@ -345,13 +357,7 @@ impl Plan {
                     gated.push(i);
                 }
             }
-            if patterns.is_empty() {
-                continue;
-            }
-            if let Ok(ac) = aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(&patterns)
-            {
+            if let Some(ac) = gate_automaton(&patterns) {
                 for i in gated {
                     self.prefiltered[i] = true;
                 }
@@ -393,13 +399,7 @@ impl Plan {
                 owner.push(i);
             }
         }
-        if patterns.is_empty() {
-            return;
-        }
-        if let Ok(ac) = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&patterns)
-        {
+        if let Some(ac) = gate_automaton(&patterns) {
             for (i, k) in step_key.iter().enumerate() {
                 if *k != usize::MAX {
                     self.prefiltered[i] = true;
