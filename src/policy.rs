@@ -197,13 +197,16 @@ fn fill_template(template: &str, v: &TagValues<'_>) -> String {
     };
     let stars = |c: &str| c.repeat((v.score.max(0.0) as usize).min(50));
     let mut out = template.to_string();
-    // `_STARS(c)_` with any character c.
-    while let Some(start) = out.find("_STARS(") {
+    // `_STARS(c)_` with any character c; scanning on after each replacement, so text a
+    // replacement inserts is never expanded again.
+    let mut from = 0;
+    while let Some(start) = out[from..].find("_STARS(").map(|p| p + from) {
         let Some(len) = out[start..].find(")_") else {
             break;
         };
-        let c = out[start + 7..start + len].to_string();
-        out.replace_range(start..start + len + 2, &stars(&c));
+        let expanded = stars(&out[start + 7..start + len]);
+        out.replace_range(start..start + len + 2, &expanded);
+        from = start + expanded.len();
     }
     out.replace("_YESNOCAPS_", if v.is_spam { "YES" } else { "NO" })
         .replace("_YESNO_", if v.is_spam { "Yes" } else { "No" })
@@ -629,6 +632,23 @@ fn reject_reply(category: Category, findings: &[Finding]) -> SmtpReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn star_tags_expand_once() {
+        let v = TagValues {
+            is_spam: true,
+            score: 3.2,
+            required: 5.0,
+            tests: &[],
+            version: "1",
+        };
+        assert_eq!(fill_template("_STARS(+)_ _STARS_", &v), "+++ ***");
+        // A template whose expansion spells the tag again terminates.
+        assert_eq!(
+            fill_template("_STARS(_STARS(x)_", &v),
+            "_STARS(x_STARS(x_STARS(x"
+        );
+    }
 
     fn virus() -> Finding {
         Finding::Virus {
