@@ -1,0 +1,333 @@
+//! Classifier experiments on the training half only, for choosing what ships in
+//! `src/bayes/` (the results are in `benches/compare/bayes.md`).
+//!
+//! Two folds of the training half (messages numbered 0 mod 4 and 2 mod 4, as `bayes_eval tune`
+//! uses): each fold learns one quarter and scores the other, in memory, with the library's
+//! tokenizer and [`classifier::classify`]. Both folds' scores are pooled and reported as the
+//! false positives and spam caught at p > 0.5, the spam caught when at most 0.25% of ham may
+//! score above the threshold (the issue's operating point), and 1 − ROC area.
+//!
+//! ```text
+//! cargo run --release --example bayes_explore -- CORPUS_DIR
+//! ```
+//!
+//! Knobs, as environment variables:
+//!
+//! - `TOKENS=bigrams,drop=PREFIX,...`: also emit pairs of adjacent body words (`B:a b`);
+//!   drop tokens that start with PREFIX (`C:`, `R:`, `h:to:`, ...).
+//! - `K="s,x,min_strength,max_tokens;..."`: Robinson/Fisher constants to compare (default:
+//!   the shipped ones).
+//! - `PASSES=N MARGIN=m`: after learning every message once, N passes of train-on-error
+//!   (TONE): a message whose leave-one-out probability is further than `1 - m` from its
+//!   class (for spam: below `1 - m`; for ham: above `m`) is learned once more.
+//! - `LR=eta,epochs`: instead, an online logistic regression over the same tokens, as a
+//!   discriminative baseline.
+
+use mailwarden::bayes::classifier::{self, Constants, Totals};
+use mailwarden::bayes::{Counts, Token, TokenRead, Tokenizer};
+use mailwarden::{EngineBuilder, Envelope};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            files(&p, out);
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+}
+
+fn number(p: &Path) -> Option<u64> {
+    let name = p.file_name()?.to_str()?;
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn is_spam(p: &Path) -> bool {
+    p.components().any(|c| {
+        c.as_os_str()
+            .to_str()
+            .is_some_and(|s| s.to_ascii_lowercase().contains("spam"))
+    })
+}
+
+/// An in-memory token database.
+#[derive(Default)]
+struct MemDb {
+    counts: HashMap<Token, (u32, u32)>,
+    totals: Totals,
+}
+
+impl MemDb {
+    /// Adds (or with `sign` -1 removes) one message's tokens.
+    fn apply(&mut self, tokens: &[Token], spam: bool, sign: i32) {
+        for t in tokens {
+            let e = self.counts.entry(*t).or_default();
+            let c = if spam { &mut e.0 } else { &mut e.1 };
+            *c = c.saturating_add_signed(sign);
+        }
+        let c = if spam {
+            &mut self.totals.spam
+        } else {
+            &mut self.totals.ham
+        };
+        *c = c.saturating_add_signed(i64::from(sign));
+    }
+}
+
+impl TokenRead for MemDb {
+    fn totals(&self) -> Totals {
+        self.totals
+    }
+    fn counts(&self, token: Token) -> Counts {
+        let (spam, ham) = self.counts.get(&token).copied().unwrap_or_default();
+        Counts {
+            spam,
+            ham,
+            atime: 0,
+        }
+    }
+    fn len(&self) -> usize {
+        self.counts.len()
+    }
+    fn for_each(&self, f: &mut dyn FnMut(Token, Counts)) {
+        for (&t, &(spam, ham)) in &self.counts {
+            f(
+                t,
+                Counts {
+                    spam,
+                    ham,
+                    atime: 0,
+                },
+            );
+        }
+    }
+}
+
+struct Message {
+    spam: bool,
+    fold: u64,
+    tokens: Vec<Token>,
+}
+
+/// Applies the `TOKENS` knob to one message's tokens (in message order).
+fn transform(knob: &str, words: Vec<String>) -> Vec<Token> {
+    let drops: Vec<&str> = knob
+        .split(',')
+        .filter_map(|x| x.strip_prefix("drop="))
+        .collect();
+    let bigrams = knob.split(',').any(|x| x == "bigrams");
+    let mut out = Vec::with_capacity(words.len() * 2);
+    let mut prev: Option<&str> = None;
+    for w in &words {
+        // Body words are the tokens without a `prefix:`.
+        if bigrams && !w.contains(':') {
+            if let Some(p) = prev {
+                out.push(mailwarden::bayes::tokenizer::hash(
+                    format!("B:{p} {w}").as_bytes(),
+                ));
+            }
+            prev = Some(w);
+        }
+        if !drops.iter().any(|d| w.starts_with(d)) {
+            out.push(mailwarden::bayes::tokenizer::hash(w.as_bytes()));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// `(false positives at 0.5, ham, spam caught at 0.5, spam, spam caught within the 0.25% FP
+/// budget, 1 - ROC area)` as one line.
+fn report(scored: &[(bool, f64)]) -> String {
+    let mut hams: Vec<f64> = scored.iter().filter(|s| !s.0).map(|s| s.1).collect();
+    let spams: Vec<f64> = scored.iter().filter(|s| s.0).map(|s| s.1).collect();
+    let fp = hams.iter().filter(|&&p| p > 0.5).count();
+    let tp = spams.iter().filter(|&&p| p > 0.5).count();
+    hams.sort_by(|a, b| b.total_cmp(a));
+    let budget = hams.len() / 400;
+    let t = hams.get(budget).copied().unwrap_or(0.0);
+    let tp_budget = spams.iter().filter(|&&p| p > t).count();
+    hams.reverse();
+    let mut above = 0.0;
+    for &p in &spams {
+        let below = hams.partition_point(|&h| h < p);
+        let ties = hams[below..].partition_point(|&h| h <= p);
+        above += below as f64 + ties as f64 / 2.0;
+    }
+    let auc = above / (spams.len() as f64 * hams.len() as f64);
+    format!(
+        "p>0.5: FP {fp}/{} caught {tp}/{} | FP<={budget}: caught {tp_budget} (threshold {t:.3}) | 1-AUC {:.5}",
+        hams.len(),
+        spams.len(),
+        1.0 - auc
+    )
+}
+
+fn parse_constants(spec: &str) -> Vec<Constants> {
+    spec.split(';')
+        .map(|k| {
+            let v: Vec<f64> = k
+                .split(',')
+                .map(|x| x.trim().parse().expect("K: numbers"))
+                .collect();
+            assert_eq!(v.len(), 4, "K: s,x,min_strength,max_tokens");
+            Constants {
+                unknown_word_strength: v[0],
+                unknown_word_prob: v[1],
+                min_prob_strength: v[2],
+                max_discriminators: v[3] as usize,
+                ..Constants::default()
+            }
+        })
+        .collect()
+}
+
+fn env_num<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let corpus = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| panic!("usage: bayes_explore CORPUS_DIR"));
+    let mut all = Vec::new();
+    files(Path::new(&corpus), &mut all);
+    let engine = EngineBuilder::new()
+        .builtins(false)
+        .build()
+        .expect("engine");
+    let tokenizer = Tokenizer::new();
+    let knob = std::env::var("TOKENS").unwrap_or_default();
+    let messages: Vec<Message> = all
+        .iter()
+        .filter(|p| number(p).is_some_and(|n| n % 2 == 0))
+        .map(|p| {
+            let raw = std::fs::read(p).expect("corpus file");
+            let mut words = Vec::new();
+            engine.normalize_with(&raw, &Envelope::new(), |v| {
+                tokenizer.each(v, &mut |t| words.push(t.to_string()))
+            });
+            Message {
+                spam: is_spam(p),
+                fold: number(p).unwrap_or(0) % 4,
+                tokens: transform(&knob, words),
+            }
+        })
+        .collect();
+    if let Ok(lr) = std::env::var("LR") {
+        let v: Vec<f64> = lr.split(',').map(|x| x.parse().expect("LR")).collect();
+        println!(
+            "TOKENS={knob} logistic regression eta={} epochs={}: {}",
+            v[0],
+            v[1],
+            report(&logistic(&messages, v[0], v[1] as usize))
+        );
+        return;
+    }
+    let passes: usize = env_num("PASSES", 0);
+    let margin: f64 = env_num("MARGIN", 0.0);
+    let ks = std::env::var("K")
+        .map(|s| parse_constants(&s))
+        .unwrap_or_else(|_| vec![Constants::default()]);
+    for k in ks {
+        let mut scored = Vec::new();
+        let mut relearned = 0;
+        for fold in [0u64, 2] {
+            let mut db = MemDb::default();
+            let mut weight: Vec<i32> = vec![0; messages.len()];
+            for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.fold == fold) {
+                db.apply(&m.tokens, m.spam, 1);
+                weight[i] = 1;
+            }
+            for _ in 0..passes {
+                for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.fold == fold) {
+                    // Leave-one-out: a message always looks right to a database that holds it.
+                    for _ in 0..weight[i] {
+                        db.apply(&m.tokens, m.spam, -1);
+                    }
+                    let p = classifier::classify(&m.tokens, &db, &k).unwrap_or(0.5);
+                    for _ in 0..weight[i] {
+                        db.apply(&m.tokens, m.spam, 1);
+                    }
+                    let wrong = if m.spam { p < 1.0 - margin } else { p > margin };
+                    if wrong {
+                        db.apply(&m.tokens, m.spam, 1);
+                        weight[i] += 1;
+                        relearned += 1;
+                    }
+                }
+            }
+            for m in messages.iter().filter(|m| m.fold != fold) {
+                scored.push((
+                    m.spam,
+                    classifier::classify(&m.tokens, &db, &k).unwrap_or(0.5),
+                ));
+            }
+        }
+        println!(
+            "TOKENS={knob} s={} x={} min_strength={} max_tokens={} passes={passes} margin={margin} (relearned {relearned}): {}",
+            k.unknown_word_strength,
+            k.unknown_word_prob,
+            k.min_prob_strength,
+            k.max_discriminators,
+            report(&scored)
+        );
+    }
+}
+
+/// Online logistic regression over binary token features (no regularization), epochs in a
+/// fixed pseudo-random order.
+fn logistic(messages: &[Message], eta: f64, epochs: usize) -> Vec<(bool, f64)> {
+    let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let mut scored = Vec::new();
+    for fold in [0u64, 2] {
+        let mut w: HashMap<Token, f64> = HashMap::new();
+        let mut bias = 0.0;
+        let mut order: Vec<usize> = (0..messages.len())
+            .filter(|&i| messages[i].fold == fold)
+            .collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..epochs {
+            for i in (1..order.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                order.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            for &i in &order {
+                let m = &messages[i];
+                let z = bias
+                    + m.tokens
+                        .iter()
+                        .map(|t| w.get(t).unwrap_or(&0.0))
+                        .sum::<f64>();
+                let g = f64::from(u8::from(m.spam)) - sigmoid(z);
+                bias += eta * g;
+                for t in &m.tokens {
+                    *w.entry(*t).or_default() += eta * g;
+                }
+            }
+        }
+        for m in messages.iter().filter(|m| m.fold != fold) {
+            let z = bias
+                + m.tokens
+                    .iter()
+                    .map(|t| w.get(t).unwrap_or(&0.0))
+                    .sum::<f64>();
+            scored.push((m.spam, sigmoid(z)));
+        }
+    }
+    scored
+}
