@@ -437,3 +437,149 @@ fn image_count_counts_base64_image_parts() {
     let names = hit_names(&e, &msg);
     assert_eq!(names, ["ONE_GIF", "ONE_JPEG", "TWO_PLUS"]);
 }
+
+#[test]
+fn named_address_lists_and_to_lists() {
+    let (e, _d) = engine(
+        "enlist_addrlist (BANKS) *@*.bank.example *@bank.example\n\
+         enlist_addrlist (SUSP) *@*.top\n\
+         welcomelist_to boss@corp.example\nmore_spam_to *@lists.example\n\
+         all_spam_to abuse@corp.example\nblocklist_to spamtrap@corp.example\n\
+         header FROM_BANK eval:check_from_in_list('BANKS')\n\
+         header REPLYTO_SUSP eval:check_replyto_in_list('SUSP')\n\
+         header TO_BANK eval:check_to_in_list('BANKS')\n\
+         header NO_SUCH_LIST eval:check_from_in_list('NOPE')\n\
+         header USER_IN_WELCOMELIST_TO eval:check_to_in_welcomelist()\n\
+         header USER_IN_MORE_SPAM_TO eval:check_to_in_more_spam()\n\
+         header USER_IN_ALL_SPAM_TO eval:check_to_in_all_spam()\n\
+         header USER_IN_BLOCKLIST_TO eval:check_to_in_blacklist()\n",
+    );
+    let names = |headers: &str| hit_names(&e, &format!("{headers}Subject: x\r\n\r\nhi\r\n"));
+    assert_eq!(
+        names("From: Bank <alerts@secure.BANK.example>\r\n"),
+        ["FROM_BANK"]
+    );
+    assert_eq!(names("From: a@bank.example.evil\r\n"), Vec::<String>::new());
+    assert_eq!(
+        names("From: a@x.example\r\nReply-To: Win <prize@claim.top>\r\n"),
+        ["REPLYTO_SUSP"]
+    );
+    // Only the first Reply-To address counts, as SpamAssassin's scalar get() does.
+    assert!(names("From: a@x.example\r\nReply-To: b@ok.example, c@claim.top\r\n").is_empty());
+    assert_eq!(
+        names("To: Boss <BOSS@corp.example>\r\n"),
+        ["USER_IN_WELCOMELIST_TO"]
+    );
+    assert_eq!(
+        names("To: x@y.example\r\nCc: dev@lists.example\r\n"),
+        ["USER_IN_MORE_SPAM_TO"]
+    );
+    assert_eq!(names("To: abuse@corp.example\r\n"), ["USER_IN_ALL_SPAM_TO"]);
+    assert_eq!(
+        names("To: spamtrap@corp.example\r\n"),
+        ["USER_IN_BLOCKLIST_TO"]
+    );
+    // The recipient of a `for <...>;` clause in the newest Received lines counts too.
+    assert_eq!(
+        names(
+            "Received: from a.example by mx.corp.example with ESMTP id 1\r\n for <boss@corp.example>; Mon, 1 Jan 2024 00:00:00 +0000\r\nTo: undisclosed-recipients:;\r\n"
+        ),
+        ["USER_IN_WELCOMELIST_TO"]
+    );
+    // Resent-To replaces the other recipient headers.
+    assert!(names("Resent-To: x@y.example\r\nTo: boss@corp.example\r\n").is_empty());
+    assert_eq!(names("To: alerts@bank.example\r\n"), ["TO_BANK"]);
+}
+
+#[test]
+fn welcomelist_from_rcvd_needs_the_named_relay() {
+    let (e, _d) = engine(
+        "welcomelist_from_rcvd *@partner.example partner.example\n\
+         def_welcomelist_from_rcvd news@big.example [198.51.100.0/24]\n\
+         header USER_IN_WELCOMELIST eval:check_from_in_welcomelist()\n\
+         header USER_IN_DEF_WELCOMELIST eval:check_from_in_default_welcomelist()\n\
+         header FORGED_IN_WELCOMELIST eval:check_forged_in_welcomelist()\n\
+         header MAILFROM_MATCHES eval:check_mailfrom_matches_rcvd()\n",
+    );
+    let via = |rdns: &str, ip: &str, from: &str| {
+        let msg = format!(
+            "Received: from {rdns} ({rdns} [{ip}]) by mx.example.org (Postfix) with ESMTP id A1; \
+             Mon, 1 Jan 2024 00:00:00 +0000\r\nFrom: {from}\r\nSubject: x\r\n\r\nhi\r\n"
+        );
+        let report = e.scan(
+            msg.as_bytes(),
+            &Envelope::new().sender("bounce@partner.example"),
+        );
+        let mut v: Vec<String> = report.rules().map(|(n, _, _)| n.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        via("out.partner.example", "192.0.2.5", "a@partner.example"),
+        ["MAILFROM_MATCHES", "USER_IN_WELCOMELIST"]
+    );
+    // The right address through another relay: a possible forgery, not welcomelisted.
+    assert_eq!(
+        via("mail.elsewhere.example", "203.0.113.9", "a@partner.example"),
+        ["FORGED_IN_WELCOMELIST"]
+    );
+    assert_eq!(
+        via("mta.big.example", "198.51.100.20", "news@big.example"),
+        ["USER_IN_DEF_WELCOMELIST"]
+    );
+    assert!(via("mta.big.example", "203.0.113.20", "news@big.example").is_empty());
+}
+
+#[test]
+fn uri_host_and_subject_lists() {
+    let (e, _d) = engine(
+        "enlist_uri_host (SUSP_TLD) top zip !safe.top\n\
+         blocklist_uri_host bad.example\nwelcomelist_uri_host good.example\n\
+         delist_uri_host (SUSP_TLD) zip\n\
+         welcomelist_subject [ticket #*]\nblocklist_subject *free money*\n\
+         header SUSP_URI eval:check_uri_host_listed('SUSP_TLD')\n\
+         body URI_HOST_IN_BLOCKLIST eval:check_uri_host_in_blocklist()\n\
+         body URI_HOST_IN_WELCOMELIST eval:check_uri_host_in_welcomelist()\n\
+         header SUBJECT_IN_WELCOMELIST eval:check_subject_in_welcomelist()\n\
+         header SUBJECT_IN_BLOCKLIST eval:check_subject_in_blacklist()\n",
+    );
+    let body = |text: &str| {
+        hit_names(
+            &e,
+            &format!("From: a@b.example\r\nSubject: x\r\n\r\n{text}\r\n"),
+        )
+    };
+    assert_eq!(body("see http://win.prize.top/now"), ["SUSP_URI"]);
+    // `!host` excludes a host the list would otherwise name through its parent.
+    assert!(body("see http://safe.top/ and http://www.safe.top/").is_empty());
+    assert!(body("see http://files.zip/x").is_empty(), "delisted");
+    assert_eq!(
+        body("see https://x.bad.example/"),
+        ["URI_HOST_IN_BLOCKLIST"]
+    );
+    assert_eq!(
+        body("<a href=\"http://good.example/\">here</a>"),
+        ["URI_HOST_IN_WELCOMELIST"]
+    );
+    assert!(
+        body("write to mailto:someone@x.top").is_empty(),
+        "mailto is skipped"
+    );
+    let subject = |s: &str| {
+        hit_names(
+            &e,
+            &format!("From: a@b.example\r\nSubject: {s}\r\n\r\nhi\r\n"),
+        )
+    };
+    assert_eq!(
+        subject("Re: [Ticket #4711] printer"),
+        ["SUBJECT_IN_WELCOMELIST"]
+    );
+    assert_eq!(subject("Get FREE MONEY now"), ["SUBJECT_IN_BLOCKLIST"]);
+    assert!(subject("money for free").is_empty());
+    // A list without its name in parentheses is a syntax error naming the line.
+    let (bad, _d2) = engine("enlist_addrlist BANKS *@bank.example\n");
+    let errors = &bad.rules().parsed().expect("parsed").errors;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].source.line, 1);
+}

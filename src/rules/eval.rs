@@ -17,31 +17,8 @@ pub struct EvalData {
     patterns: std::collections::HashMap<String, regex::bytes::Regex>,
     /// Perl patterns evals take (`html_text_match('comment', '<!(?!-)')`).
     matchers: std::collections::HashMap<String, super::compile::Matcher>,
-    /// `welcomelist_from` (`whitelist_from`) patterns as one anchored regex.
-    welcomelist: Option<regex::Regex>,
-    /// `blocklist_from` (`blacklist_from`) patterns as one anchored regex.
-    blocklist: Option<regex::Regex>,
-}
-
-/// SpamAssassin's address list patterns (`*@example.com`, `?ob@*.example.org`) as one
-/// case-insensitive anchored regex: `*` is any run, `?` one character.
-fn address_list(patterns: &[String]) -> Option<regex::Regex> {
-    if patterns.is_empty() {
-        return None;
-    }
-    let alts: Vec<String> = patterns
-        .iter()
-        .map(|p| {
-            p.chars()
-                .map(|c| match c {
-                    '*' => ".*".to_string(),
-                    '?' => ".".to_string(),
-                    c => regex::escape(&c.to_string()),
-                })
-                .collect()
-        })
-        .collect();
-    regex::Regex::new(&format!("(?i)^(?:{})$", alts.join("|"))).ok()
+    /// Address, URI host and subject lists (WLBLEval, WelcomeListSubject).
+    pub(crate) lists: super::list_evals::Lists,
 }
 
 impl EvalData {
@@ -86,8 +63,7 @@ impl EvalData {
                 }
             }
         }
-        d.welcomelist = address_list(&config.welcomelist_from);
-        d.blocklist = address_list(&config.blocklist_from);
+        d.lists = super::list_evals::Lists::new(config);
         if !wild.is_empty() {
             d.freemail_wild = regex::Regex::new(&format!("^(?:{})$", wild.join("|"))).ok();
         }
@@ -194,45 +170,12 @@ fn vertical_words(texts: &Texts<'_>) -> f64 {
     best as f64
 }
 
-/// The sender addresses SpamAssassin checks against its address lists (`all_from_addrs`):
-/// Resent-From when the message was resent, else From, Envelope-Sender, Resent-Sender,
-/// X-Envelope-From and the envelope sender.
-fn from_addresses(texts: &Texts<'_>) -> Vec<String> {
-    let addr = |name: &str| -> Vec<String> {
-        texts
-            .header(name, &["addr".to_string()])
-            .unwrap_or_default()
-            .iter()
-            .map(|a| String::from_utf8_lossy(a).trim().to_string())
-            .filter(|a| !a.is_empty())
-            .collect()
-    };
-    let resent = addr("Resent-From");
-    if !resent.is_empty() {
-        return resent;
-    }
-    let mut out = Vec::new();
-    for name in [
-        "From",
-        "Envelope-Sender",
-        "Resent-Sender",
-        "X-Envelope-From",
-        "EnvelopeFrom",
-    ] {
-        for a in addr(name) {
-            if !out.contains(&a) {
-                out.push(a);
-            }
-        }
-    }
-    out
-}
-
 /// Whether `call` is implemented (function and arguments).
 // A match, not `matches!`, so each eval is one arm that merges on its own.
 #[allow(clippy::match_like_matches_macro)]
 pub fn supported(call: &EvalCall) -> bool {
     if super::header_evals::supported(call)
+        || super::list_evals::supported(call)
         || super::html_evals::supported(call)
         || super::mime_evals::supported(call)
     {
@@ -252,10 +195,6 @@ pub fn supported(call: &EvalCall) -> bool {
         "tvd_vertical_words" => {
             call.args.len() == 2 && call.args.iter().all(|a| a.trim().parse::<f64>().is_ok())
         }
-        "check_from_in_welcomelist"
-        | "check_from_in_whitelist"
-        | "check_from_in_blocklist"
-        | "check_from_in_blacklist" => call.args.is_empty(),
         "check_equal_from_domains"
         | "check_for_mime_html_only"
         | "check_all_trusted"
@@ -272,6 +211,7 @@ pub fn supported(call: &EvalCall) -> bool {
 /// Runs an implemented eval; 0 when it does not hit.
 pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
     if let Some(hit) = super::header_evals::run(call, texts, data)
+        .or_else(|| super::list_evals::run(call, texts, data))
         .or_else(|| super::html_evals::run(call, texts, data))
         .or_else(|| super::mime_evals::run(call, texts))
     {
@@ -307,14 +247,6 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
             let v = vertical_words(texts);
             v >= min && v < max
         }
-        "check_from_in_welcomelist" | "check_from_in_whitelist" => data
-            .welcomelist
-            .as_ref()
-            .is_some_and(|re| from_addresses(texts).iter().any(|a| re.is_match(a))),
-        "check_from_in_blocklist" | "check_from_in_blacklist" => data
-            .blocklist
-            .as_ref()
-            .is_some_and(|re| from_addresses(texts).iter().any(|a| re.is_match(a))),
         "check_for_missing_to_header" => {
             let empty = |n: &str| {
                 texts

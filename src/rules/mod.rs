@@ -26,6 +26,7 @@ pub mod dates;
 pub mod eval;
 pub mod header_evals;
 pub mod html_evals;
+pub mod list_evals;
 pub mod meta;
 pub mod mime_evals;
 pub mod parser;

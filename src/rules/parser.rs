@@ -196,6 +196,22 @@ pub struct Config {
     pub welcomelist_from: Vec<String>,
     /// `blacklist_from` / `blocklist_from` patterns.
     pub blocklist_from: Vec<String>,
+    /// Other address lists by name, lowercase glob patterns: `welcomelist_to`,
+    /// `more_spam_to`, `all_spam_to`, `blocklist_to` and `enlist_addrlist (NAME)` lists.
+    pub addr_lists: BTreeMap<String, Vec<String>>,
+    /// `welcomelist_from_rcvd` entries: (address pattern, relay domain or `[IP]`).
+    pub welcomelist_from_rcvd: Vec<(String, String)>,
+    /// `def_welcomelist_from_rcvd` entries.
+    pub def_welcomelist_from_rcvd: Vec<(String, String)>,
+    /// `welcomelist_allows_relays` patterns.
+    pub welcomelist_allows_relays: Vec<String>,
+    /// URI host lists by name (`enlist_uri_host`; `blocklist_uri_host` is `BLOCK`,
+    /// `welcomelist_uri_host` is `WELCOME`): host -> listed (`false` for `!host`).
+    pub uri_host_lists: BTreeMap<String, HashMap<String, bool>>,
+    /// `welcomelist_subject` patterns.
+    pub welcomelist_subject: Vec<String>,
+    /// `blocklist_subject` patterns.
+    pub blocklist_subject: Vec<String>,
     /// `util_rb_tld`, `util_rb_2tld` and `util_rb_3tld`: the registry boundaries the
     /// `:host` and `:domain` header modifiers use.
     pub registry: std::sync::Arc<super::texts::Registry>,
@@ -311,8 +327,6 @@ const IGNORED: &[&str] = &[
     "freemail_welcomelist",
     "url_shortener",
     "url_shortener_get",
-    "enlist_uri_host",
-    "enlist_addrlist",
     "def_whitelist_auth",
     "def_welcomelist_auth",
     "whitelist_auth",
@@ -321,10 +335,6 @@ const IGNORED: &[&str] = &[
     "def_welcomelist_from_dkim",
     "def_whitelist_from_spf",
     "def_welcomelist_from_spf",
-    "whitelist_from_rcvd",
-    "welcomelist_from_rcvd",
-    "def_whitelist_from_rcvd",
-    "def_welcomelist_from_rcvd",
     "adsp_override",
     "uridnsbl_skip_domain",
     "urirhssub",
@@ -708,6 +718,138 @@ impl Parser {
                 .config
                 .blocklist_from
                 .extend(rest.split_whitespace().map(str::to_string)),
+            "unwhitelist_from" | "unwelcomelist_from" | "unblacklist_from" | "unblocklist_from" => {
+                let list = if directive.contains("white") || directive.contains("welcome") {
+                    &mut self.config.welcomelist_from
+                } else {
+                    &mut self.config.blocklist_from
+                };
+                for gone in rest.split_whitespace() {
+                    list.retain(|p| !p.eq_ignore_ascii_case(gone));
+                }
+            }
+            "whitelist_to" | "welcomelist_to" | "more_spam_to" | "all_spam_to" | "blacklist_to"
+            | "blocklist_to" => {
+                let name = match directive {
+                    "whitelist_to" => "welcomelist_to",
+                    "blacklist_to" => "blocklist_to",
+                    d => d,
+                };
+                self.config
+                    .addr_lists
+                    .entry(name.to_string())
+                    .or_default()
+                    .extend(rest.split_whitespace().map(str::to_ascii_lowercase));
+            }
+            "enlist_addrlist" => match list_and_items(rest) {
+                Some((name, items)) => {
+                    let items = items.split_whitespace().map(str::to_ascii_lowercase);
+                    match name {
+                        "welcomelist_from" | "whitelist_from" => {
+                            self.config.welcomelist_from.extend(items)
+                        }
+                        "blocklist_from" | "blacklist_from" => {
+                            self.config.blocklist_from.extend(items)
+                        }
+                        _ => self
+                            .config
+                            .addr_lists
+                            .entry(name.to_string())
+                            .or_default()
+                            .extend(items),
+                    }
+                }
+                None => self.error(source, "enlist_addrlist: expected (NAME) address..."),
+            },
+            "whitelist_from_rcvd"
+            | "welcomelist_from_rcvd"
+            | "def_whitelist_from_rcvd"
+            | "def_welcomelist_from_rcvd" => {
+                let mut words = rest.split_whitespace();
+                match (words.next(), words.next(), words.next()) {
+                    (Some(addr), Some(domain), None) => {
+                        let list = if directive.starts_with("def_") {
+                            &mut self.config.def_welcomelist_from_rcvd
+                        } else {
+                            &mut self.config.welcomelist_from_rcvd
+                        };
+                        list.push((addr.to_ascii_lowercase(), domain.to_ascii_lowercase()));
+                    }
+                    _ => self.error(
+                        source,
+                        format!("{directive}: expected an address and a relay"),
+                    ),
+                }
+            }
+            "whitelist_allows_relays" | "welcomelist_allows_relays" => self
+                .config
+                .welcomelist_allows_relays
+                .extend(rest.split_whitespace().map(str::to_ascii_lowercase)),
+            "enlist_uri_host" | "delist_uri_host" => {
+                let parsed = if directive == "enlist_uri_host" {
+                    list_and_items(rest).map(|(n, i)| (Some(n), i))
+                } else {
+                    // `delist_uri_host [(NAME)] host...`: without a name, every list.
+                    list_and_items(rest)
+                        .map(|(n, i)| (Some(n), i))
+                        .or_else(|| (!rest.trim().is_empty()).then_some((None, rest)))
+                };
+                let Some((name, items)) = parsed else {
+                    self.error(source, format!("{directive}: expected (NAME) host..."));
+                    return;
+                };
+                let lists = &mut self.config.uri_host_lists;
+                for host in items.split_whitespace().map(str::to_ascii_lowercase) {
+                    let (listed, host) = match host.strip_prefix('!') {
+                        Some(h) => (false, h.to_string()),
+                        None => (true, host),
+                    };
+                    if directive == "enlist_uri_host" {
+                        let name = name.unwrap_or_default().to_string();
+                        lists.entry(name).or_default().insert(host, listed);
+                    } else {
+                        for (n, list) in lists.iter_mut() {
+                            if name.is_none_or(|want| want == n) {
+                                list.remove(&host);
+                            }
+                        }
+                    }
+                }
+            }
+            "blacklist_uri_host"
+            | "blocklist_uri_host"
+            | "whitelist_uri_host"
+            | "welcomelist_uri_host" => {
+                let name = if directive.contains("black") || directive.contains("block") {
+                    "BLOCK"
+                } else {
+                    "WELCOME"
+                };
+                let list = self
+                    .config
+                    .uri_host_lists
+                    .entry(name.to_string())
+                    .or_default();
+                for host in rest.split_whitespace().map(str::to_ascii_lowercase) {
+                    match host.strip_prefix('!') {
+                        Some(h) => list.insert(h.to_string(), false),
+                        None => list.insert(host, true),
+                    };
+                }
+            }
+            "whitelist_subject"
+            | "welcomelist_subject"
+            | "blacklist_subject"
+            | "blocklist_subject" => {
+                let value = rest.trim().to_lowercase();
+                if !value.is_empty() {
+                    if directive.contains("white") || directive.contains("welcome") {
+                        self.config.welcomelist_subject.push(value);
+                    } else {
+                        self.config.blocklist_subject.push(value);
+                    }
+                }
+            }
             _ => {
                 let map = if IGNORED.contains(&directive) || directive.starts_with("bayes_") {
                     &mut self.config.ignored
@@ -821,6 +963,15 @@ fn strip_comment(line: &str) -> String {
 }
 
 /// First whitespace-separated word and the rest.
+/// `(NAME) items...` (SpamAssassin's list syntax): the name and the items.
+fn list_and_items(s: &str) -> Option<(&str, &str)> {
+    let rest = s.trim_start().strip_prefix('(')?;
+    let (name, items) = rest.split_once(')')?;
+    let name = name.trim();
+    (!name.is_empty() && items.starts_with(char::is_whitespace) && !items.trim().is_empty())
+        .then_some((name, items))
+}
+
 pub(crate) fn split_word(s: &str) -> (&str, &str) {
     let s = s.trim_start();
     match s.find(char::is_whitespace) {
