@@ -583,3 +583,119 @@ fn uri_host_and_subject_lists() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].source.line, 1);
 }
+
+#[test]
+fn forged_received_and_ratware_header_evals() {
+    let (e, _d) = engine(
+        "header UNRESOLVED_TEMPLATE eval:check_unresolved_template()\n\
+         header RATWARE_ENVELOPE_FROM eval:check_ratware_envelope_from()\n\
+         header FAKE_AOL_RELAY_IN_RCVD eval:check_for_fake_aol_relay_in_rcvd()\n\
+         header FORGED_GMAIL_RCVD eval:check_for_forged_gmail_received_headers()\n\
+         header FORGED_JUNO_RCVD eval:check_for_forged_juno_received_headers()\n\
+         header FORGED_EUDORAMAIL_RCVD eval:check_for_forged_eudoramail_received_headers()\n",
+    );
+    let scan = |msg: &str, sender: &str| -> Vec<String> {
+        let env = if sender.is_empty() {
+            Envelope::new()
+        } else {
+            Envelope::new().sender(sender)
+        };
+        let mut v: Vec<String> = e
+            .scan(msg.as_bytes(), &env)
+            .rules()
+            .map(|(n, _, _)| n.to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let rcvd = "Received: from relay.example (relay.example [192.0.2.1]) by mx.example.org \
+                (Postfix) with ESMTP id A1; Mon, 1 Jan 2024 00:00:00 +0000\r\n";
+    assert_eq!(
+        scan(
+            &format!(
+                "{rcvd}From: a@x.example\r\nX-Campaign: %CAMPAIGN_ID\r\nSubject: hi\r\n\r\nx\r\n"
+            ),
+            ""
+        ),
+        ["UNRESOLVED_TEMPLATE"]
+    );
+    // A placeholder in Subject or To is left to other rules.
+    assert!(
+        scan(
+            &format!("{rcvd}From: a@x.example\r\nSubject: 100%FREE\r\n\r\nx\r\n"),
+            ""
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        scan(
+            &format!("{rcvd}From: a@x.example\r\nTo: jsmith@corp.com\r\nSubject: hi\r\n\r\nx\r\n"),
+            "corp.com-jsmith@bulk.example"
+        ),
+        ["RATWARE_ENVELOPE_FROM"]
+    );
+    assert!(
+        scan(
+            &format!("{rcvd}From: a@x.example\r\nTo: jsmith@corp.com\r\nSubject: hi\r\n\r\nx\r\n"),
+            "SRS0=ab=cd=corp.com-jsmith@bulk.example"
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        scan(
+            "Received: from unknown (HELO mta05.example.com) (80.71.176.130) by rly-xw01.mx.aol.com \
+             with QMQP; Sat, 15 Jun 2002 23:37:16 -0000\r\nFrom: a@x.example\r\nSubject: hi\r\n\r\nx\r\n",
+            ""
+        ),
+        ["FAKE_AOL_RELAY_IN_RCVD"]
+    );
+    assert!(
+        scan(
+            "Received: from logs-tr.proxy.aol.com (logs-tr.proxy.aol.com [152.163.201.132]) by \
+             rly-ip01.mx.aol.com (8.8.8/8.8.8/AOL-5.0.0) with ESMTP id NAA08955; Thu, 4 Apr 2002 \
+             13:11:20 -0500\r\nFrom: a@x.example\r\nSubject: hi\r\n\r\nx\r\n",
+            ""
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        scan(
+            &format!("{rcvd}From: Someone <someone@gmail.com>\r\nSubject: hi\r\n\r\nx\r\n"),
+            ""
+        ),
+        ["FORGED_GMAIL_RCVD"]
+    );
+    assert!(
+        scan(
+            &format!(
+                "{rcvd}X-Received: by 10.1.2.3 with SMTP id abc; Mon, 1 Jan 2024\r\n\
+                 From: someone@gmail.com\r\nSubject: hi\r\n\r\nx\r\n"
+            ),
+            ""
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        scan(
+            &format!("{rcvd}From: a@juno.com\r\nSubject: hi\r\n\r\nx\r\n"),
+            ""
+        ),
+        ["FORGED_JUNO_RCVD"]
+    );
+    assert!(
+        scan(
+            "Received: from cookie.juno.com (cookie.juno.com [64.136.24.7]) by mx.example.org; \
+             Mon, 1 Jan 2024 00:00:00 +0000\r\nX-Originating-IP: 198.51.100.4\r\n\
+             X-Mailer: Juno 5.0.33\r\nFrom: a@juno.com\r\nSubject: hi\r\n\r\nx\r\n",
+            ""
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        scan(
+            &format!("{rcvd}From: a@eudoramail.com\r\nSubject: hi\r\n\r\nx\r\n"),
+            ""
+        ),
+        ["FORGED_EUDORAMAIL_RCVD"]
+    );
+}

@@ -72,6 +72,12 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
         "helo_ip_mismatch" => helo_ip_mismatch(texts),
         "check_for_no_rdns_dotcom_helo" => no_rdns_dotcom_helo(texts),
         "check_illegal_chars" => illegal_chars(texts, arg(0)?, arg(1)?, arg(2)?),
+        "check_unresolved_template" => unresolved_template(texts),
+        "check_ratware_envelope_from" => ratware_envelope_from(texts, data),
+        "check_for_fake_aol_relay_in_rcvd" => fake_aol_relay(texts),
+        "check_for_forged_eudoramail_received_headers" => forged_eudoramail(texts),
+        "check_for_forged_gmail_received_headers" => forged_gmail(texts),
+        "check_for_forged_juno_received_headers" => forged_juno(texts),
         _ => return None,
     })
 }
@@ -416,7 +422,13 @@ pub fn supported(call: &EvalCall) -> bool {
         "sorted_recipients"
         | "check_for_no_hotmail_received_headers"
         | "check_for_forged_hotmail_received_headers"
-        | "check_for_forged_yahoo_received_headers" => call.args.is_empty(),
+        | "check_for_forged_yahoo_received_headers"
+        | "check_unresolved_template"
+        | "check_ratware_envelope_from"
+        | "check_for_fake_aol_relay_in_rcvd"
+        | "check_for_forged_eudoramail_received_headers"
+        | "check_for_forged_gmail_received_headers"
+        | "check_for_forged_juno_received_headers" => call.args.is_empty(),
         "similar_recipients" => call.args.len() == 2,
         "check_freemail_from" => call.args.len() <= 1,
         "check_freemail_header" => (1..=2).contains(&call.args.len()),
@@ -676,6 +688,210 @@ fn freemail_replyto(texts: &Texts<'_>, data: &EvalData, what: &str) -> bool {
         &from
     };
     body.iter().any(|b| reply.iter().any(|r| r != b))
+}
+
+/// A header's decoded value ("" when absent; instances joined with newlines, as Perl's
+/// scalar `get` returns them).
+fn header_value(texts: &Texts<'_>, name: &str) -> String {
+    texts
+        .header(name, &[])
+        .map(|v| String::from_utf8_lossy(&v.join(&b'\n')).into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether an address's domain is `domain` or ends in `.domain` (Perl's `\bdomain$`).
+fn addr_in_domain(addr: &str, domain: &str) -> bool {
+    let addr = addr.to_ascii_lowercase();
+    addr.strip_suffix(domain).is_some_and(|head| {
+        head.is_empty() || !head.as_bytes()[head.len() - 1].is_ascii_alphanumeric()
+    })
+}
+
+/// HeaderEval's `check_unresolved_template` (UNRESOLVED_TEMPLATE): a header line holding a
+/// mail merge placeholder (`%FIRST_NAME`) the spammer's software failed to fill, outside
+/// the headers where such text is normal.
+fn unresolved_template(texts: &Texts<'_>) -> bool {
+    static TEMPLATE: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"%[A-Z][A-Z_-]").expect("static regex"));
+    static EXEMPT: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)^(?:X-VMS-To|X-UIDL|X-Face|To|Cc|From|Subject|References|In-Reply-To|(?:X-|Resent-|X-Original-)?Message-Id):",
+        )
+        .expect("static regex")
+    });
+    texts
+        .header("ALL", &[])
+        .unwrap_or_default()
+        .iter()
+        .any(|v| {
+            String::from_utf8_lossy(v)
+                .split('\n')
+                .any(|line| TEMPLATE.is_match(line) && !EXEMPT.is_match(line))
+        })
+}
+
+/// HeaderEval's `check_ratware_envelope_from` (RATWARE_ENVELOPE_FROM): an envelope sender
+/// built from the recipient as `domain.user@...`, as some ratware does (SRS addresses
+/// excepted).
+fn ratware_envelope_from(texts: &Texts<'_>, data: &EvalData) -> bool {
+    let to = first_addr(texts, "To");
+    let from = first_addr(texts, "EnvelopeFrom");
+    if from.is_empty() || to.is_empty() {
+        return false;
+    }
+    let lower = from.to_ascii_lowercase();
+    if lower.len() > 4
+        && lower.starts_with("srs")
+        && lower.as_bytes()[3].is_ascii_digit()
+        && matches!(lower.as_bytes()[4], b'=' | b'+' | b'-')
+    {
+        return false;
+    }
+    let Some((user, dom)) = to.split_once('@') else {
+        return false;
+    };
+    if user.is_empty() || dom.is_empty() {
+        return false;
+    }
+    let registry = data.lists.registry();
+    let dom = registry.trim_domain(dom);
+    if !registry.is_domain_valid(&dom) {
+        return false;
+    }
+    // /\b\Q$dom\E.\Q$user\E@/i: any one character between the domain and the user.
+    let needle_dom = dom.to_ascii_lowercase();
+    let needle_user = format!("{}@", user.to_ascii_lowercase());
+    let bytes = lower.as_bytes();
+    let mut from_pos = 0;
+    while let Some(p) = lower[from_pos..].find(&needle_dom) {
+        let start = from_pos + p;
+        // The registered domain starts with a letter or digit, so `\b` wants no word
+        // character before it.
+        let boundary =
+            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        let after = start + needle_dom.len();
+        if boundary
+            && let Some(c) = lower[after..].chars().next()
+            && lower[after + c.len_utf8()..].starts_with(&needle_user)
+        {
+            return true;
+        }
+        from_pos = start + 1;
+        while !lower.is_char_boundary(from_pos) {
+            from_pos += 1;
+        }
+    }
+    false
+}
+
+/// HeaderEval's `check_for_fake_aol_relay_in_rcvd` (FAKE_AOL_RELAY_IN_RCVD): a Received
+/// line naming an AOL-style `rly-xx00.` relay that is not in AOL's own formats.
+fn fake_aol_relay(texts: &Texts<'_>) -> bool {
+    static RLY: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"(?i) rly-[a-z][a-z]\d\d\.").expect("static regex"));
+    static AOL: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"/AOL-\d+\.\d+\.\d+\)|ESMTP id (?:RELAY|MAILRELAY|MAILIN)")
+            .expect("static regex")
+    });
+    let rcvd = received_text(texts);
+    RLY.is_match(&rcvd) && !AOL.is_match(&rcvd)
+}
+
+/// HeaderEval's `check_for_forged_eudoramail_received_headers`: From at eudoramail.com,
+/// but not through Eudora's web mail (whowhere.com, with an X-Sender-Ip).
+fn forged_eudoramail(texts: &Texts<'_>) -> bool {
+    static WHOWHERE: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"by \S*whowhere.com;").expect("static regex"));
+    static ADDRESS: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(IP).expect("static regex"));
+    if !addr_in_domain(&first_addr(texts, "From"), "eudoramail.com") {
+        return false;
+    }
+    let ip = ADDRESS.is_match(&header_value(texts, "X-Sender-Ip"));
+    if gated_through_received_remover(texts) {
+        return false;
+    }
+    !(ip && WHOWHERE.is_match(&received_text(texts)))
+}
+
+/// HeaderEval's `check_for_forged_gmail_received_headers` (FORGED_GMAIL_RCVD): From at
+/// gmail.com without Google's X-Received, submission Received line, or the long
+/// X-Gm-Message-State and X-Google-Smtp-Source headers Gmail adds.
+fn forged_gmail(texts: &Texts<'_>) -> bool {
+    static XRECEIVED: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"by 10\.\S+ with SMTP id \S+|by 2002:a\d\d:\w+:\S+ with SMTP id \S+")
+            .expect("static regex")
+    });
+    static SUBMISSION: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"by smtp\.googlemail\.com with ESMTPSA id \S+").expect("static regex")
+    });
+    if !addr_in_domain(&first_addr(texts, "From"), "gmail.com") {
+        return false;
+    }
+    if XRECEIVED.is_match(&header_value(texts, "X-Received"))
+        || SUBMISSION.is_match(&header_value(texts, "Received"))
+    {
+        return false;
+    }
+    let long = |name: &str| header_value(texts, name).chars().count() >= 60;
+    !(long("X-Gm-Message-State") && long("X-Google-Smtp-Source"))
+}
+
+/// HeaderEval's `check_for_forged_juno_received_headers` (FORGED_JUNO_RCVD): From at
+/// juno.com without the Received lines and X-Mailer Juno's and mail.com's servers write.
+fn forged_juno(texts: &Texts<'_>) -> bool {
+    static JUNO_FROM: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(&format!(r"from.*\b(?:juno|untd)\.com.*[\[(]{IP}[\])].*by"))
+            .expect("static regex")
+    });
+    static COOKIE: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r" cookie\.(?:juno|untd)\.com ").expect("static regex"));
+    static MAILCOM: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(&format!(r"from.*\bmail\.com.*\[{IP}\].*by")).expect("static regex")
+    });
+    static WEBMAIL: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(&format!(
+            r"from (webmail\S+\.untd\.com) \((webmail\S+\.untd\.com) \[{IP}\]\) by"
+        ))
+        .expect("static regex")
+    });
+    static ADDRESS: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(IP).expect("static regex"));
+    if !addr_in_domain(&first_addr(texts, "From"), "juno.com") {
+        return false;
+    }
+    if gated_through_received_remover(texts) {
+        return false;
+    }
+    let xorig = header_value(texts, "X-Originating-IP");
+    let xmailer = header_value(texts, "X-Mailer");
+    // The headers joined with newlines, as Perl's scalar get() returns them; `.` does not
+    // cross them.
+    let rcvd = header_value(texts, "Received");
+    if !xorig.is_empty() {
+        if !JUNO_FROM.is_match(&rcvd) && !COOKIE.is_match(&rcvd) {
+            return true;
+        }
+        return !xmailer.contains("Juno ");
+    }
+    if MAILCOM.is_match(&rcvd) {
+        if !xmailer.contains("mail.com") {
+            return true;
+        }
+    } else if let Some(c) = WEBMAIL.captures(&rcvd) {
+        // `\1`: the HELO name repeated.
+        if c[1] != c[2] {
+            return true;
+        }
+        if !(xmailer.starts_with("Webmail Version ")
+            && xmailer["Webmail Version ".len()..].starts_with(|ch: char| ch.is_ascii_digit()))
+        {
+            return true;
+        }
+    } else {
+        return true;
+    }
+    !ADDRESS.is_match(&xorig)
 }
 
 #[cfg(test)]

@@ -113,6 +113,11 @@ impl Lists {
         }
     }
 
+    /// The registry boundaries (`util_rb_*`) the configuration loaded.
+    pub(crate) fn registry(&self) -> &super::texts::Registry {
+        &self.registry
+    }
+
     fn in_list(&self, name: &str, addrs: &[String]) -> bool {
         self.addr
             .get(name)

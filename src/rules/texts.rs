@@ -94,6 +94,14 @@ impl Registry {
         }
     }
 
+    /// SpamAssassin's `is_domain_valid`: two labels at least, ending in a valid TLD.
+    pub fn is_domain_valid(&self, domain: &str) -> bool {
+        let domain = domain.trim_end_matches('.');
+        domain.contains('.')
+            && domain.split('.').all(|l| !l.is_empty())
+            && domain.rsplit('.').next().is_some_and(|t| self.valid_tld(t))
+    }
+
     /// The registered domain of `host` (SpamAssassin's `trim_domain`): one label more than
     /// its public suffix (a listed three- or two-label suffix, else the TLD).
     pub fn trim_domain(&self, host: &str) -> String {
