@@ -699,3 +699,57 @@ fn forged_received_and_ratware_header_evals() {
         ["FORGED_EUDORAMAIL_RCVD"]
     );
 }
+
+#[test]
+fn ok_locales_drive_the_faraway_charset_evals() {
+    let rules = "body CHARSET_FARAWAY eval:check_for_faraway_charset()\n\
+                 header CHARSET_FARAWAY_HEADER eval:check_for_faraway_charset_in_headers()\n\
+                 body HTML_CHARSET_FARAWAY eval:html_charset_faraway()\n\
+                 rawbody MIME_CHARSET_FARAWAY eval:check_for_mime('mime_faraway_charset')\n";
+    let cyrillic = "From: a@x.example\r\nSubject: =?koi8-r?B?8NLJ18XU?=\r\nMIME-Version: 1.0\r\n\
+                    Content-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
+                    \u{440}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439} \u{442}\u{435}\u{43a}\u{441}\u{442}\r\n";
+    let html = "From: a@x.example\r\nSubject: hi\r\nMIME-Version: 1.0\r\n\
+                Content-Type: text/html\r\n\r\n<html><head><meta http-equiv=\"Content-Type\" \
+                content=\"text/html; charset=big5\"></head><body>hello</body></html>\r\n";
+    // The default, `all`, accepts every charset.
+    let (default, _d1) = engine(rules);
+    assert!(hits(&default, cyrillic).is_empty());
+    assert!(hits(&default, html).is_empty());
+    let (english, _d2) = engine(&format!("ok_locales en\n{rules}"));
+    assert_eq!(
+        hit_names(&english, cyrillic),
+        [
+            "CHARSET_FARAWAY",
+            "CHARSET_FARAWAY_HEADER",
+            "MIME_CHARSET_FARAWAY"
+        ]
+    );
+    // SpamAssassin 4.0.1 never fires html_charset_faraway (its HTML parser does not pass
+    // the meta charsets on), and neither does mailwarden.
+    assert!(hits(&english, html).is_empty());
+    let (russian, _d3) = engine(&format!("ok_locales en ru\n{rules}"));
+    assert!(hits(&russian, cyrillic).is_empty());
+}
+
+#[test]
+fn abundant_unicode_ratio_counts_escapes_in_plain_text() {
+    let (e, _d) = engine(
+        "body PP_TOO_MUCH_UNICODE05 eval:check_abundant_unicode_ratio(0.05)\n\
+         body MALFORMED_RATIO eval:check_abundant_unicode_ratio(5)\n",
+    );
+    let msg = |body: &str| {
+        format!("From: a@x.example\r\nSubject: hi\r\nContent-Type: text/plain\r\n\r\n{body}\r\n")
+    };
+    assert_eq!(
+        hit_names(&e, &msg("&#x0420;&#x0435;&#x043A; price &#x0430;&#x0431;")),
+        ["PP_TOO_MUCH_UNICODE05"]
+    );
+    assert!(
+        hits(
+            &e,
+            &msg("one &#x0420; in a long enough line of ordinary words here")
+        )
+        .is_empty()
+    );
+}

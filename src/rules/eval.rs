@@ -19,6 +19,8 @@ pub struct EvalData {
     matchers: std::collections::HashMap<String, super::compile::Matcher>,
     /// Address, URI host and subject lists (WLBLEval, WelcomeListSubject).
     pub(crate) lists: super::list_evals::Lists,
+    /// `ok_locales` (`all` when unset).
+    locales: Vec<String>,
 }
 
 impl EvalData {
@@ -64,10 +66,20 @@ impl EvalData {
             }
         }
         d.lists = super::list_evals::Lists::new(config);
+        d.locales = if config.ok_locales.is_empty() {
+            vec!["all".to_string()]
+        } else {
+            config.ok_locales.clone()
+        };
         if !wild.is_empty() {
             d.freemail_wild = regex::Regex::new(&format!("^(?:{})$", wild.join("|"))).ok();
         }
         d
+    }
+
+    /// `ok_locales`.
+    pub(crate) fn locales(&self) -> &[String] {
+        &self.locales
     }
 
     /// A pattern argument compiled at load time (`None` when it did not compile).
@@ -176,6 +188,7 @@ fn vertical_words(texts: &Texts<'_>) -> f64 {
 pub fn supported(call: &EvalCall) -> bool {
     if super::header_evals::supported(call)
         || super::list_evals::supported(call)
+        || super::locales::supported(call)
         || super::html_evals::supported(call)
         || super::mime_evals::supported(call)
     {
@@ -212,6 +225,7 @@ pub fn supported(call: &EvalCall) -> bool {
 pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
     if let Some(hit) = super::header_evals::run(call, texts, data)
         .or_else(|| super::list_evals::run(call, texts, data))
+        .or_else(|| super::locales::run(call, texts, data))
         .or_else(|| super::html_evals::run(call, texts, data))
         .or_else(|| super::mime_evals::run(call, texts))
     {

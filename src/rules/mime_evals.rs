@@ -27,7 +27,7 @@ pub struct MimeStats {
     /// Bytes after the top-level header.
     pub body_length: usize,
     /// Charsets declared by parts.
-    charsets: Vec<String>,
+    pub(crate) charsets: Vec<String>,
 }
 
 impl MimeStats {
@@ -707,6 +707,7 @@ pub fn supported(call: &EvalCall) -> bool {
         "check_mime_multipart_ratio" | "check_for_uppercase" => n == 2,
         "check_base64_length" => n == 1 || n == 2,
         "multipart_alternative_difference" => n == 2,
+        "check_abundant_unicode_ratio" => n == 1,
         "image_count" => {
             (n == 2 || n == 3)
                 && matches!(call.args[0].trim(), "all" | "gif" | "png" | "jpeg" | "jpg")
@@ -750,6 +751,18 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> Option<bool> {
                 _ => gif + png + jpeg,
             } as f64;
             num(1).is_some_and(|min| count >= min) && num(2).is_none_or(|max| count <= max)
+        }
+        "check_abundant_unicode_ratio" => {
+            // MIMEEval accepts only ratios written `\d{0,3}\.\d{1,3}`.
+            let arg = a(0).trim();
+            let well_formed = arg.split_once('.').is_some_and(|(i, f)| {
+                i.len() <= 3
+                    && (1..=3).contains(&f.len())
+                    && i.bytes().chain(f.bytes()).all(|b| b.is_ascii_digit())
+            });
+            well_formed
+                && m.value("mime_text_unicode_ratio")
+                    .is_some_and(|r| num(0).is_some_and(|min| r >= min))
         }
         "multipart_alternative_difference" => {
             let (min, d) = (num(0).unwrap_or(0.0), texts.madiff);

@@ -27,6 +27,7 @@ pub mod eval;
 pub mod header_evals;
 pub mod html_evals;
 pub mod list_evals;
+pub mod locales;
 pub mod meta;
 pub mod mime_evals;
 pub mod parser;

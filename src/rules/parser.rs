@@ -208,6 +208,8 @@ pub struct Config {
     /// URI host lists by name (`enlist_uri_host`; `blocklist_uri_host` is `BLOCK`,
     /// `welcomelist_uri_host` is `WELCOME`): host -> listed (`false` for `!host`).
     pub uri_host_lists: BTreeMap<String, HashMap<String, bool>>,
+    /// `ok_locales` (the last line wins; empty means SpamAssassin's default, `all`).
+    pub ok_locales: Vec<String>,
     /// `welcomelist_subject` patterns.
     pub welcomelist_subject: Vec<String>,
     /// `blocklist_subject` patterns.
@@ -321,7 +323,6 @@ const IGNORED: &[&str] = &[
     "bayes_stopword_tr",
     "bayes_auto_learn",
     "use_bayes",
-    "ok_locales",
     "ok_languages",
     "freemail_whitelist",
     "freemail_welcomelist",
@@ -780,6 +781,9 @@ impl Parser {
                         format!("{directive}: expected an address and a relay"),
                     ),
                 }
+            }
+            "ok_locales" => {
+                self.config.ok_locales = rest.split_whitespace().map(str::to_string).collect();
             }
             "whitelist_allows_relays" | "welcomelist_allows_relays" => self
                 .config
