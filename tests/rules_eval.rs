@@ -753,3 +753,67 @@ fn abundant_unicode_ratio_counts_escapes_in_plain_text() {
         .is_empty()
     );
 }
+
+#[test]
+fn forged_received_trail_needs_two_broken_links() {
+    let (e, _d) = engine("header FORGED_RCVD_TRAIL eval:check_for_forged_received_trail()\n");
+    let hop = |from: &str, ip: &str, by: &str| {
+        format!(
+            "Received: from {from} ({from} [{ip}]) by {by} (Postfix) with ESMTP id A1; \
+             Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+        )
+    };
+    let msg = |hops: &[String]| {
+        format!(
+            "{}From: a@x.example\r\nSubject: hi\r\n\r\nhi\r\n",
+            hops.concat()
+        )
+    };
+    // Each hop's `by` is the host the next-newer hop says it came from: a clean trail.
+    let clean = [
+        hop("relay2.isp.example", "192.0.2.2", "mx.corp.example"),
+        hop("relay1.isp.example", "192.0.2.1", "relay2.isp.example"),
+        hop("client.dsl.example", "198.51.100.7", "relay1.isp.example"),
+    ];
+    assert!(hits(&e, &msg(&clean)).is_empty());
+    let forged = [
+        hop("relay2.isp.example", "192.0.2.2", "mx.corp.example"),
+        hop("relay1.other.example", "192.0.2.1", "mail.third.example"),
+        hop("client.dsl.example", "198.51.100.7", "smtp.fourth.example"),
+    ];
+    assert_eq!(hit_names(&e, &msg(&forged)), ["FORGED_RCVD_TRAIL"]);
+    // One broken link is not enough.
+    let one = [
+        hop("relay2.isp.example", "192.0.2.2", "mx.corp.example"),
+        hop("relay1.isp.example", "192.0.2.1", "mail.third.example"),
+    ];
+    assert!(hits(&e, &msg(&one)).is_empty());
+}
+
+#[test]
+fn clear_headers_and_remove_header() {
+    let (e, _d) = engine(
+        "required_score 5\nbody CASH /cash/\nscore CASH 6\n\
+         add_header all Early dropped\nclear_headers\n\
+         add_header all Both _YESNO_\nadd_header spam Gone x\nadd_header all Half _SCORE_\n\
+         remove_header spam Gone\nremove_header spam Half\n",
+    );
+    let names = |body: &str| -> Vec<String> {
+        let mut v: Vec<String> = e
+            .scan(
+                format!("Subject: x\r\n\r\n{body}\r\n").as_bytes(),
+                &Envelope::new(),
+            )
+            .header_edits
+            .into_iter()
+            .map(|h| h.name)
+            .filter(|n| {
+                ["X-Spam-Early", "X-Spam-Both", "X-Spam-Gone", "X-Spam-Half"].contains(&n.as_str())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("cash"), ["X-Spam-Both"]);
+    assert_eq!(names("hello"), ["X-Spam-Both", "X-Spam-Half"]);
+}

@@ -78,6 +78,7 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
         "check_for_forged_eudoramail_received_headers" => forged_eudoramail(texts),
         "check_for_forged_gmail_received_headers" => forged_gmail(texts),
         "check_for_forged_juno_received_headers" => forged_juno(texts),
+        "check_for_forged_received_trail" => forged_received_trail(texts),
         _ => return None,
     })
 }
@@ -428,7 +429,8 @@ pub fn supported(call: &EvalCall) -> bool {
         | "check_for_fake_aol_relay_in_rcvd"
         | "check_for_forged_eudoramail_received_headers"
         | "check_for_forged_gmail_received_headers"
-        | "check_for_forged_juno_received_headers" => call.args.is_empty(),
+        | "check_for_forged_juno_received_headers"
+        | "check_for_forged_received_trail" => call.args.is_empty(),
         "similar_recipients" => call.args.len() == 2,
         "check_freemail_from" => call.args.len() <= 1,
         "check_freemail_header" => (1..=2).contains(&call.args.len()),
@@ -892,6 +894,81 @@ fn forged_juno(texts: &Texts<'_>) -> bool {
         return true;
     }
     !ADDRESS.is_match(&xorig)
+}
+
+/// RelayEval's `hostname_to_domain`: the last two labels when the TLD looks generic
+/// (three or more characters, or contains `ie`, `fr` or `de`), else the last three; an IP
+/// address (no letters) as it is.
+fn hostname_to_domain(host: &str) -> String {
+    if !host.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return host.to_string();
+    }
+    let parts: Vec<&str> = host.split('.').collect();
+    let last = parts.last().copied().unwrap_or("");
+    let generic = last.chars().filter(|c| !c.is_whitespace()).count() >= 3
+        || ["ie", "fr", "de"].iter().any(|t| last.contains(t));
+    if parts.len() > 1 && generic {
+        parts[parts.len() - 2..].join(".")
+    } else if parts.len() > 2 {
+        parts[parts.len() - 3..].join(".")
+    } else {
+        host.to_string()
+    }
+}
+
+/// `^\w+(?:[\w.-]+\.)+\w+$`: a dotted host name.
+fn dotted_host(s: &str) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let b = s.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    // The last dot must have word characters after it and at least two characters
+    // (`\w+` and `[\w.-]+`) before it.
+    let Some(dot) = s.rfind('.') else {
+        return false;
+    };
+    word(first)
+        && word(last)
+        && dot >= 2
+        && b[dot + 1..].iter().all(|&c| word(c))
+        && b[..dot].iter().all(|&c| word(c) || c == b'.' || c == b'-')
+}
+
+/// RelayEval's `check_for_forged_received_trail` (__FORGED_RCVD_TRAIL): more than one
+/// untrusted relay whose `by` domain differs from the `from` domain the next-older hop
+/// reported for itself, i.e. a Received chain that does not link up.
+fn forged_received_trail(texts: &Texts<'_>) -> bool {
+    let relays = &texts.relays.untrusted;
+    let mut from: Vec<Option<String>> = relays
+        .iter()
+        .map(|r| Some(hostname_to_domain(&r.rdns.to_ascii_lowercase())))
+        .collect();
+    let mut mismatches = 0;
+    for (i, r) in relays.iter().enumerate() {
+        let by = hostname_to_domain(&r.by.to_ascii_lowercase());
+        if !dotted_host(&by) {
+            continue;
+        }
+        // A relay from localhost at 127.0.0.1 links to nothing (done, as in RelayEval,
+        // only for relays whose `by` qualifies).
+        if from[i]
+            .as_deref()
+            .is_some_and(|f| f == "localhost" || f == "localhost.localdomain")
+            && r.ip == "127.0.0.1"
+        {
+            from[i] = None;
+        }
+        if i > 0
+            && let Some(prev) = &from[i - 1]
+            && dotted_host(prev)
+            && by != *prev
+            && !(by == "msn.com" && prev == "hotmail.com")
+        {
+            mismatches += 1;
+        }
+    }
+    mismatches > 1
 }
 
 #[cfg(test)]

@@ -513,6 +513,16 @@ fn uri_host_listed(texts: &Texts<'_>, lists: &Lists, name: &str) -> bool {
         let Some(host) = uri_host(&String::from_utf8_lossy(uri)) else {
             continue;
         };
+        // SpamAssassin's get_uri_detail_list only records hosts RegistryBoundaries'
+        // uri_to_domain accepts: IP addresses and names ending in a valid TLD (a relative
+        // `href="top"` has none).
+        let ipv4 = host.split('.').count() == 4
+            && host
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !(ipv4 || host.starts_with('[') || lists.registry.is_domain_valid(&host)) {
+            continue;
+        }
         if !seen.insert(host.clone()) {
             continue;
         }

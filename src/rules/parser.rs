@@ -308,8 +308,6 @@ const IGNORED: &[&str] = &[
     "report_safe",
     "report_contact",
     "report_hostname",
-    "clear_headers",
-    "remove_header",
     "bayes_ignore_header",
     "bayes_stopword_en",
     "bayes_stopword_de",
@@ -682,6 +680,29 @@ impl Parser {
                         .add_header
                         .push((which_lc, h.to_string(), text.trim().to_string()));
                 }
+            }
+            // Earlier add_header lines are dropped; mailwarden's own X-Spam-Flag, Status,
+            // Level and Score headers come from the policy and stay.
+            "clear_headers" => self.config.add_header.clear(),
+            "remove_header" => {
+                let (which, rest2) = split_word(rest);
+                let (name, _) = split_word(rest2);
+                let which = which.to_ascii_lowercase();
+                if !matches!(which.as_str(), "spam" | "ham" | "all") || name.is_empty() {
+                    self.error(source, format!("remove_header: bad line `{rest}`"));
+                    return;
+                }
+                let mut kept = Vec::new();
+                for (w, h, text) in std::mem::take(&mut self.config.add_header) {
+                    if !h.eq_ignore_ascii_case(name) || which != "all" && w != "all" && w != which {
+                        kept.push((w, h, text));
+                    } else if which != "all" && w == "all" {
+                        // `all` was both; the other class keeps it.
+                        let other = if which == "spam" { "ham" } else { "spam" };
+                        kept.push((other.to_string(), h, text));
+                    }
+                }
+                self.config.add_header = kept;
             }
             "whitelist_from" | "welcomelist_from" => self
                 .config
