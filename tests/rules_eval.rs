@@ -817,3 +817,50 @@ fn clear_headers_and_remove_header() {
     assert_eq!(names("cash"), ["X-Spam-Both"]);
     assert_eq!(names("hello"), ["X-Spam-Both", "X-Spam-Half"]);
 }
+
+#[test]
+fn https_http_mismatch_and_truncated_uris() {
+    let (e, _d) = engine(
+        "body HTTPS_HTTP_MISMATCH eval:check_https_http_mismatch('1','10')\n\
+         body URI_TRUNCATED eval:check_uri_truncated()\n",
+    );
+    let html = |body: &str| {
+        format!(
+            "From: a@x.example\r\nSubject: hi\r\nContent-Type: text/html\r\n\r\n<html><body>{body}</body></html>\r\n"
+        )
+    };
+    assert_eq!(
+        hit_names(
+            &e,
+            &html("<a href=\"http://login.phish.example/x\">https://www.bank.example/login</a>")
+        ),
+        ["HTTPS_HTTP_MISMATCH"]
+    );
+    // The text names the link's own registered domain.
+    assert!(
+        hits(
+            &e,
+            &html("<a href=\"http://www.bank.example/x\">https://login.bank.example/</a>")
+        )
+        .is_empty()
+    );
+    // Ten or more links: a newsletter, not counted.
+    let many: String = (0..10)
+        .map(|i| format!("<a href=\"http://site{i}.example/\">link</a> "))
+        .collect();
+    assert!(
+        hits(
+            &e,
+            &html(&format!(
+                "{many}<a href=\"http://login.phish.example/\">https://www.bank.example/</a>"
+            ))
+        )
+        .is_empty()
+    );
+    let long = format!("http://x.example/{}", "a".repeat(9000));
+    assert_eq!(
+        hit_names(&e, &html(&format!("<a href=\"{long}\">here</a>"))),
+        ["URI_TRUNCATED"]
+    );
+    assert!(hits(&e, &html("<a href=\"http://x.example/short\">here</a>")).is_empty());
+}

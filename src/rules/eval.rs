@@ -198,6 +198,7 @@ pub fn supported(call: &EvalCall) -> bool {
         "check_for_matching_env_and_hdr_from"
         | "gated_through_received_hdr_remover"
         | "check_relays_unparseable"
+        | "check_uri_truncated"
         | "check_ratware_name_id" => call.args.is_empty(),
         "check_for_to_in_subject" => {
             matches!(
@@ -252,6 +253,8 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
             super::header_evals::gated_through_received_remover(texts)
         }
         "check_relays_unparseable" => texts.relays.unparseable > 0,
+        // SpamAssassin cuts URIs at 8,192 bytes and flags the message when it had to.
+        "check_uri_truncated" => texts.uris.iter().any(|u| u.len() > 8192),
         "check_ratware_name_id" => ratware_name_id(texts),
         "tvd_vertical_words" => {
             let arg = |i: usize| call.args[i].trim().parse::<f64>().unwrap_or(0.0);

@@ -313,6 +313,8 @@ pub struct HtmlStats {
     pub titles: Vec<Vec<u8>>,
     /// Anchor texts (`<img>` noted as the text `<img>\n`).
     pub anchors: Vec<Vec<u8>>,
+    /// Each anchor's `href`, white space trimmed ("" without one), parallel to `anchors`.
+    pub anchor_hrefs: Vec<String>,
     /// Script texts.
     pub scripts: Vec<Vec<u8>>,
 }
@@ -760,6 +762,9 @@ impl Walker {
         }
         if tag == "a" {
             self.stats.anchors.push(Vec::new());
+            let href = attr("href").unwrap_or_default();
+            let href = href.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
+            self.stats.anchor_hrefs.push(href.to_string());
         }
         if tag == "title" {
             self.stats.titles.push(Vec::new());
@@ -1140,8 +1145,67 @@ pub fn supported(call: &EvalCall) -> bool {
         "html_eval" | "html_tag_balance" | "html_image_only" | "html_image_ratio" => n == 2,
         "html_text_match" => n == 2,
         "html_title_subject_ratio" => n == 1,
+        "check_https_http_mismatch" => n <= 2,
         _ => false,
     }
+}
+
+/// HTTPSMismatch's test on one HTML part: whether a link to an `http(s)://` host shows an
+/// `https://` address of another registered domain as its text, and how many distinct
+/// links to valid domains have anchor text.
+fn https_http_mismatch(h: &HtmlStats, registry: &super::texts::Registry) -> (bool, usize) {
+    let is_ip = |host: &str| host.parse::<std::net::IpAddr>().is_ok();
+    let mut by_href: std::collections::BTreeMap<&str, Vec<&[u8]>> = Default::default();
+    for (href, text) in h.anchor_hrefs.iter().zip(&h.anchors) {
+        by_href.entry(href).or_default().push(text);
+    }
+    let (mut hit, mut anchors) = (false, 0);
+    for (href, texts) in by_href {
+        let lower = href.to_ascii_lowercase();
+        let Some(rest) = lower
+            .strip_prefix("http://")
+            .or_else(|| lower.strip_prefix("https://"))
+        else {
+            continue;
+        };
+        let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+        if host.is_empty() || is_ip(host) {
+            continue;
+        }
+        let domain = registry.trim_domain(host);
+        if !registry.is_domain_valid(&domain) {
+            continue;
+        }
+        anchors += 1;
+        for text in texts {
+            let text = String::from_utf8_lossy(text).to_ascii_lowercase();
+            let Some(p) = text.find("https://") else {
+                continue;
+            };
+            let shown = text[p + 8..]
+                .split(|c: char| c.is_whitespace() || "/:?#".contains(c))
+                .next()
+                .unwrap_or("");
+            if shown.is_empty() {
+                continue;
+            }
+            let shown = if is_ip(shown) {
+                shown.to_string()
+            } else {
+                let d = registry.trim_domain(shown);
+                if !registry.is_domain_valid(&d) {
+                    continue;
+                }
+                d
+            };
+            if shown != domain {
+                // The other links still count towards the anchor total.
+                hit = true;
+                break;
+            }
+        }
+    }
+    (hit, anchors)
 }
 
 /// Runs an HTML eval over every HTML part; `None` when `call` is not one.
@@ -1151,6 +1215,15 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &super::eval::EvalData) -> 
     let parts = &texts.html;
     Some(match call.function.as_str() {
         "html_test" => parts.iter().any(|h| h.flags.contains(&a(0))),
+        "check_https_http_mismatch" => {
+            let min = num(0).filter(|m| *m != 0.0).unwrap_or(1.0);
+            let max = num(1);
+            let registry = data.lists.registry();
+            parts.iter().any(|h| {
+                let (hit, anchors) = https_http_mismatch(h, registry);
+                hit && anchors as f64 >= min && max.is_none_or(|m| (anchors as f64) < m)
+            })
+        }
         "html_tag_exists" => parts.iter().any(|h| h.inside.contains_key(a(0))),
         "html_tag_balance" => parts
             .iter()
