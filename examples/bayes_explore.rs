@@ -27,36 +27,11 @@ use mailwarden::bayes::classifier::{self, Constants, Totals};
 use mailwarden::bayes::{Counts, Token, TokenRead, Tokenizer};
 use mailwarden::{EngineBuilder, Envelope};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-}
-
-fn number(p: &Path) -> Option<u64> {
-    let name = p.file_name()?.to_str()?;
-    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
-}
-
-fn is_spam(p: &Path) -> bool {
-    p.components().any(|c| {
-        c.as_os_str()
-            .to_str()
-            .is_some_and(|s| s.to_ascii_lowercase().contains("spam"))
-    })
-}
+#[path = "support/corpus.rs"]
+mod corpus;
+use corpus::{files, is_spam, number};
 
 /// An in-memory token database.
 #[derive(Default)]

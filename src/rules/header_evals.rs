@@ -488,7 +488,7 @@ fn is_freemail(email: &str, data: &EvalData) -> bool {
 }
 
 /// Lowercased addresses of a header (with `:addr`), empty ones dropped.
-fn addrs(texts: &Texts<'_>, header: &str) -> Vec<String> {
+pub(crate) fn addrs(texts: &Texts<'_>, header: &str) -> Vec<String> {
     let (name, mods) = match header.split_once(':') {
         Some((n, m)) => (n, m.split(':').map(str::to_string).collect()),
         None => (header, vec![]),
@@ -508,7 +508,7 @@ fn addrs(texts: &Texts<'_>, header: &str) -> Vec<String> {
 
 /// The sender addresses SpamAssassin's `all_from_addrs` collects: Resent-From when present,
 /// otherwise From and the envelope-sender headers.
-fn all_from_addrs(texts: &Texts<'_>) -> BTreeSet<String> {
+pub(crate) fn all_from_addrs(texts: &Texts<'_>) -> BTreeSet<String> {
     let resent = addrs(texts, "Resent-From:first");
     let list = if !resent.is_empty() {
         resent

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use super::eval::EvalData;
+use super::header_evals::{addrs, all_from_addrs};
 use super::parser::{Config, EvalCall};
 use super::relays::{Networks, Relay};
 use super::texts::Texts;
@@ -222,28 +223,9 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
     })
 }
 
-/// Every address of the named header (`NAME:addr`), trimmed, empty ones dropped.
-fn addresses(texts: &Texts<'_>, name: &str, first: bool) -> Vec<String> {
-    let modifiers: Vec<String> = if first {
-        vec!["first".into(), "addr".into()]
-    } else {
-        vec!["addr".into()]
-    };
-    texts
-        .header(name, &modifiers)
-        .unwrap_or_default()
-        .iter()
-        .map(|a| String::from_utf8_lossy(a).trim().to_ascii_lowercase())
-        .filter(|a| !a.is_empty())
-        .collect()
-}
-
 /// `get(NAME:addr)` in scalar context: the first address, or "".
 fn first_address(texts: &Texts<'_>, name: &str) -> String {
-    addresses(texts, name, false)
-        .into_iter()
-        .next()
-        .unwrap_or_default()
+    addrs(texts, name).into_iter().next().unwrap_or_default()
 }
 
 fn push_unique(out: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
@@ -254,24 +236,9 @@ fn push_unique(out: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
     }
 }
 
-/// PerMsgStatus's `all_from_addrs`: Resent-From when the message was resent, else From,
-/// Envelope-Sender, Resent-Sender, X-Envelope-From and the envelope sender.
-pub(crate) fn from_addresses(texts: &Texts<'_>) -> Vec<String> {
-    let resent = addresses(texts, "Resent-From", false);
-    if !resent.is_empty() {
-        return resent;
-    }
-    let mut out = Vec::new();
-    for name in [
-        "From",
-        "Envelope-Sender",
-        "Resent-Sender",
-        "X-Envelope-From",
-        "EnvelopeFrom",
-    ] {
-        push_unique(&mut out, addresses(texts, name, false));
-    }
-    out
+/// PerMsgStatus's `all_from_addrs`.
+fn from_addresses(texts: &Texts<'_>) -> Vec<String> {
+    all_from_addrs(texts).into_iter().collect()
 }
 
 /// PerMsgStatus's `all_to_addrs`: the first Resent-To and Resent-Cc addresses when the
@@ -280,8 +247,8 @@ pub(crate) fn from_addresses(texts: &Texts<'_>) -> Vec<String> {
 /// write, then Cc.
 fn to_addresses(texts: &Texts<'_>) -> Vec<String> {
     let mut out = Vec::new();
-    push_unique(&mut out, addresses(texts, "Resent-To", true));
-    push_unique(&mut out, addresses(texts, "Resent-Cc", true));
+    push_unique(&mut out, addrs(texts, "Resent-To:first"));
+    push_unique(&mut out, addrs(texts, "Resent-Cc:first"));
     if !out.is_empty() {
         return out;
     }
@@ -309,7 +276,7 @@ fn to_addresses(texts: &Texts<'_>) -> Vec<String> {
         "X-Real-To",
         "Cc",
     ] {
-        push_unique(&mut out, addresses(texts, name, false));
+        push_unique(&mut out, addrs(texts, name));
     }
     out
 }
@@ -432,15 +399,22 @@ fn rcvd_verdict(
     forged
 }
 
-/// WLBLEval's `_check_from_in_welcomelist`: 1 listed, -1 a `welcomelist_from_rcvd` address
-/// that came through another relay, 0 not listed.
-fn from_in_welcomelist(texts: &Texts<'_>, lists: &Lists) -> i8 {
+/// WLBLEval's `_check_from_in_welcomelist` (`welcomelist_from` and
+/// `welcomelist_from_rcvd`) and `_check_from_in_default_welcomelist`
+/// (`def_welcomelist_from_rcvd`): 1 listed, -1 a `*_from_rcvd` address that came through
+/// another relay, 0 not listed.
+fn from_verdict(
+    texts: &Texts<'_>,
+    lists: &Lists,
+    plain: Option<&str>,
+    rcvd: &[(regex::Regex, String)],
+) -> i8 {
     let mut found = 0;
     for a in from_addresses(texts) {
-        if lists.in_list("welcomelist_from", std::slice::from_ref(&a)) {
+        if plain.is_some_and(|name| lists.in_list(name, std::slice::from_ref(&a))) {
             return 1;
         }
-        match rcvd_verdict(texts, &lists.from_rcvd, &a, lists) {
+        match rcvd_verdict(texts, rcvd, &a, lists) {
             1 => return 1,
             -1 => found = -1,
             _ => {}
@@ -449,17 +423,12 @@ fn from_in_welcomelist(texts: &Texts<'_>, lists: &Lists) -> i8 {
     found
 }
 
-/// WLBLEval's `_check_from_in_default_welcomelist` (`def_welcomelist_from_rcvd`).
+fn from_in_welcomelist(texts: &Texts<'_>, lists: &Lists) -> i8 {
+    from_verdict(texts, lists, Some("welcomelist_from"), &lists.from_rcvd)
+}
+
 fn from_in_default_welcomelist(texts: &Texts<'_>, lists: &Lists) -> i8 {
-    let mut found = 0;
-    for a in from_addresses(texts) {
-        match rcvd_verdict(texts, &lists.def_from_rcvd, &a, lists) {
-            1 => return 1,
-            -1 => found = -1,
-            _ => {}
-        }
-    }
-    found
+    from_verdict(texts, lists, None, &lists.def_from_rcvd)
 }
 
 /// WLBLEval's `check_mailfrom_matches_rcvd`: the envelope sender's registrable domain
