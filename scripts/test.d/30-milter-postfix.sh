@@ -30,12 +30,10 @@ export PATH="$PATH:/usr/sbin"
 T=$(mktemp -d /tmp/mw-postfix.XXXXXX)
 chmod 755 "$T"
 MILTER_PIDS=()
-SINK_PID=
 cleanup() {
   set +e
-  postfix -c "$T/etc" stop >/dev/null 2>&1
+  stop_test_processes
   for p in "${MILTER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null
   wait 2>/dev/null
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
@@ -48,20 +46,10 @@ fail() {
   exit 1
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=scripts/test.d/lib/postfix.sh
+source scripts/test.d/lib/postfix.sh
 SMTP=$(free_port); SMTP2=$(free_port); SMTP3=$(free_port); SINK=$(free_port)
 MILTER=$(free_port); MILTER2=$(free_port); MILTER3=$(free_port)
-
-wait_port() { # port seconds
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 # --- the milter -------------------------------------------------------------------------
 cargo build --lib --quiet $([ "$PROFILE" = release ] && echo --release)
@@ -82,109 +70,15 @@ start_milter "$MILTER" "$T/milter.log"
 start_milter "$MILTER2" "$T/milter2.log" -c "$T/spammy.toml"
 start_milter "$MILTER3" "$T/milter3.log" -c "$T/destinies.toml"
 
-# --- the sink ---------------------------------------------------------------------------
-mkdir -p "$T/sink"
-chown postfix "$T/sink"
-smtp-sink -u postfix -d "$T/sink/%Y%m%d%H%M%S." "127.0.0.1:$SINK" 256 &
-SINK_PID=$!
-wait_port "$SINK" 10 || fail "smtp-sink did not start"
-
-# --- a private Postfix ------------------------------------------------------------------
-mkdir -p "$T/etc" "$T/queue" "$T/data"
-chown postfix "$T/data"
-cat >"$T/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $T/queue
-data_directory = $T/data
-mail_owner = postfix
-setgid_group = postdrop
-syslog_name = postfix-mwtest
-maillog_file_prefixes = $T
-maillog_file = $T/postfix.log
-myhostname = mx.mailwarden.test
-mydomain = mailwarden.test
-myorigin = \$myhostname
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-smtpd_recipient_restrictions = permit_mynetworks, reject
-relayhost = [127.0.0.1]:$SINK
-smtp_dns_support_level = disabled
-disable_dns_lookups = yes
-smtpd_peername_lookup = no
-smtpd_milters = inet:127.0.0.1:$MILTER
-milter_default_action = tempfail
-milter_protocol = 6
-milter_connect_timeout = 5s
-smtpd_error_sleep_time = 0
-smtpd_soft_error_limit = 10000
-smtpd_hard_error_limit = 10000
-smtpd_client_connection_count_limit = 0
-in_flow_delay = 0
-default_destination_concurrency_limit = 20
-queue_run_delay = 5s
-minimal_backoff_time = 5s
-maximal_backoff_time = 10s
-biff = no
-CF
-cat >"$T/etc/master.cf" <<CF
-127.0.0.1:$SMTP  inet n - n - 30 smtpd
+# --- the sink and a private Postfix (scripts/test.d/lib/postfix.sh) --------------------------
+start_sink "$SINK" 256
+start_postfix postfix-mwtest "$SINK" "$MILTER" "127.0.0.1:$SMTP  inet n - n - 30 smtpd
 127.0.0.1:$SMTP2 inet n - n - 5 smtpd -o smtpd_milters=inet:127.0.0.1:$MILTER2
-127.0.0.1:$SMTP3 inet n - n - 5 smtpd -o smtpd_milters=inet:127.0.0.1:$MILTER3
-pickup    unix  n - n 60   1 pickup
-cleanup   unix  n - n -    0 cleanup
-qmgr      unix  n - n 300  1 qmgr
-rewrite   unix  - - n -    - trivial-rewrite
-bounce    unix  - - n -    0 bounce
-defer     unix  - - n -    0 bounce
-trace     unix  - - n -    0 bounce
-verify    unix  - - n -    1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -    - proxymap
-smtp      unix  - - n -    - smtp
-relay     unix  - - n -    - smtp
-showq     unix  n - n -    - showq
-error     unix  - - n -    - error
-retry     unix  - - n -    - error
-discard   unix  - - n -    - discard
-anvil     unix  - - n -    1 anvil
-scache    unix  - - n -    1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CF
-postfix -c "$T/etc" check || fail "postfix check (see $T/postfix.log)"
-postfix -c "$T/etc" start >/dev/null 2>&1 || fail "postfix did not start: $(postfix -c "$T/etc" start 2>&1)"
-wait_port "$SMTP" 20 || fail "postfix smtpd did not listen on $SMTP"
+127.0.0.1:$SMTP3 inet n - n - 5 smtpd -o smtpd_milters=inet:127.0.0.1:$MILTER3"
 echo "postfix on 127.0.0.1:$SMTP/$SMTP2, milters on $MILTER/$MILTER2, sink on $SINK ($T)"
 
 # --- single messages with swaks -----------------------------------------------------------
-printf '%s%s\n' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$T/eicar.com"
-GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
-
-send() { # port subject [swaks args...]; prints the SMTP conversation
-  local port=$1 subject=$2
-  shift 2
-  swaks --server 127.0.0.1 --port "$port" --helo client.example.org \
-    --from sender@example.org --to rcpt@example.net \
-    --header "Subject: $subject" "$@" 2>&1 || true
-}
-# Files in the sink holding a message with this exact subject line.
-delivered() { grep -l -F -x -- "Subject: $1" "$T"/sink/* 2>/dev/null || true; }
-wait_delivered() { # subject seconds
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    [ -n "$(delivered "$1")" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-queue_empty() { [ -z "$(find "$T/queue/incoming" "$T/queue/active" "$T/queue/deferred" "$T/queue/maildrop" -type f 2>/dev/null)" ]; }
-wait_queue_empty() { # seconds
-  local i
-  for ((i = 0; i < $1 * 10; i++)); do queue_empty && return 0; sleep 0.1; done
-  return 1
-}
+send() { smtp_send "$@"; } # port subject [swaks args...]
 
 out=$(send "$SMTP" "eicar attachment" --attach-type application/octet-stream --attach "@$T/eicar.com")
 grep -q -F '<** 554 5.7.1 Message contains Eicar-Test-Signature virus, rejected' <<<"$out" \

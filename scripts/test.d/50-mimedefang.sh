@@ -39,9 +39,8 @@ chmod 755 "$T"
 PIDS=()
 cleanup() {
   set +e
-  postfix -c "$T/etc" stop >/dev/null 2>&1
-  # The milter and the multiplexor (which stops its workers) write pid files; smtp-sink is
-  # our own child.
+  stop_test_processes
+  # The milter and the multiplexor (which stops its workers) write pid files.
   [ -s "$T/run/mimedefang.pid" ] && kill "$(cat "$T/run/mimedefang.pid")" 2>/dev/null
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
@@ -57,19 +56,9 @@ fail() {
   exit 1
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=scripts/test.d/lib/postfix.sh
+source scripts/test.d/lib/postfix.sh
 SMTP=$(free_port); SINK=$(free_port); MD=$(free_port)
-
-wait_port() { # port seconds
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 wait_file() { # path seconds
   local i
   for ((i = 0; i < $2 * 10; i++)); do [ -e "$1" ] && return 0; sleep 0.1; done
@@ -144,105 +133,16 @@ mimedefang -D -U "$MD_USER" -z "$T/spool" -m "$T/run/mx.sock" -p "inet:$MD@127.0
 PIDS+=($!)
 wait_port "$MD" 10 || fail "mimedefang did not listen on $MD"
 
-# --- the sink ---------------------------------------------------------------------------
-mkdir -p "$T/sink"
-chown postfix "$T/sink"
-smtp-sink -u postfix -d "$T/sink/%Y%m%d%H%M%S." "127.0.0.1:$SINK" 64 &
-PIDS+=($!)
-wait_port "$SINK" 10 || fail "smtp-sink did not start"
-
-# --- a private Postfix ------------------------------------------------------------------
-mkdir -p "$T/etc" "$T/queue" "$T/data"
-chown postfix "$T/data"
-cat >"$T/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $T/queue
-data_directory = $T/data
-mail_owner = postfix
-setgid_group = postdrop
-syslog_name = postfix-mwmdtest
-maillog_file_prefixes = $T
-maillog_file = $T/postfix.log
-myhostname = mx.mailwarden.test
-mydomain = mailwarden.test
-myorigin = \$myhostname
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-smtpd_recipient_restrictions = permit_mynetworks, reject
-relayhost = [127.0.0.1]:$SINK
-smtp_dns_support_level = disabled
-disable_dns_lookups = yes
-smtpd_peername_lookup = no
-smtpd_milters = inet:127.0.0.1:$MD
-milter_default_action = tempfail
-milter_protocol = 6
-milter_connect_timeout = 5s
-smtpd_error_sleep_time = 0
-in_flow_delay = 0
-queue_run_delay = 5s
-minimal_backoff_time = 5s
-maximal_backoff_time = 10s
-biff = no
-CF
-cat >"$T/etc/master.cf" <<CF
-127.0.0.1:$SMTP  inet n - n - 10 smtpd
-pickup    unix  n - n 60   1 pickup
-cleanup   unix  n - n -    0 cleanup
-qmgr      unix  n - n 300  1 qmgr
-rewrite   unix  - - n -    - trivial-rewrite
-bounce    unix  - - n -    0 bounce
-defer     unix  - - n -    0 bounce
-trace     unix  - - n -    0 bounce
-verify    unix  - - n -    1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -    - proxymap
-smtp      unix  - - n -    - smtp
-relay     unix  - - n -    - smtp
-showq     unix  n - n -    - showq
-error     unix  - - n -    - error
-retry     unix  - - n -    - error
-discard   unix  - - n -    - discard
-anvil     unix  - - n -    1 anvil
-scache    unix  - - n -    1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CF
-postfix -c "$T/etc" check || fail "postfix check (see $T/postfix.log)"
-postfix -c "$T/etc" start >/dev/null 2>&1 || fail "postfix did not start: $(postfix -c "$T/etc" start 2>&1)"
-wait_port "$SMTP" 20 || fail "postfix smtpd did not listen on $SMTP"
+# --- the sink and a private Postfix (scripts/test.d/lib/postfix.sh) --------------------------
+start_sink "$SINK" 64
+start_postfix postfix-mwmdtest "$SINK" "$MD" "127.0.0.1:$SMTP  inet n - n - 10 smtpd"
 echo "postfix on 127.0.0.1:$SMTP, mimedefang on $MD, multiplexor on $T/run/mx.sock, sink on $SINK ($T)"
 
 # --- messages through SMTP ------------------------------------------------------------------
-printf '%s%s\n' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$T/eicar.com"
-GTUBE='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
 # A DOS executable header: banned by type (detected dos-exe), whatever its name.
 printf 'MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00\xb8\x00\x00\x00\x00\x00\x00\x00\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x00\x00\x00' >"$T/setup.exe"
 
-send() { # subject [swaks args...]; prints the SMTP conversation
-  local subject=$1
-  shift
-  swaks --server 127.0.0.1 --port "$SMTP" --helo client.example.org \
-    --from sender@example.org --to rcpt@example.net \
-    --header "Subject: $subject" "$@" 2>&1 || true
-}
-# Files in the sink holding a message with this exact subject line.
-delivered() { grep -l -F -x -- "Subject: $1" "$T"/sink/* 2>/dev/null || true; }
-wait_delivered() { # subject seconds
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    [ -n "$(delivered "$1")" ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-queue_empty() { [ -z "$(find "$T/queue/incoming" "$T/queue/active" "$T/queue/deferred" "$T/queue/maildrop" -type f 2>/dev/null)" ]; }
-wait_queue_empty() { # seconds
-  local i
-  for ((i = 0; i < $1 * 10; i++)); do queue_empty && return 0; sleep 0.1; done
-  return 1
-}
+send() { smtp_send "$SMTP" "$@"; } # subject [swaks args...]
 
 out=$(send "eicar attachment" --attach-type application/octet-stream --attach "@$T/eicar.com")
 grep -q -F '<** 554 5.7.1 Message contains Eicar-Test-Signature virus, rejected' <<<"$out" \
