@@ -35,20 +35,55 @@ impl HeaderField {
 
     /// The value unfolded, trimmed and decoded from RFC 2047 encoded words (by mail-parser).
     pub fn decoded(&self) -> String {
-        let unfolded = self.unfolded();
-        let mut raw = Vec::with_capacity(unfolded.len() + 12);
-        raw.extend_from_slice(b"Subject:");
-        raw.extend_from_slice(&unfolded);
-        raw.extend_from_slice(b"\r\n\r\n");
-        let parsed = super::field_parser().parse_headers(&raw).and_then(|m| {
-            m.parts.first().and_then(|p| {
-                p.headers
-                    .first()
-                    .and_then(|h| h.value.as_text().map(str::to_string))
-            })
-        });
-        parsed.unwrap_or_else(|| crate::mime::charset::to_utf8(unfolded.trim_ascii(), None))
+        decode_value(self.unfolded())
     }
+
+    /// The value as SpamAssassin's header rules see it: each fold and the blanks after it
+    /// become one space (`s/\n[ \t]+/ /g`), then decoded as [`HeaderField::decoded`].
+    pub fn decoded_collapsed(&self) -> String {
+        let v = &self.raw_value;
+        let mut out = Vec::with_capacity(v.len());
+        let mut i = 0;
+        while i < v.len() {
+            let eol = match v[i] {
+                b'\r' if v.get(i + 1) == Some(&b'\n') => 2,
+                b'\r' | b'\n' => 1,
+                _ => 0,
+            };
+            if eol == 0 {
+                out.push(v[i]);
+                i += 1;
+                continue;
+            }
+            i += eol;
+            let blanks = v[i..]
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            if blanks > 0 {
+                out.push(b' ');
+                i += blanks;
+            }
+        }
+        decode_value(out)
+    }
+}
+
+/// Decodes RFC 2047 encoded words in an unfolded value (by mail-parser), or converts it from
+/// its bytes when mail-parser cannot.
+fn decode_value(unfolded: Vec<u8>) -> String {
+    let mut raw = Vec::with_capacity(unfolded.len() + 12);
+    raw.extend_from_slice(b"Subject:");
+    raw.extend_from_slice(&unfolded);
+    raw.extend_from_slice(b"\r\n\r\n");
+    let parsed = super::field_parser().parse_headers(&raw).and_then(|m| {
+        m.parts.first().and_then(|p| {
+            p.headers
+                .first()
+                .and_then(|h| h.value.as_text().map(str::to_string))
+        })
+    });
+    parsed.unwrap_or_else(|| crate::mime::charset::to_utf8(unfolded.trim_ascii(), None))
 }
 
 /// A problem found in a header block.

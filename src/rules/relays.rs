@@ -213,6 +213,24 @@ fn find_ip(s: &str) -> Option<(usize, IpAddr)> {
     None
 }
 
+/// qmail's `from NAME ([ident@]IP) by ...`: the address straight inside the parenthesis,
+/// unbracketed, after nothing but an optional `ident@`, and the parenthesis closing after it.
+fn qmail_plain(from_part: &str, ip_pos: usize) -> bool {
+    let first = from_part.split_whitespace().next().unwrap_or("");
+    let Some(open) = from_part[..ip_pos].rfind('(') else {
+        return false;
+    };
+    let inside = &from_part[open + 1..ip_pos];
+    let after_ip = &from_part[ip_pos..];
+    !first.starts_with('(')
+        && !first.starts_with('[')
+        && (inside.is_empty() || (inside.ends_with('@') && !inside.contains(char::is_whitespace)))
+        && !after_ip.starts_with('[')
+        && after_ip
+            .find(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':'))
+            .is_some_and(|e| after_ip[e..].starts_with(')'))
+}
+
 fn word_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let lower = s.to_ascii_lowercase();
     let pos = lower.find(key)? + key.len();
@@ -255,6 +273,16 @@ pub fn parse_received(line: &str) -> Option<Relay> {
         if first != "unknown" {
             r.rdns = first.to_string();
         }
+    } else if qmail_plain(from_part, ip_pos) {
+        // qmail behind tcpserver: from RDNS ([ident@]IP) with a bare address. qmail drops
+        // the HELO when it equals the reverse name, and writes `unknown` without one.
+        r.helo = first.to_string();
+        if first != "unknown" {
+            r.rdns = first.to_string();
+        }
+        if let Some(user) = paren.trim().strip_suffix('@') {
+            r.ident = user.to_string();
+        }
     } else {
         r.helo = if first.starts_with('(') || first.starts_with('[') {
             String::new()
@@ -284,15 +312,22 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             .trim_end_matches(';')
             .to_string();
     }
-    let named = before_ip
-        .rfind('(')
-        .is_some_and(|p| !before_ip[p + 1..].trim().is_empty());
+    let qmail = qmail_plain(from_part, ip_pos);
+    // A name (not qmail's `ident@`) before the address: the MTA looked it up.
+    let named = !qmail
+        && before_ip
+            .rfind('(')
+            .is_some_and(|p| !before_ip[p + 1..].trim().is_empty());
     let sendmail = by_pos < line.len()
         && line[by_pos + 4..]
             .split_whitespace()
             .nth(1)
             .is_some_and(|w| w.starts_with('('));
-    r.dns_looked_up = named || sendmail;
+    // qmail writes `unknown` when tcpserver passed no name: nothing was looked up then.
+    let qmail_named = qmail && !first.eq_ignore_ascii_case("unknown");
+    // Lotus Domino never records the reverse name (SpamAssassin's bug 5926).
+    let domino = lower.contains(" (lotus domino ");
+    r.dns_looked_up = (named || sendmail || qmail_named) && !domino;
     if let Some(id) = word_after(line, " id ") {
         r.id = id.trim_end_matches(';').to_string();
     }
@@ -433,6 +468,40 @@ mod tests {
             .is_none()
         );
         assert!(parse_received("from x by y").is_none());
+    }
+
+    #[test]
+    fn qmail_and_domino_formats() {
+        // qmail behind tcpserver: the name is the reverse DNS (and the HELO).
+        let r = parse_received(
+            "from bocelli.siteprotect.com (64.41.120.21) by h0090.client2.attbi.com with SMTP; 7 May 2002",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.rdns.as_str(), r.helo.as_str(), r.dns_looked_up),
+            ("bocelli.siteprotect.com", "bocelli.siteprotect.com", true)
+        );
+        let r = parse_received("from unknown (qmailr@198.51.100.4) by mx.example with SMTP; x")
+            .unwrap();
+        assert_eq!(
+            (r.rdns.as_str(), r.ident.as_str(), r.dns_looked_up),
+            ("", "qmailr", false)
+        );
+        // Sendmail's bracketed form keeps the name as HELO only.
+        let r = parse_received(
+            "from h.example ([192.0.2.9]) by mx.example (8.11.6/8.11.6) with ESMTP id g6J",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.rdns.as_str(), r.helo.as_str(), r.dns_looked_up),
+            ("", "h.example", true)
+        );
+        // Lotus Domino never looks the name up.
+        let r = parse_received(
+            "from mx1.mail.yahoo.com ([172.192.235.43]) by mail.tj-nec.com.cn (Lotus Domino Release 5.0.6a) with ESMTP id 20020719",
+        )
+        .unwrap();
+        assert_eq!((r.rdns.as_str(), r.dns_looked_up), ("", false));
     }
 
     #[test]

@@ -417,7 +417,7 @@ impl<'v> Texts<'v> {
             decoded: view
                 .headers
                 .iter()
-                .map(|h| h.decoded().trim().to_string())
+                .map(|h| h.decoded_collapsed().trim().to_string())
                 .collect(),
             ..Default::default()
         };
