@@ -169,8 +169,13 @@ fn is_private(ip: &IpAddr) -> bool {
     }
 }
 
-/// The first address in `[...]` in `s`, else the first bare dotted quad.
+/// The first address in `[...]` in `s`, else the first bare dotted quad where a Received
+/// format puts one (`loose`: anywhere).
 fn find_ip(s: &str) -> Option<(usize, IpAddr)> {
+    find_ip_in(s, false)
+}
+
+fn find_ip_in(s: &str, loose: bool) -> Option<(usize, IpAddr)> {
     let mut from = 0;
     while let Some(p) = s[from..].find('[').map(|p| p + from) {
         if let Some(end) = s[p + 1..].find(']') {
@@ -192,8 +197,15 @@ fn find_ip(s: &str) -> Option<(usize, IpAddr)> {
                 }
             }
         } else if b[i].is_ascii_digit()
+            // A bare address counts where SpamAssassin's formats have one: first, or right
+            // after `(` (qmail, with or without `ident@`) or `( ` (Scalix), not loose in
+            // the text (`from host - 1.2.3.4 by`, which SpamAssassin cannot parse).
             && (i == 0
                 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'-'))
+            && (loose
+                || s[..i].trim().is_empty()
+                || matches!(b[i - 1], b'(' | b'@')
+                || (b[i - 1] == b' ' && i >= 2 && b[i - 2] == b'('))
         {
             let end = s[i..]
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -235,6 +247,36 @@ fn word_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let lower = s.to_ascii_lowercase();
     let pos = lower.find(key)? + key.len();
     s[pos..].split_whitespace().next()
+}
+
+/// The Received lines without an address that SpamAssassin's Received.pm passes over as
+/// local or internal handovers rather than counting them unparseable: `from NAME by HOST`
+/// with a one-word name, local delivery, `with (local-)?smtp` from localhost or a mail
+/// fetcher, `Unknown/Local` and `(user@localhost)` submissions, Microsoft's mail pickup
+/// service and the other internal formats Received.pm lists.
+fn ignorable_without_ip(line: &str) -> bool {
+    static SKIP: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?xi)^from\s+(?:
+                \S+\s+by\s
+              | \S+\s+(?:(?:with|via|for)\s+\S+|\(unverified\))\s+by\b
+              | \S+\s+\S+\s+by\s+\S+\s+with\s+local-e?smtp\s
+              | \S+\s+\((?:\S+@)?localhost[)\[]
+              | \S+\s+\(\S+@\S+\s+\[127\.0\.0\.1\]\)
+              | Unknown/Local\s+\(
+              | \S+@\S+\s+by\s
+              | \S+@localhost\)\s+by\s
+              | mail\s+pickup\s+service\s+by\s+\S+\s+with\s+Microsoft\s+SMTPSVC
+              | \S+\s+\(\S+\)\s+by\s+\S+\s+\(Content\s+Technologies\s
+              | \(AUTH:\s+\S+\)\s+by\s+\S+\s+with\s
+              | \S+\s+\(\[unix\s+socket\]\)\s+by\s
+              | no\.name\.available\s+by\s
+              | \S+\s+id\s+\S+$
+            )|\bwith\s+local\b|\bwith\s+(?:POP3|IMAP)\b|\bwith\s+BSMTP\b|\(LSMTP\s+for",
+        )
+        .expect("static regex")
+    });
+    SKIP.is_match(line.trim())
 }
 
 /// Parses one unfolded Received value; `None` when it is not a relay with an IP.
@@ -380,7 +422,7 @@ pub fn parse(headers: &[HeaderField], trusted_nets: &Networks, internal_nets: &N
                 && !(lower.contains("(fetchmail")
                     || lower.contains(" with imap")
                     || lower.contains(" with pop"))
-                && find_ip(&value).is_some()
+                && (find_ip_in(&value, true).is_some() || !ignorable_without_ip(&value))
             {
                 out.unparseable += 1;
             }
@@ -468,6 +510,41 @@ mod tests {
             .is_none()
         );
         assert!(parse_received("from x by y").is_none());
+    }
+
+    #[test]
+    fn unparseable_lines_are_counted_as_spamassassin_counts_them() {
+        let count = |line: &str| {
+            let h = HeaderField {
+                name: "Received".into(),
+                raw_value: line.as_bytes().to_vec(),
+            };
+            parse(&[h], &Networks::default(), &Networks::default()).unparseable
+        };
+        // No format SpamAssassin knows, with or without an address.
+        assert_eq!(
+            count("from SMTP agent by mail gateway  Wed, 24 Jul 2002 06:43:48 -0000"),
+            1
+        );
+        assert_eq!(
+            count(
+                "from r-smtp.korea.com - 203.122.2.197 by dd_it7  with Microsoft SMTPSVC(5.5.1775.675.6);"
+            ),
+            1
+        );
+        // Internal handovers it passes over.
+        assert_eq!(
+            count("from mail pickup service by hotmail.com with Microsoft SMTPSVC; Thu"),
+            0
+        );
+        assert_eq!(
+            count("FROM barge.dsg.cs.tcd.ie BY webshield ; Wed Aug 28 10:45:49 2002"),
+            0
+        );
+        assert_eq!(
+            count("from phobos [127.0.0.1] by localhost with IMAP (fetchmail-5.9.0)"),
+            0
+        );
     }
 
     #[test]
