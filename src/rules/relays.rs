@@ -279,6 +279,48 @@ fn ignorable_without_ip(line: &str) -> bool {
     SKIP.is_match(line.trim())
 }
 
+/// What Received.pm's general qmail format gives a line.
+struct QmailLine {
+    rdns: String,
+    helo: String,
+    ident: Option<String>,
+}
+
+/// Received.pm's general qmail format: `from RDNS [(HELO helo)] ([ident@][IP]) by HOST
+/// [(...)] with [...] SMTP|QMQP`, the protocol not followed by ` id ` (that would be a
+/// sendmail line). The name is the reverse DNS qmail got from tcpserver, and the HELO
+/// when qmail dropped an identical one.
+fn qmail_line(line: &str) -> Option<QmailLine> {
+    static QMAIL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^from (\S+)(?: \((?:HELO|EHLO) (\S*)\))? \((?:(\S+)@)?\[?[0-9A-Fa-f.:]+\]?\)(?: \(envelope-sender <\S+>\))? by \S+(?: \(.+\))* with (.*)$",
+        )
+        .expect("static regex")
+    });
+    let collapsed = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    let c = QMAIL.captures(&collapsed)?;
+    // `with (.* )?(SMTP|QMQP)(?! id )`: some SMTP or QMQP word after `with ` or a space,
+    // not followed by ` id `.
+    let with = &c[4];
+    let protocol = with
+        .match_indices("SMTP")
+        .chain(with.match_indices("QMQP"))
+        .any(|(p, w)| {
+            (p == 0 || with.as_bytes()[p - 1] == b' ') && !with[p + w.len()..].starts_with(" id ")
+        });
+    if !protocol {
+        return None;
+    }
+    let rdns = c[1].to_string();
+    Some(QmailLine {
+        helo: c
+            .get(2)
+            .map_or_else(|| rdns.clone(), |h| h.as_str().to_string()),
+        ident: c.get(3).map(|i| i.as_str().to_string()),
+        rdns,
+    })
+}
+
 /// Parses one unfolded Received value; `None` when it is not a relay with an IP.
 pub fn parse_received(line: &str) -> Option<Relay> {
     let line = line.trim();
@@ -340,8 +382,14 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             }
             None => name,
         };
-        // A name that is an address literal stays (SpamAssassin keeps it as rDNS).
-        if name.contains('.') && !name.eq_ignore_ascii_case("unknown") {
+        // Any name but `unknown`, a bracketed literal or couriertcpd's `softdnserr` is the
+        // reverse DNS, dotless ones included (Received.pm's sendmail format and `enough:`).
+        let name = name.trim_end_matches('.');
+        if !name.is_empty()
+            && !name.eq_ignore_ascii_case("unknown")
+            && !name.starts_with('[')
+            && name != "softdnserr"
+        {
             r.rdns = name.to_string();
         }
     }
@@ -357,6 +405,7 @@ pub fn parse_received(line: &str) -> Option<Relay> {
     let qmail = qmail_plain(from_part, ip_pos);
     // A name (not qmail's `ident@`) before the address: the MTA looked it up.
     let named = !qmail
+        && !before_ip.contains("softdnserr")
         && before_ip
             .rfind('(')
             .is_some_and(|p| !before_ip[p + 1..].trim().is_empty());
@@ -367,9 +416,24 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             .is_some_and(|w| w.starts_with('('));
     // qmail writes `unknown` when tcpserver passed no name: nothing was looked up then.
     let qmail_named = qmail && !first.eq_ignore_ascii_case("unknown");
+    // MDaemon: from HELO [IP] by HOST [IP] with ... (it looks the name up).
+    let mdaemon = {
+        let words: Vec<&str> = from_part.split_whitespace().collect();
+        let by_words: Vec<&str> = line[by_pos.min(line.len())..].split_whitespace().collect();
+        let bracketed = |w: &str| {
+            w.strip_prefix('[')
+                .and_then(|w| w.strip_suffix(']'))
+                .is_some_and(|ip| ip.parse::<IpAddr>().is_ok())
+        };
+        words.len() == 2
+            && bracketed(words[1])
+            && by_words.len() >= 4
+            && bracketed(by_words[2])
+            && by_words[3].eq_ignore_ascii_case("with")
+    };
     // Lotus Domino never records the reverse name (SpamAssassin's bug 5926).
     let domino = lower.contains(" (lotus domino ");
-    r.dns_looked_up = (named || sendmail || qmail_named) && !domino;
+    r.dns_looked_up = (named || sendmail || qmail_named || mdaemon) && !domino;
     if let Some(id) = word_after(line, " id ") {
         r.id = id.trim_end_matches(';').to_string();
     }
@@ -384,6 +448,18 @@ pub fn parse_received(line: &str) -> Option<Relay> {
         let up = w.to_ascii_uppercase();
         if up.ends_with("SMTPA") || up.ends_with("SMTPSA") || up == "LMTPA" || up == "LMTPSA" {
             r.auth = w.to_string();
+        }
+    }
+    if let Some(q) = qmail_line(line) {
+        r.dns_looked_up = !q.rdns.eq_ignore_ascii_case("unknown");
+        r.rdns = if r.dns_looked_up {
+            q.rdns
+        } else {
+            String::new()
+        };
+        r.helo = q.helo;
+        if let Some(ident) = q.ident {
+            r.ident = ident;
         }
     }
     Some(r)
@@ -572,6 +648,24 @@ mod tests {
         assert_eq!(
             (r.rdns.as_str(), r.helo.as_str(), r.dns_looked_up),
             ("", "h.example", true)
+        );
+        // qmail's general form takes a bracketed address too: the name is the rDNS.
+        let r = parse_received(
+            "from q4.quickslow.com ([94.86.40.159]) by rly-xw01.otpalo.com with SMTP; 26 Jul 2002",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.rdns.as_str(), r.helo.as_str(), r.dns_looked_up),
+            ("q4.quickslow.com", "q4.quickslow.com", true)
+        );
+        // MDaemon looks it up.
+        let r = parse_received(
+            "from mailin-02.mx.aol.com [207.86.156.18] by marchmont.com [127.0.0.1] with SMTP (MDaemon.v2.7.SP3.R) for <jm@netnoteinc.com>;",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.rdns.as_str(), r.helo.as_str(), r.dns_looked_up),
+            ("", "mailin-02.mx.aol.com", true)
         );
         // Lotus Domino never looks the name up.
         let r = parse_received(
