@@ -152,6 +152,10 @@ fn header_and_relay_evals() {
                Subject: Meeting notes for today\r\n\r\nhi\r\n";
     let names = hit_names(&e, msg);
     assert_eq!(names, vec!["ALLTR"]);
+    // An empty To line is present, not missing (SpamAssassin's get() returns its newline).
+    let msg = "Received: from a (a.lan [10.0.0.2]) by b id 1\r\nTo: \r\n\
+               Subject: Meeting notes for today\r\n\r\nhi\r\n";
+    assert_eq!(hit_names(&e, msg), vec!["ALLTR"]);
 }
 
 #[test]

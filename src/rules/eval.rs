@@ -265,12 +265,10 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
             v >= min && v < max
         }
         "check_for_missing_to_header" => {
-            let empty = |n: &str| {
-                texts
-                    .header(n, &[])
-                    .is_none_or(|v| v.iter().all(|x| x.trim_ascii().is_empty()))
-            };
-            empty("To") && empty("Apparently-To")
+            // SpamAssassin's get() returns a present header with its newline, so an empty
+            // `To:` line is not a missing one.
+            let absent = |n: &str| texts.header(n, &[]).is_none_or(|v| v.is_empty());
+            absent("To") && absent("Apparently-To")
         }
         "check_bayes" => texts.bayes.is_some_and(|p| {
             let arg = |i: usize| call.args[i].trim().parse::<f64>().unwrap_or(f64::NAN);
