@@ -868,3 +868,27 @@ fn https_http_mismatch_and_truncated_uris() {
     );
     assert!(hits(&e, &html("<a href=\"http://x.example/short\">here</a>")).is_empty());
 }
+
+#[test]
+fn addr_modifier_keeps_only_addresses() {
+    let (e, _d) = engine(
+        "header ENV_YYYY EnvelopeFrom =~ /yyyy/\nheader TO_UNDISCLOSED To:addr =~ /undisclosed/\n\
+         header TO_ADDR To:addr =~ /^bob\\@x\\.example$/\n",
+    );
+    // `Return-Path: yyyy` holds no address, so it is no envelope sender (SpamAssassin's
+    // parse_header_addresses), and a group name is no recipient.
+    assert!(
+        hits(
+            &e,
+            "Return-Path: yyyy\r\nTo: undisclosed-recipients:;\r\nSubject: x\r\n\r\nhi\r\n"
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        hit_names(
+            &e,
+            "To: Bob <bob@x.example>, list:;\r\nSubject: x\r\n\r\nhi\r\n"
+        ),
+        ["TO_ADDR"]
+    );
+}

@@ -556,6 +556,7 @@ impl<'v> Texts<'v> {
                 .into_iter()
                 .next()
                 .map(|a| String::from_utf8_lossy(&a).trim().to_string())
+                .filter(|a| !a.is_empty())
         };
         if first_addr("X-Sender").is_some_and(|a| a.contains('@'))
             && self.headers.iter().any(|h| {
@@ -730,7 +731,8 @@ pub fn part_header_values(parts: &[Vec<HeaderField>], name: &str, raw: bool) -> 
     out
 }
 
-/// Splits an address-list value into addresses (`<a@b>` or bare `a@b`), comments dropped.
+/// Splits an address-list value into addresses (`<a@b>` or bare `a@b`), comments dropped;
+/// words without `@` are no addresses.
 fn addresses(v: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for part in split_list(v) {
@@ -740,6 +742,11 @@ fn addresses(v: &[u8]) -> Vec<Vec<u8>> {
             (Some(a), Some(b)) if a < b => p[a + 1..b].trim_ascii().to_vec(),
             _ => p.to_vec(),
         };
+        // SpamAssassin's parse_header_addresses gives no address for a word without `@`
+        // (`Return-Path: yyyy`, `To: undisclosed-recipients:;`).
+        if memchr::memchr(b'@', &addr).is_none() {
+            continue;
+        }
         out.push(addr);
     }
     if out.is_empty() {
