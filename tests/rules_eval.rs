@@ -381,6 +381,21 @@ fn to_in_subject_and_matching_envelope_sender() {
         ),
         ["ADDR_IN_SUBJ"]
     );
+    // Case-insensitive where the pattern is; a name it does not hold gives nothing.
+    assert_eq!(
+        names(
+            "To: jane@example.org\r\nFrom: a@b.example\r\nSubject: JANE",
+            Some("x@y.example")
+        ),
+        ["LOCALPART_IN_SUBJECT"]
+    );
+    assert_eq!(
+        names(
+            "To: jane@example.org\r\nFrom: a@b.example\r\nSubject: Hello Jan, yes",
+            Some("x@y.example")
+        ),
+        Vec::<String>::new()
+    );
     assert_eq!(
         names(
             "To: jane@example.org\r\nFrom: A <A@B.example>\r\nSubject: hello",

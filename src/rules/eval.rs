@@ -145,10 +145,24 @@ fn to_in_subject(texts: &Texts<'_>, test: &str) -> bool {
         .unwrap_or_default();
     // Perl's `$` without /m: the end, or before a final newline.
     let subject = subject.strip_suffix('\n').unwrap_or(&subject);
+    let needle = match test {
+        "address" => full_to.as_str(),
+        _ => full_to.split('@').next().unwrap_or_default(),
+    };
+    // Every form of the pattern holds `needle`: when it is not in the Subject, nothing
+    // matches and no regex is compiled. On ASCII text `(?i)` is ASCII case folding; other
+    // text goes to the regex.
+    if subject.is_ascii()
+        && needle.is_ascii()
+        && !needle.is_empty()
+        && !contains_ascii_ci(subject.as_bytes(), needle.as_bytes())
+    {
+        return false;
+    }
     let pattern = match test {
         "address" => format!(r"(?i)\b{}\b", regex::escape(&full_to)),
         _ => {
-            let to = regex::escape(full_to.split('@').next().unwrap_or_default());
+            let to = regex::escape(needle);
             format!(
                 r"(?i)^(?:(?:re|fw):\s*(?:\w+\s+)?{to}\z|(?-i:{to})\s*[,:;!?-](?:\z|\s)|{to}\z|,\s*{to}[,:;!?-]\z)"
             )
@@ -172,8 +186,19 @@ fn ratware_name_id(texts: &Texts<'_>) -> bool {
     let Some(addr) = MID.captures(&joined("MESSAGEID")).map(|c| c[1].to_string()) else {
         return false;
     };
+    // The pattern needs `<addr>` as it is: without it in From, no regex is compiled.
+    let from = joined("From");
+    if !from.contains(&format!("<{addr}>")) {
+        return false;
+    }
     regex::Regex::new(&format!(r#""[^"]+"\s*<{}>"#, regex::escape(&addr)))
-        .is_ok_and(|re| re.is_match(&joined("From")))
+        .is_ok_and(|re| re.is_match(&from))
+}
+
+/// Whether `needle` occurs in `hay`, ASCII letters compared case-insensitively.
+fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// BodyEval's `tvd_vertical_words`: the highest percentage of spaces to other bytes over the
