@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::compile::{Compiled, Matcher};
+use super::compile::{Compiled, Filter, Matcher};
 use super::meta::{Expr, Program};
 use super::parser::{Area, Config, HeaderTest, RuleTest, tokenize_meta};
 use super::texts::Texts;
@@ -24,11 +24,11 @@ enum Kind {
         area: Area,
         matcher: Matcher,
         /// Rules the rule out with one search over the joined lines.
-        filter: Option<regex::bytes::Regex>,
+        filter: Option<Filter>,
     },
     Full {
         matcher: Matcher,
-        filter: Option<regex::bytes::Regex>,
+        filter: Option<Filter>,
     },
     Header {
         name: String,
