@@ -599,19 +599,16 @@ impl<'v> Texts<'v> {
     /// [`Texts::header`] before the host and IP modifiers.
     fn header_fields(&self, name: &str, modifiers: &[String]) -> Option<Vec<Vec<u8>>> {
         let raw = modifiers.iter().any(|m| m == "raw");
-        let value = |i: usize| -> Vec<u8> {
-            let h = &self.headers[i];
-            let mut v = if raw {
-                let mut r = h.raw_value.clone();
-                while r.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
-                    r.remove(0);
-                }
-                r
+        // Appends field `i`'s value and a newline to `out`.
+        let push_value = |i: usize, out: &mut Vec<u8>| {
+            if raw {
+                let r = &self.headers[i].raw_value;
+                let blank = r.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+                out.extend_from_slice(&r[blank..]);
             } else {
-                self.decoded[i].as_bytes().to_vec()
-            };
-            v.push(b'\n');
-            v
+                out.extend_from_slice(self.decoded[i].as_bytes());
+            }
+            out.push(b'\n');
         };
         let pick = |names: &[&str]| -> Vec<usize> {
             (0..self.headers.len())
@@ -628,7 +625,7 @@ impl<'v> Texts<'v> {
                 for (i, h) in self.headers.iter().enumerate() {
                     all.extend_from_slice(h.name.as_bytes());
                     all.extend_from_slice(b": ");
-                    all.extend_from_slice(&value(i));
+                    push_value(i, &mut all);
                 }
                 return Some(vec![all]);
             }
@@ -648,7 +645,7 @@ impl<'v> Texts<'v> {
                     if take {
                         all.extend_from_slice(h.name.as_bytes());
                         all.extend_from_slice(b": ");
-                        all.extend_from_slice(&value(i));
+                        push_value(i, &mut all);
                     }
                     if trusted && here == k + 1 {
                         // The first untrusted relay's own Received line closes the range.
@@ -692,7 +689,10 @@ impl<'v> Texts<'v> {
         } else if modifiers.iter().any(|m| m == "last") {
             fields.drain(..fields.len() - 1);
         }
-        let joined: Vec<u8> = fields.iter().flat_map(|&i| value(i)).collect();
+        let mut joined: Vec<u8> = Vec::new();
+        for &i in &fields {
+            push_value(i, &mut joined);
+        }
         let candidates = if modifiers.iter().any(|m| m == "addr") {
             addresses(&joined)
         } else if modifiers.iter().any(|m| m == "name") {
