@@ -131,8 +131,8 @@ impl Candidates {
 struct Gate {
     area: Area,
     ac: aho_corasick::AhoCorasick,
-    /// Pattern id -> step index.
-    owner: Vec<usize>,
+    /// Pattern id -> the steps that need that literal.
+    owner: Vec<Vec<usize>>,
 }
 
 /// The literal prefilter of header rules: one automaton, searched in each distinct header
@@ -140,12 +140,32 @@ struct Gate {
 #[derive(Debug, Clone)]
 struct HeaderGate {
     ac: aho_corasick::AhoCorasick,
-    /// Pattern id -> step index.
-    owner: Vec<usize>,
+    /// Pattern id -> the steps that need that literal.
+    owner: Vec<Vec<usize>>,
     /// The distinct header texts: cache key, name, modifiers.
     keys: Vec<(String, String, Vec<String>)>,
     /// Step index -> index into `keys` (`usize::MAX` for steps that are not gated).
     step_key: Vec<usize>,
+}
+
+/// A gate's literals, each once (many rules share one, and the automaton would report
+/// every occurrence once per copy), with the steps that need each.
+#[derive(Default)]
+struct GateLiterals {
+    patterns: Vec<Vec<u8>>,
+    owner: Vec<Vec<usize>>,
+    index: HashMap<Vec<u8>, usize>,
+}
+
+impl GateLiterals {
+    fn add(&mut self, literal: &[u8], step: usize) {
+        let id = *self.index.entry(literal.to_vec()).or_insert_with(|| {
+            self.patterns.push(literal.to_vec());
+            self.owner.push(Vec::new());
+            self.patterns.len() - 1
+        });
+        self.owner[id].push(step);
+    }
 }
 
 /// The ASCII case-insensitive automaton of a gate's literals; `None` without literals (or
@@ -340,8 +360,7 @@ impl Plan {
     fn build_prefilter(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
         self.prefiltered = vec![false; self.steps.len()];
         for area in [Area::Body, Area::Rawbody, Area::Uri, Area::Full] {
-            let mut patterns: Vec<Vec<u8>> = Vec::new();
-            let mut owner = Vec::new();
+            let mut lits = GateLiterals::default();
             let mut gated = Vec::new();
             for (i, step) in self.steps.iter().enumerate() {
                 match &step.kind {
@@ -349,19 +368,22 @@ impl Plan {
                     Kind::Full { .. } if area == Area::Full => {}
                     _ => continue,
                 }
-                if let Some(lits) = gates.get(&step.name) {
-                    for l in lits {
-                        patterns.push(l.clone());
-                        owner.push(i);
+                if let Some(step_lits) = gates.get(&step.name) {
+                    for l in step_lits {
+                        lits.add(l, i);
                     }
                     gated.push(i);
                 }
             }
-            if let Some(ac) = gate_automaton(&patterns) {
+            if let Some(ac) = gate_automaton(&lits.patterns) {
                 for i in gated {
                     self.prefiltered[i] = true;
                 }
-                self.gates.push(Gate { area, ac, owner });
+                self.gates.push(Gate {
+                    area,
+                    ac,
+                    owner: lits.owner,
+                });
             }
         }
         self.build_header_gate(gates);
@@ -370,8 +392,7 @@ impl Plan {
     /// Gates header rules without `[if-unset: ...]` (an unset header then reads as a
     /// text the literals need not be in).
     fn build_header_gate(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut owner = Vec::new();
+        let mut gate_lits = GateLiterals::default();
         let mut keys: Vec<(String, String, Vec<String>)> = Vec::new();
         let mut key_index: HashMap<String, usize> = HashMap::new();
         let mut step_key = vec![usize::MAX; self.steps.len()];
@@ -395,11 +416,10 @@ impl Plan {
             });
             step_key[i] = k;
             for l in lits {
-                patterns.push(l.clone());
-                owner.push(i);
+                gate_lits.add(l, i);
             }
         }
-        if let Some(ac) = gate_automaton(&patterns) {
+        if let Some(ac) = gate_automaton(&gate_lits.patterns) {
             for (i, k) in step_key.iter().enumerate() {
                 if *k != usize::MAX {
                     self.prefiltered[i] = true;
@@ -407,7 +427,7 @@ impl Plan {
             }
             self.header_gate = Some(HeaderGate {
                 ac,
-                owner,
+                owner: gate_lits.owner,
                 keys,
                 step_key,
             });
@@ -430,17 +450,20 @@ impl Plan {
         for gate in &self.gates {
             if gate.area == Area::Full {
                 for m in gate.ac.find_overlapping_iter(full) {
-                    cand[gate.owner[m.pattern().as_usize()]] = true;
+                    for &step in &gate.owner[m.pattern().as_usize()] {
+                        cand[step] = true;
+                    }
                 }
                 continue;
             }
             for m in gate.ac.find_overlapping_iter(texts.joined(gate.area)) {
-                let step = gate.owner[m.pattern().as_usize()];
-                cand[step] = true;
                 let line = texts.line_at(gate.area, m.start()) as u32;
-                if last_line[step] != line {
-                    last_line[step] = line;
-                    pairs.push((step as u32, line));
+                for &step in &gate.owner[m.pattern().as_usize()] {
+                    cand[step] = true;
+                    if last_line[step] != line {
+                        last_line[step] = line;
+                        pairs.push((step as u32, line));
+                    }
                 }
             }
         }
@@ -468,9 +491,10 @@ impl Plan {
                 };
                 for v in values.iter() {
                     for m in g.ac.find_overlapping_iter(v) {
-                        let step = g.owner[m.pattern().as_usize()];
-                        if g.step_key[step] == k {
-                            cand[step] = true;
+                        for &step in &g.owner[m.pattern().as_usize()] {
+                            if g.step_key[step] == k {
+                                cand[step] = true;
+                            }
                         }
                     }
                 }
