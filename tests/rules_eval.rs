@@ -452,3 +452,19 @@ fn image_count_counts_base64_image_parts() {
     let names = hit_names(&e, &msg);
     assert_eq!(names, ["ONE_GIF", "ONE_JPEG", "TWO_PLUS"]);
 }
+
+#[test]
+fn meta_chains_and_cycles() {
+    let (e, _d) = engine(
+        "body __X /xyz/\nmeta AAA BBB\nmeta BBB __X\n\
+         meta CYC1 CYC2 || __X\nmeta CYC2 CYC1\n\
+         score AAA 1\nscore BBB 1\nscore CYC1 1\nscore CYC2 1\n",
+    );
+    // A meta rule reads a later one; in a cycle the rule entered first reads 0 for the
+    // one still in progress.
+    assert_eq!(
+        hit_names(&e, "Subject: x\r\n\r\nxyz\r\n"),
+        ["AAA", "BBB", "CYC1"]
+    );
+    assert!(hit_names(&e, "Subject: x\r\n\r\nnothing\r\n").is_empty());
+}

@@ -101,6 +101,17 @@ pub struct Plan {
     prefiltered: Vec<bool>,
     /// Per step: the steps a meta expression reads (resolved once at build).
     meta_deps: Vec<Vec<usize>>,
+    /// The meta steps in evaluation order (see [`Plan::order_metas`]).
+    meta_order: Vec<MetaOp>,
+}
+
+/// One step of the meta evaluation order.
+#[derive(Debug, Clone, Copy)]
+enum MetaOp {
+    /// The meta rule is being evaluated: a cycle back to it reads 0.
+    Enter(usize),
+    /// Its dependencies are done: evaluate its program.
+    Exit(usize),
 }
 
 /// A gated line rule with more candidate lines than this first runs its filter over the
@@ -354,7 +365,38 @@ impl Plan {
             e.resolve(&|n| plan.index.get(n).copied());
             plan.steps[i].kind = Kind::Meta(e.compile());
         }
+        plan.order_metas();
         plan
+    }
+
+    /// Fixes the order meta rules are evaluated in, once: a depth-first walk from each
+    /// meta rule in step order through its dependencies, as a recursive evaluation per
+    /// message would take it (every other step has its value before the metas run, so the
+    /// walk does not depend on the message). A rule is entered before its dependencies
+    /// (a cycle back to it reads 0) and evaluated after them; past [`META_DEPTH`] a
+    /// dependency is left for later and reads 0 meanwhile.
+    fn order_metas(&mut self) {
+        fn walk(plan: &Plan, i: usize, depth: usize, done: &mut [bool], ops: &mut Vec<MetaOp>) {
+            if done[i] || depth > META_DEPTH {
+                return;
+            }
+            done[i] = true;
+            ops.push(MetaOp::Enter(i));
+            for &j in &plan.meta_deps[i] {
+                walk(plan, j, depth + 1, done, ops);
+            }
+            ops.push(MetaOp::Exit(i));
+        }
+        let mut done: Vec<bool> = self
+            .steps
+            .iter()
+            .map(|s| !matches!(s.kind, Kind::Meta(_)))
+            .collect();
+        let mut ops = Vec::new();
+        for i in 0..self.steps.len() {
+            walk(self, i, 0, &mut done, &mut ops);
+        }
+        self.meta_order = ops;
     }
 
     fn build_prefilter(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
@@ -616,9 +658,15 @@ impl Plan {
             values[i] = Some(v);
         }
         let mut stack = Vec::with_capacity(64);
-        for i in 0..self.steps.len() {
-            if values[i].is_none() {
-                self.meta(i, &mut values, &mut stack, 0);
+        for op in &self.meta_order {
+            match *op {
+                MetaOp::Enter(i) => values[i] = Some(0.0),
+                MetaOp::Exit(i) => {
+                    if let Kind::Meta(program) = &self.steps[i].kind {
+                        let vals = &values;
+                        values[i] = Some(program.eval(|j| vals[j].unwrap_or(0.0), &mut stack));
+                    }
+                }
             }
         }
         self.steps
@@ -626,35 +674,6 @@ impl Plan {
             .zip(values)
             .filter_map(|(s, v)| v.filter(|v| *v != 0.0).map(|v| (s.name.clone(), v)))
             .collect()
-    }
-
-    fn meta(
-        &self,
-        i: usize,
-        values: &mut Vec<Option<f64>>,
-        stack: &mut Vec<f64>,
-        depth: usize,
-    ) -> f64 {
-        if let Some(v) = values[i] {
-            return v;
-        }
-        let Kind::Meta(program) = &self.steps[i].kind else {
-            return 0.0;
-        };
-        if depth > META_DEPTH {
-            return 0.0;
-        }
-        // Mark in progress: a cycle reads 0.
-        values[i] = Some(0.0);
-        for &j in &self.meta_deps[i] {
-            self.meta(j, values, stack, depth + 1);
-        }
-        let v = {
-            let vals: &Vec<Option<f64>> = values;
-            program.eval(|j| vals[j].unwrap_or(0.0), stack)
-        };
-        values[i] = Some(v);
-        v
     }
 }
 
