@@ -69,7 +69,34 @@ pub struct Texts<'v> {
     part_header_cache: std::cell::RefCell<PartHeaderCache>,
 }
 
-type PartHeaderCache = std::collections::HashMap<(String, bool), std::rc::Rc<Vec<Vec<u8>>>>;
+/// [`part_header_values`] by name: decoded, then raw.
+type PartHeaderCache = [std::collections::HashMap<String, std::rc::Rc<Vec<Vec<u8>>>, FastHash>; 2];
+
+/// FNV-1a, for the per-message caches: short keys, hundreds of lookups a message, no
+/// keys from outside the rule files.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Builds [`Fnv`] hashers.
+type FastHash = std::hash::BuildHasherDefault<Fnv>;
 
 /// SpamAssassin's registry boundaries (`util_rb_tld`, `util_rb_2tld`, `util_rb_3tld`),
 /// lower case.
@@ -198,7 +225,7 @@ fn host_modifiers(
     (!out.is_empty()).then_some(out)
 }
 
-type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<Vec<u8>>>>>;
+type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<Vec<u8>>>>, FastHash>;
 
 /// Index of `area`'s text in [`Texts::joined`]'s array.
 fn slot(area: Area) -> usize {
@@ -512,12 +539,12 @@ impl<'v> Texts<'v> {
 
     /// [`part_header_values`] of this message's parts, computed once per (name, raw).
     pub fn part_header_cached(&self, name: &str, raw: bool) -> std::rc::Rc<Vec<Vec<u8>>> {
-        let key = (name.to_string(), raw);
-        if let Some(v) = self.part_header_cache.borrow().get(&key) {
+        let slot = usize::from(raw);
+        if let Some(v) = self.part_header_cache.borrow()[slot].get(name) {
             return v.clone();
         }
         let v = std::rc::Rc::new(part_header_values(&self.mime_headers, name, raw));
-        self.part_header_cache.borrow_mut().insert(key, v.clone());
+        self.part_header_cache.borrow_mut()[slot].insert(name.to_string(), v.clone());
         v
     }
 
