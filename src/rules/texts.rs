@@ -67,6 +67,8 @@ pub struct Texts<'v> {
     registry: std::sync::Arc<Registry>,
     /// [`part_header_values`] already computed, by (name, raw).
     part_header_cache: std::cell::RefCell<PartHeaderCache>,
+    /// Indexes into `headers` by lower-case field name, built on first use.
+    by_name: std::cell::OnceCell<std::collections::HashMap<String, Vec<usize>, FastHash>>,
 }
 
 /// [`part_header_values`] by name: decoded, then raw.
@@ -637,14 +639,26 @@ impl<'v> Texts<'v> {
             }
             out.push(b'\n');
         };
+        // The fields named any of `names` (ASCII case-insensitively), in message order.
         let pick = |names: &[&str]| -> Vec<usize> {
-            (0..self.headers.len())
-                .filter(|&i| {
-                    names
-                        .iter()
-                        .any(|n| self.headers[i].name.eq_ignore_ascii_case(n))
-                })
-                .collect()
+            let by_name = self.by_name.get_or_init(|| {
+                let mut map = std::collections::HashMap::<_, Vec<usize>, FastHash>::default();
+                for (i, h) in self.headers.iter().enumerate() {
+                    map.entry(h.name.to_ascii_lowercase()).or_default().push(i);
+                }
+                map
+            });
+            let mut out = Vec::new();
+            for n in names {
+                if let Some(v) = by_name.get(n.to_ascii_lowercase().as_str()) {
+                    out.extend_from_slice(v);
+                }
+            }
+            if names.len() > 1 {
+                out.sort_unstable();
+                out.dedup();
+            }
+            out
         };
         let mut fields: Vec<usize> = match name {
             "ALL" => {
