@@ -116,7 +116,7 @@ enum MetaOp {
 
 /// A gated line rule with more candidate lines than this first runs its filter over the
 /// whole text (one search instead of many).
-const FILTER_ABOVE_LINES: usize = 4;
+const FILTER_ABOVE_LINES: usize = 16;
 
 /// What the literal gates found in one message.
 struct Candidates {
