@@ -385,6 +385,21 @@ fn to_in_subject_and_matching_envelope_sender() {
         ),
         ["ADDR_IN_SUBJ"]
     );
+    // Case-insensitive where the pattern is; a name it does not hold gives nothing.
+    assert_eq!(
+        names(
+            "To: jane@example.org\r\nFrom: a@b.example\r\nSubject: JANE",
+            Some("x@y.example")
+        ),
+        ["LOCALPART_IN_SUBJECT"]
+    );
+    assert_eq!(
+        names(
+            "To: jane@example.org\r\nFrom: a@b.example\r\nSubject: Hello Jan, yes",
+            Some("x@y.example")
+        ),
+        Vec::<String>::new()
+    );
     assert_eq!(
         names(
             "To: jane@example.org\r\nFrom: A <A@B.example>\r\nSubject: hello",
@@ -891,4 +906,20 @@ fn addr_modifier_keeps_only_addresses() {
         ),
         ["TO_ADDR"]
     );
+}
+
+#[test]
+fn meta_chains_and_cycles() {
+    let (e, _d) = engine(
+        "body __X /xyz/\nmeta AAA BBB\nmeta BBB __X\n\
+         meta CYC1 CYC2 || __X\nmeta CYC2 CYC1\n\
+         score AAA 1\nscore BBB 1\nscore CYC1 1\nscore CYC2 1\n",
+    );
+    // A meta rule reads a later one; in a cycle the rule entered first reads 0 for the
+    // one still in progress.
+    assert_eq!(
+        hit_names(&e, "Subject: x\r\n\r\nxyz\r\n"),
+        ["AAA", "BBB", "CYC1"]
+    );
+    assert!(hit_names(&e, "Subject: x\r\n\r\nnothing\r\n").is_empty());
 }

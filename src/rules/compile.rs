@@ -61,6 +61,56 @@ impl Matcher {
     }
 }
 
+/// A rule's filter, compiled for the one question it answers (does it match anywhere in
+/// a text?) with the prefix-literal prefilter only. `regex`'s own choice for a pattern
+/// without a fast prefix literal is often a search from an inner literal backwards, and
+/// when that turns quadratic on a long text (an inner "literal" like `\s` occurs
+/// everywhere) it gives the whole text to the PikeVM, a hundred times slower than the
+/// forward lazy DFA this always uses.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    re: regex_automata::meta::Regex,
+    pattern: Arc<str>,
+}
+
+impl Filter {
+    /// Compiles `pattern` with the same syntax and limits as `regex::bytes::Regex`.
+    pub fn new(pattern: &str) -> Option<Filter> {
+        Self::with_hir(pattern, &parse(pattern)?)
+    }
+
+    fn with_hir(pattern: &str, hir: &regex_syntax::hir::Hir) -> Option<Filter> {
+        use regex_automata::{MatchKind, meta, util::prefilter::Prefilter, util::syntax};
+        let syntax = syntax::Config::new().utf8(false);
+        let config = meta::Config::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .utf8_empty(false)
+            .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+            .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
+            .auto_prefilter(false)
+            .prefilter(Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, hir));
+        let re = meta::Builder::new()
+            .configure(config)
+            .syntax(syntax)
+            .build(pattern)
+            .ok()?;
+        Some(Filter {
+            re,
+            pattern: pattern.into(),
+        })
+    }
+
+    /// Whether it matches anywhere in `hay`.
+    pub fn is_match(&self, hay: &[u8]) -> bool {
+        self.re.is_match(hay)
+    }
+
+    /// The pattern.
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+}
+
 /// Compiles one Perl pattern: `regex` first, PCRE2 when the pattern needs backtracking or
 /// `regex` rejects the translation.
 pub fn compile_pattern(p: &Pattern) -> Result<Matcher, String> {
@@ -95,16 +145,19 @@ const MAX_GATE_LITERALS: usize = 256;
 /// literals of any suffix of a concatenation, recursing into groups, mandatory repetitions
 /// and alternations. `None` means the rule must always run.
 pub fn required_literals(filter: &regex::bytes::Regex) -> Option<Vec<Vec<u8>>> {
-    let hir = parse(filter)?;
-    let set = required(&fold_case(&hir), 0)?;
+    literals_of(&parse(filter.as_str())?)
+}
+
+fn literals_of(hir: &regex_syntax::hir::Hir) -> Option<Vec<Vec<u8>>> {
+    let set = required(&fold_case(hir), 0)?;
     Some(set.into_iter().collect())
 }
 
-fn parse(filter: &regex::bytes::Regex) -> Option<regex_syntax::hir::Hir> {
+fn parse(pattern: &str) -> Option<regex_syntax::hir::Hir> {
     regex_syntax::ParserBuilder::new()
         .utf8(false)
         .build()
-        .parse(filter.as_str())
+        .parse(pattern)
         .ok()
 }
 
@@ -115,7 +168,7 @@ const MAX_FILTER_COST: u64 = 4_000;
 
 /// Whether running `filter` is cheap enough to be worth it before its rule.
 pub fn filter_is_cheap(filter: &regex::bytes::Regex) -> bool {
-    parse(filter).is_some_and(|h| cost(&h) <= MAX_FILTER_COST)
+    parse(filter.as_str()).is_some_and(|h| cost(&h) <= MAX_FILTER_COST)
 }
 
 /// Size of `hir` with counted repetitions expanded (saturating).
@@ -244,7 +297,7 @@ pub struct Compiled {
     pub skipped: BTreeMap<String, String>,
     /// Rule name -> its filter ([`Dialect::Filter`]), when that translates, compiles and
     /// is cheap to run.
-    pub filters: BTreeMap<String, regex::bytes::Regex>,
+    pub filters: BTreeMap<String, Filter>,
     /// Rule name -> literals one of which every match contains (lower case, see
     /// [`required_literals`]).
     pub gates: BTreeMap<String, Vec<Vec<u8>>>,
@@ -268,6 +321,31 @@ pub fn compile_filter(p: &Pattern, m: &Matcher) -> Option<regex::bytes::Regex> {
         .ok()
 }
 
+/// A gate's literals.
+type Literals = Vec<Vec<u8>>;
+
+/// What [`compile`] keeps of pattern `p`'s filter, when it translates and compiles: the
+/// filter itself when it is cheap ([`filter_is_cheap`]), and its gate
+/// ([`required_literals`]). A filter that is not run is compiled only to check that it
+/// compiles (or not at all when it is `m`).
+fn filter_and_gate(p: &Pattern, m: &Matcher) -> Option<(Option<Filter>, Option<Literals>)> {
+    let Translation::Ok(s) = translate(&p.source, &p.flags, Dialect::Filter) else {
+        return None;
+    };
+    let hir = parse(&s)?;
+    if cost(&hir) <= MAX_FILTER_COST {
+        let f = Filter::with_hir(&s, &hir)?;
+        return Some((Some(f), literals_of(&hir)));
+    }
+    let compiles = matches!(m, Matcher::Regex(r) if r.as_str() == s)
+        || regex::bytes::RegexBuilder::new(&s)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .is_ok();
+    compiles.then(|| (None, literals_of(&hir)))
+}
+
 /// The pattern a rule carries, if any.
 pub fn rule_pattern(test: &RuleTest) -> Option<&Pattern> {
     match test {
@@ -285,11 +363,11 @@ pub fn compile(config: &Config) -> Compiled {
         if let Some(p) = rule_pattern(&rule.test) {
             match compile_pattern(p) {
                 Ok(m) => {
-                    if let Some(f) = compile_filter(p, &m) {
-                        if let Some(lits) = required_literals(&f) {
+                    if let Some((filter, lits)) = filter_and_gate(p, &m) {
+                        if let Some(lits) = lits {
                             out.gates.insert(name.clone(), lits);
                         }
-                        if filter_is_cheap(&f) {
+                        if let Some(f) = filter {
                             out.filters.insert(name.clone(), f);
                         }
                     }
@@ -367,6 +445,28 @@ mod tests {
             lits(r"(\w+) \1 winner", "i"),
             Some(vec![b" winner".to_vec()])
         );
+    }
+
+    #[test]
+    fn filter_engine_agrees_with_regex() {
+        let mut text = b"Dear friend,\nplease SEND ME YOUR ACCOUNTNUMBERS now\n".repeat(200);
+        text.extend_from_slice(b"caf\xe9 mill\xc3\xb3n \xff\x00 end");
+        for src in [
+            r"(?i-u)\b[A-Za-z][a-z]{0,20}[,;)]?\s[A-Z]{16,}[a-z]?\s[A-Za-z][a-z]{1,15}\b",
+            r"(?i-u)(?:\b|\s)_{0,3}[i1!|l]m[i1!|l]tr[e3]x",
+            r"(?m-u)^please",
+            r"(?-u)\xff\x00",
+            r"(?-u)end$",
+            r"nothing here",
+            r"(?-u)caf\xe9",
+        ] {
+            let r = regex::bytes::Regex::new(src).expect("regex");
+            let f = Filter::new(src).expect("filter");
+            assert_eq!(f.as_str(), src);
+            for hay in [&text[..], b"", b"x", &text[text.len() - 30..]] {
+                assert_eq!(f.is_match(hay), r.is_match(hay), "{src}");
+            }
+        }
     }
 
     #[test]

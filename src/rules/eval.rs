@@ -133,10 +133,28 @@ fn to_in_subject(texts: &Texts<'_>, test: &str) -> bool {
         .unwrap_or_default();
     // Perl's `$` without /m: the end, or before a final newline.
     let subject = subject.strip_suffix('\n').unwrap_or(&subject);
+    let needle = match test {
+        "address" => full_to.as_str(),
+        _ => full_to.split('@').next().unwrap_or_default(),
+    };
+    // Every form of the pattern holds `needle`. For an ASCII needle, `(?i)` is ASCII case
+    // folding except that `k` also matches the Kelvin sign and `s` the long s (Unicode
+    // simple case folding has no other non-ASCII variant of an ASCII letter). On a Subject
+    // without those two, the pattern's forms are checked by hand, without compiling a
+    // regex per message; otherwise (and for an address found in the Subject) the regex
+    // decides.
+    if needle.is_ascii() && !needle.is_empty() && !subject.contains(['\u{212A}', '\u{17F}']) {
+        if !contains_ascii_ci(subject.as_bytes(), needle.as_bytes()) {
+            return false;
+        }
+        if test != "address" {
+            return local_part_in_subject(subject, needle);
+        }
+    }
     let pattern = match test {
         "address" => format!(r"(?i)\b{}\b", regex::escape(&full_to)),
         _ => {
-            let to = regex::escape(full_to.split('@').next().unwrap_or_default());
+            let to = regex::escape(needle);
             format!(
                 r"(?i)^(?:(?:re|fw):\s*(?:\w+\s+)?{to}\z|(?-i:{to})\s*[,:;!?-](?:\z|\s)|{to}\z|,\s*{to}[,:;!?-]\z)"
             )
@@ -160,8 +178,57 @@ fn ratware_name_id(texts: &Texts<'_>) -> bool {
     let Some(addr) = MID.captures(&joined("MESSAGEID")).map(|c| c[1].to_string()) else {
         return false;
     };
+    // The pattern needs `<addr>` as it is: without it in From, no regex is compiled.
+    let from = joined("From");
+    if !from.contains(&format!("<{addr}>")) {
+        return false;
+    }
     regex::Regex::new(&format!(r#""[^"]+"\s*<{}>"#, regex::escape(&addr)))
-        .is_ok_and(|re| re.is_match(&joined("From")))
+        .is_ok_and(|re| re.is_match(&from))
+}
+
+/// `(?i)^(?:(?:re|fw):\s*(?:\w+\s+)?TO\z|(?-i:TO)\s*[,:;!?-](?:\z|\s)|TO\z|,\s*TO[,:;!?-]\z)`
+/// on `subject`, for an ASCII `to` matched ASCII case-insensitively (see
+/// [`to_in_subject`]); the parts around `to` go through patterns compiled once.
+fn local_part_in_subject(subject: &str, to: &str) -> bool {
+    static REPLY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)^(?:re|fw):\s*(?:\w+\s+)?\z").expect("static regex")
+    });
+    static PUNCT_AFTER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^\s*[,:;!?-](?:\z|\s)").expect("static regex")
+    });
+    static COMMA: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"^,\s*\z").expect("static regex"));
+    let (s, t) = (subject.as_bytes(), to.as_bytes());
+    // `to` ending the Subject: the first and third forms.
+    if s.len() >= t.len() && s[s.len() - t.len()..].eq_ignore_ascii_case(t) {
+        let head = &s[..s.len() - t.len()];
+        // `to` is ASCII, so `head` ends on a character boundary.
+        if head.is_empty() || std::str::from_utf8(head).is_ok_and(|h| REPLY.is_match(h)) {
+            return true;
+        }
+    }
+    // Second form: `to` exactly as it is, at the start.
+    if let Some(rest) = subject.strip_prefix(to)
+        && PUNCT_AFTER.is_match(rest)
+    {
+        return true;
+    }
+    // Fourth form: `, to` and one punctuation mark ending the Subject.
+    if let [head @ .., b',' | b':' | b';' | b'!' | b'?' | b'-'] = s
+        && head.len() >= t.len()
+        && head[head.len() - t.len()..].eq_ignore_ascii_case(t)
+    {
+        let lead = &head[..head.len() - t.len()];
+        return std::str::from_utf8(lead).is_ok_and(|l| COMMA.is_match(l));
+    }
+    false
+}
+
+/// Whether `needle` occurs in `hay`, ASCII letters compared case-insensitively.
+fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// BodyEval's `tvd_vertical_words`: the highest percentage of spaces to other bytes over the
@@ -371,6 +438,51 @@ fn equal_from_domains(texts: &Texts<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_part_in_subject_is_the_regex() {
+        let subjects = [
+            "jane",
+            "JANE",
+            "Re: jane",
+            "re:jane",
+            "FW:  dear jane",
+            "Re: dear  old jane",
+            "Re: d\u{e9}j\u{e0} jane",
+            "Re:\u{a0}jane",
+            "re: jane!",
+            "jane, your invoice",
+            "Jane, your invoice",
+            "jane ,x",
+            "jane\u{2003}; ",
+            "jane -",
+            "janet, hi",
+            "janex",
+            ", jane!",
+            ",  JANE?",
+            ",jane",
+            ", jane!!",
+            "hello jane",
+            "[jane] list",
+            "xjane",
+            "",
+        ];
+        for to in ["jane", "j.a+ne", "jan"] {
+            let re = regex::Regex::new(&format!(
+                r"(?i)^(?:(?:re|fw):\s*(?:\w+\s+)?{to}\z|(?-i:{to})\s*[,:;!?-](?:\z|\s)|{to}\z|,\s*{to}[,:;!?-]\z)",
+                to = regex::escape(to)
+            ))
+            .expect("regex");
+            for s in subjects {
+                let s = s.replace("jane", to);
+                assert_eq!(
+                    local_part_in_subject(&s, to),
+                    re.is_match(&s),
+                    "{to:?} in {s:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn two_levels() {

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::compile::{Compiled, Matcher};
+use super::compile::{Compiled, Filter, Matcher};
 use super::meta::{Expr, Program};
 use super::parser::{Area, Config, HeaderTest, RuleTest, tokenize_meta};
 use super::texts::Texts;
@@ -24,11 +24,11 @@ enum Kind {
         area: Area,
         matcher: Matcher,
         /// Rules the rule out with one search over the joined lines.
-        filter: Option<regex::bytes::Regex>,
+        filter: Option<Filter>,
     },
     Full {
         matcher: Matcher,
-        filter: Option<regex::bytes::Regex>,
+        filter: Option<Filter>,
     },
     Header {
         name: String,
@@ -101,11 +101,22 @@ pub struct Plan {
     prefiltered: Vec<bool>,
     /// Per step: the steps a meta expression reads (resolved once at build).
     meta_deps: Vec<Vec<usize>>,
+    /// The meta steps in evaluation order (see [`Plan::order_metas`]).
+    meta_order: Vec<MetaOp>,
+}
+
+/// One step of the meta evaluation order.
+#[derive(Debug, Clone, Copy)]
+enum MetaOp {
+    /// The meta rule is being evaluated: a cycle back to it reads 0.
+    Enter(usize),
+    /// Its dependencies are done: evaluate its program.
+    Exit(usize),
 }
 
 /// A gated line rule with more candidate lines than this first runs its filter over the
 /// whole text (one search instead of many).
-const FILTER_ABOVE_LINES: usize = 4;
+const FILTER_ABOVE_LINES: usize = 16;
 
 /// What the literal gates found in one message.
 struct Candidates {
@@ -131,8 +142,8 @@ impl Candidates {
 struct Gate {
     area: Area,
     ac: aho_corasick::AhoCorasick,
-    /// Pattern id -> step index.
-    owner: Vec<usize>,
+    /// Pattern id -> the steps that need that literal.
+    owner: Vec<Vec<usize>>,
 }
 
 /// The literal prefilter of header rules: one automaton, searched in each distinct header
@@ -140,12 +151,32 @@ struct Gate {
 #[derive(Debug, Clone)]
 struct HeaderGate {
     ac: aho_corasick::AhoCorasick,
-    /// Pattern id -> step index.
-    owner: Vec<usize>,
+    /// Pattern id -> the steps that need that literal.
+    owner: Vec<Vec<usize>>,
     /// The distinct header texts: cache key, name, modifiers.
     keys: Vec<(String, String, Vec<String>)>,
     /// Step index -> index into `keys` (`usize::MAX` for steps that are not gated).
     step_key: Vec<usize>,
+}
+
+/// A gate's literals, each once (many rules share one, and the automaton would report
+/// every occurrence once per copy), with the steps that need each.
+#[derive(Default)]
+struct GateLiterals {
+    patterns: Vec<Vec<u8>>,
+    owner: Vec<Vec<usize>>,
+    index: HashMap<Vec<u8>, usize>,
+}
+
+impl GateLiterals {
+    fn add(&mut self, literal: &[u8], step: usize) {
+        let id = *self.index.entry(literal.to_vec()).or_insert_with(|| {
+            self.patterns.push(literal.to_vec());
+            self.owner.push(Vec::new());
+            self.patterns.len() - 1
+        });
+        self.owner[id].push(step);
+    }
 }
 
 /// The ASCII case-insensitive automaton of a gate's literals; `None` without literals (or
@@ -334,14 +365,44 @@ impl Plan {
             e.resolve(&|n| plan.index.get(n).copied());
             plan.steps[i].kind = Kind::Meta(e.compile());
         }
+        plan.order_metas();
         plan
+    }
+
+    /// Fixes the order meta rules are evaluated in, once: a depth-first walk from each
+    /// meta rule in step order through its dependencies, as a recursive evaluation per
+    /// message would take it (every other step has its value before the metas run, so the
+    /// walk does not depend on the message). A rule is entered before its dependencies
+    /// (a cycle back to it reads 0) and evaluated after them; past [`META_DEPTH`] a
+    /// dependency is left for later and reads 0 meanwhile.
+    fn order_metas(&mut self) {
+        fn walk(plan: &Plan, i: usize, depth: usize, done: &mut [bool], ops: &mut Vec<MetaOp>) {
+            if done[i] || depth > META_DEPTH {
+                return;
+            }
+            done[i] = true;
+            ops.push(MetaOp::Enter(i));
+            for &j in &plan.meta_deps[i] {
+                walk(plan, j, depth + 1, done, ops);
+            }
+            ops.push(MetaOp::Exit(i));
+        }
+        let mut done: Vec<bool> = self
+            .steps
+            .iter()
+            .map(|s| !matches!(s.kind, Kind::Meta(_)))
+            .collect();
+        let mut ops = Vec::new();
+        for i in 0..self.steps.len() {
+            walk(self, i, 0, &mut done, &mut ops);
+        }
+        self.meta_order = ops;
     }
 
     fn build_prefilter(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
         self.prefiltered = vec![false; self.steps.len()];
         for area in [Area::Body, Area::Rawbody, Area::Uri, Area::Full] {
-            let mut patterns: Vec<Vec<u8>> = Vec::new();
-            let mut owner = Vec::new();
+            let mut lits = GateLiterals::default();
             let mut gated = Vec::new();
             for (i, step) in self.steps.iter().enumerate() {
                 match &step.kind {
@@ -349,19 +410,22 @@ impl Plan {
                     Kind::Full { .. } if area == Area::Full => {}
                     _ => continue,
                 }
-                if let Some(lits) = gates.get(&step.name) {
-                    for l in lits {
-                        patterns.push(l.clone());
-                        owner.push(i);
+                if let Some(step_lits) = gates.get(&step.name) {
+                    for l in step_lits {
+                        lits.add(l, i);
                     }
                     gated.push(i);
                 }
             }
-            if let Some(ac) = gate_automaton(&patterns) {
+            if let Some(ac) = gate_automaton(&lits.patterns) {
                 for i in gated {
                     self.prefiltered[i] = true;
                 }
-                self.gates.push(Gate { area, ac, owner });
+                self.gates.push(Gate {
+                    area,
+                    ac,
+                    owner: lits.owner,
+                });
             }
         }
         self.build_header_gate(gates);
@@ -370,8 +434,7 @@ impl Plan {
     /// Gates header rules without `[if-unset: ...]` (an unset header then reads as a
     /// text the literals need not be in).
     fn build_header_gate(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut owner = Vec::new();
+        let mut gate_lits = GateLiterals::default();
         let mut keys: Vec<(String, String, Vec<String>)> = Vec::new();
         let mut key_index: HashMap<String, usize> = HashMap::new();
         let mut step_key = vec![usize::MAX; self.steps.len()];
@@ -395,11 +458,10 @@ impl Plan {
             });
             step_key[i] = k;
             for l in lits {
-                patterns.push(l.clone());
-                owner.push(i);
+                gate_lits.add(l, i);
             }
         }
-        if let Some(ac) = gate_automaton(&patterns) {
+        if let Some(ac) = gate_automaton(&gate_lits.patterns) {
             for (i, k) in step_key.iter().enumerate() {
                 if *k != usize::MAX {
                     self.prefiltered[i] = true;
@@ -407,7 +469,7 @@ impl Plan {
             }
             self.header_gate = Some(HeaderGate {
                 ac,
-                owner,
+                owner: gate_lits.owner,
                 keys,
                 step_key,
             });
@@ -430,17 +492,20 @@ impl Plan {
         for gate in &self.gates {
             if gate.area == Area::Full {
                 for m in gate.ac.find_overlapping_iter(full) {
-                    cand[gate.owner[m.pattern().as_usize()]] = true;
+                    for &step in &gate.owner[m.pattern().as_usize()] {
+                        cand[step] = true;
+                    }
                 }
                 continue;
             }
             for m in gate.ac.find_overlapping_iter(texts.joined(gate.area)) {
-                let step = gate.owner[m.pattern().as_usize()];
-                cand[step] = true;
                 let line = texts.line_at(gate.area, m.start()) as u32;
-                if last_line[step] != line {
-                    last_line[step] = line;
-                    pairs.push((step as u32, line));
+                for &step in &gate.owner[m.pattern().as_usize()] {
+                    cand[step] = true;
+                    if last_line[step] != line {
+                        last_line[step] = line;
+                        pairs.push((step as u32, line));
+                    }
                 }
             }
         }
@@ -468,9 +533,10 @@ impl Plan {
                 };
                 for v in values.iter() {
                     for m in g.ac.find_overlapping_iter(v) {
-                        let step = g.owner[m.pattern().as_usize()];
-                        if g.step_key[step] == k {
-                            cand[step] = true;
+                        for &step in &g.owner[m.pattern().as_usize()] {
+                            if g.step_key[step] == k {
+                                cand[step] = true;
+                            }
                         }
                     }
                 }
@@ -592,9 +658,15 @@ impl Plan {
             values[i] = Some(v);
         }
         let mut stack = Vec::with_capacity(64);
-        for i in 0..self.steps.len() {
-            if values[i].is_none() {
-                self.meta(i, &mut values, &mut stack, 0);
+        for op in &self.meta_order {
+            match *op {
+                MetaOp::Enter(i) => values[i] = Some(0.0),
+                MetaOp::Exit(i) => {
+                    if let Kind::Meta(program) = &self.steps[i].kind {
+                        let vals = &values;
+                        values[i] = Some(program.eval(|j| vals[j].unwrap_or(0.0), &mut stack));
+                    }
+                }
             }
         }
         self.steps
@@ -602,35 +674,6 @@ impl Plan {
             .zip(values)
             .filter_map(|(s, v)| v.filter(|v| *v != 0.0).map(|v| (s.name.clone(), v)))
             .collect()
-    }
-
-    fn meta(
-        &self,
-        i: usize,
-        values: &mut Vec<Option<f64>>,
-        stack: &mut Vec<f64>,
-        depth: usize,
-    ) -> f64 {
-        if let Some(v) = values[i] {
-            return v;
-        }
-        let Kind::Meta(program) = &self.steps[i].kind else {
-            return 0.0;
-        };
-        if depth > META_DEPTH {
-            return 0.0;
-        }
-        // Mark in progress: a cycle reads 0.
-        values[i] = Some(0.0);
-        for &j in &self.meta_deps[i] {
-            self.meta(j, values, stack, depth + 1);
-        }
-        let v = {
-            let vals: &Vec<Option<f64>> = values;
-            program.eval(|j| vals[j].unwrap_or(0.0), stack)
-        };
-        values[i] = Some(v);
-        v
     }
 }
 

@@ -67,9 +67,38 @@ pub struct Texts<'v> {
     registry: std::sync::Arc<Registry>,
     /// [`part_header_values`] already computed, by (name, raw).
     part_header_cache: std::cell::RefCell<PartHeaderCache>,
+    /// Indexes into `headers` by lower-case field name, built on first use.
+    by_name: std::cell::OnceCell<std::collections::HashMap<String, Vec<usize>, FastHash>>,
 }
 
-type PartHeaderCache = std::collections::HashMap<(String, bool), std::rc::Rc<Vec<Vec<u8>>>>;
+/// [`part_header_values`] by name: decoded, then raw.
+type PartHeaderCache = [std::collections::HashMap<String, std::rc::Rc<Vec<Vec<u8>>>, FastHash>; 2];
+
+/// FNV-1a, for the per-message caches: short keys, hundreds of lookups a message, no
+/// keys from outside the rule files.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Builds [`Fnv`] hashers.
+type FastHash = std::hash::BuildHasherDefault<Fnv>;
 
 /// SpamAssassin's registry boundaries (`util_rb_tld`, `util_rb_2tld`, `util_rb_3tld`),
 /// lower case.
@@ -206,7 +235,7 @@ fn host_modifiers(
     (!out.is_empty()).then_some(out)
 }
 
-type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<Vec<u8>>>>>;
+type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<Vec<u8>>>>, FastHash>;
 
 /// Index of `area`'s text in [`Texts::joined`]'s array.
 fn slot(area: Area) -> usize {
@@ -520,12 +549,12 @@ impl<'v> Texts<'v> {
 
     /// [`part_header_values`] of this message's parts, computed once per (name, raw).
     pub fn part_header_cached(&self, name: &str, raw: bool) -> std::rc::Rc<Vec<Vec<u8>>> {
-        let key = (name.to_string(), raw);
-        if let Some(v) = self.part_header_cache.borrow().get(&key) {
+        let slot = usize::from(raw);
+        if let Some(v) = self.part_header_cache.borrow()[slot].get(name) {
             return v.clone();
         }
         let v = std::rc::Rc::new(part_header_values(&self.mime_headers, name, raw));
-        self.part_header_cache.borrow_mut().insert(key, v.clone());
+        self.part_header_cache.borrow_mut()[slot].insert(name.to_string(), v.clone());
         v
     }
 
@@ -608,28 +637,37 @@ impl<'v> Texts<'v> {
     /// [`Texts::header`] before the host and IP modifiers.
     fn header_fields(&self, name: &str, modifiers: &[String]) -> Option<Vec<Vec<u8>>> {
         let raw = modifiers.iter().any(|m| m == "raw");
-        let value = |i: usize| -> Vec<u8> {
-            let h = &self.headers[i];
-            let mut v = if raw {
-                let mut r = h.raw_value.clone();
-                while r.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
-                    r.remove(0);
-                }
-                r
+        // Appends field `i`'s value and a newline to `out`.
+        let push_value = |i: usize, out: &mut Vec<u8>| {
+            if raw {
+                let r = &self.headers[i].raw_value;
+                let blank = r.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+                out.extend_from_slice(&r[blank..]);
             } else {
-                self.decoded[i].as_bytes().to_vec()
-            };
-            v.push(b'\n');
-            v
+                out.extend_from_slice(self.decoded[i].as_bytes());
+            }
+            out.push(b'\n');
         };
+        // The fields named any of `names` (ASCII case-insensitively), in message order.
         let pick = |names: &[&str]| -> Vec<usize> {
-            (0..self.headers.len())
-                .filter(|&i| {
-                    names
-                        .iter()
-                        .any(|n| self.headers[i].name.eq_ignore_ascii_case(n))
-                })
-                .collect()
+            let by_name = self.by_name.get_or_init(|| {
+                let mut map = std::collections::HashMap::<_, Vec<usize>, FastHash>::default();
+                for (i, h) in self.headers.iter().enumerate() {
+                    map.entry(h.name.to_ascii_lowercase()).or_default().push(i);
+                }
+                map
+            });
+            let mut out = Vec::new();
+            for n in names {
+                if let Some(v) = by_name.get(n.to_ascii_lowercase().as_str()) {
+                    out.extend_from_slice(v);
+                }
+            }
+            if names.len() > 1 {
+                out.sort_unstable();
+                out.dedup();
+            }
+            out
         };
         let mut fields: Vec<usize> = match name {
             "ALL" => {
@@ -637,7 +675,7 @@ impl<'v> Texts<'v> {
                 for (i, h) in self.headers.iter().enumerate() {
                     all.extend_from_slice(h.name.as_bytes());
                     all.extend_from_slice(b": ");
-                    all.extend_from_slice(&value(i));
+                    push_value(i, &mut all);
                 }
                 return Some(vec![all]);
             }
@@ -657,7 +695,7 @@ impl<'v> Texts<'v> {
                     if take {
                         all.extend_from_slice(h.name.as_bytes());
                         all.extend_from_slice(b": ");
-                        all.extend_from_slice(&value(i));
+                        push_value(i, &mut all);
                     }
                     if trusted && here == k + 1 {
                         // The first untrusted relay's own Received line closes the range.
@@ -701,7 +739,10 @@ impl<'v> Texts<'v> {
         } else if modifiers.iter().any(|m| m == "last") {
             fields.drain(..fields.len() - 1);
         }
-        let joined: Vec<u8> = fields.iter().flat_map(|&i| value(i)).collect();
+        let mut joined: Vec<u8> = Vec::new();
+        for &i in &fields {
+            push_value(i, &mut joined);
+        }
         let candidates = if modifiers.iter().any(|m| m == "addr") {
             addresses(&joined)
         } else if modifiers.iter().any(|m| m == "name") {
