@@ -923,3 +923,34 @@ fn meta_chains_and_cycles() {
     );
     assert!(hit_names(&e, "Subject: x\r\n\r\nnothing\r\n").is_empty());
 }
+
+#[test]
+fn uri_rules_see_canonical_variants_and_redirector_targets() {
+    let (e, _d) = engine(
+        "redirector_pattern m'^https?://jump\\.example/go\\?to=(.*)$'i\n\
+         uri NORMAL_HTTP_TO_IP m{^https?://\\d+\\.\\d+\\.\\d+\\.\\d+\\b}i\n\
+         uri TARGET_SITE /^http:\\/\\/target\\.example\\//\n\
+         uri ESCAPED_HOST /^https?\\:\\/\\/[^\\/\\s]*%[0-9a-fA-F][0-9a-fA-F]/\n",
+    );
+    let body = |text: &str| {
+        hit_names(
+            &e,
+            &format!("From: a@b.example\r\nSubject: x\r\n\r\n{text}\r\n"),
+        )
+    };
+    // A decimal host is the dotted quad it encodes; a link inside another is listed too.
+    assert_eq!(body("see http://3232235777/x"), ["NORMAL_HTTP_TO_IP"]);
+    assert_eq!(
+        body("see http://rd.yahoo.com/*http://80.71.71.88/farm/"),
+        ["NORMAL_HTTP_TO_IP"]
+    );
+    assert_eq!(
+        body("see http://jump.example/go?to=http://target.example/x"),
+        ["TARGET_SITE"]
+    );
+    // The original stays listed beside its decoded variant.
+    assert_eq!(
+        body("see http://%74arget.example/"),
+        ["ESCAPED_HOST", "TARGET_SITE"]
+    );
+}

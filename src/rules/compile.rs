@@ -52,6 +52,19 @@ impl Matcher {
         }
     }
 
+    /// The first capture group of the first match (`None` without a match or a group).
+    pub fn first_group(&self, hay: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Matcher::Regex(r) => r.captures(hay)?.get(1).map(|m| m.as_bytes().to_vec()),
+            Matcher::Pcre2(r) => r
+                .captures(hay)
+                .ok()
+                .flatten()?
+                .get(1)
+                .map(|m| m.as_bytes().to_vec()),
+        }
+    }
+
     /// Engine name for reports.
     pub fn engine(&self) -> &'static str {
         match self {

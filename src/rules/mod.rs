@@ -36,6 +36,7 @@ pub mod relays;
 pub mod run;
 pub mod tags;
 pub mod texts;
+pub mod uris;
 
 pub use parser::{Area, Config as ParsedConfig, ParseError};
 

@@ -208,6 +208,8 @@ pub struct Config {
     /// URI host lists by name (`enlist_uri_host`; `blocklist_uri_host` is `BLOCK`,
     /// `welcomelist_uri_host` is `WELCOME`): host -> listed (`false` for `!host`).
     pub uri_host_lists: BTreeMap<String, HashMap<String, bool>>,
+    /// `redirector_pattern` lines: a URI matching one lists its first group as a URI too.
+    pub redirector_patterns: Vec<Pattern>,
     /// `ok_locales` (the last line wins; empty means SpamAssassin's default, `all`).
     pub ok_locales: Vec<String>,
     /// `welcomelist_subject` patterns.
@@ -343,7 +345,6 @@ const IGNORED: &[&str] = &[
     "askdns",
     "dns_local_ports_avoid",
     "dns_block_rule",
-    "redirector_pattern",
     "originating_ip_headers",
     "clear_originating_ip_headers",
     "fns_ignore_headers",
@@ -803,6 +804,11 @@ impl Parser {
                     ),
                 }
             }
+            "redirector_pattern" => match parse_pattern(rest) {
+                Ok((p, tail)) if tail.trim().is_empty() => self.config.redirector_patterns.push(p),
+                Ok(_) => self.error(source, "redirector_pattern: text after the pattern"),
+                Err(e) => self.error(source, format!("redirector_pattern: {e}")),
+            },
             "ok_locales" => {
                 self.config.ok_locales = rest.split_whitespace().map(str::to_string).collect();
             }

@@ -70,6 +70,8 @@ pub struct TrustNetworks {
     pub internal: super::relays::Networks,
     /// Registry boundaries for `:host` and `:domain`.
     pub registry: std::sync::Arc<super::texts::Registry>,
+    /// `redirector_pattern`s, compiled (ones that do not compile are left out).
+    pub redirectors: Vec<super::compile::Matcher>,
 }
 
 /// A rule's score and description.
@@ -209,6 +211,11 @@ impl Plan {
                 trusted: config.trusted_networks.clone(),
                 internal: config.internal_networks.clone(),
                 registry: config.registry.clone(),
+                redirectors: config
+                    .redirector_patterns
+                    .iter()
+                    .filter_map(|p| super::compile::compile_pattern(p).ok())
+                    .collect(),
             },
             ..Plan::default()
         };

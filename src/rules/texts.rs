@@ -494,6 +494,7 @@ impl<'v> Texts<'v> {
         t.subject_lines = 1;
         let html_img = t.html.iter().any(|h| h.inside.contains_key("img"));
         (t.mime_headers, t.madiff, t.images) = mime_headers(view.raw, html_img);
+        t.uris = super::uris::canonicalize(&t.uris, &networks.redirectors, &networks.registry);
         t.joined = [&t.body, &t.rawbody, &t.uris].map(|lines| lines.join(&b'\n'));
         t.line_starts = [&t.body, &t.rawbody, &t.uris].map(|lines| {
             lines

@@ -1,0 +1,594 @@
+//! The URI list `uri` rules see, canonicalized as SpamAssassin's
+//! `Util::uri_list_canonicalize` does (Mail::SpamAssassin 4.0.1): every URI found keeps its
+//! place and gains variants, so a rule written against the plain form also matches an
+//! obfuscated one:
+//!
+//! - `http:www.x` and `http:/x` get their two slashes, backslashes become slashes, a
+//!   scheme-less URI gets `http://` (`ftp://` for `ftp.` hosts), `?` or `#` right after the
+//!   host gets a `/` before it;
+//! - `%xx` escapes of printable characters are decoded (others kept), and numeric
+//!   character references of printable characters and of the Unicode dots are decoded;
+//! - default ports are dropped, user names before `@` and junk after the host removed;
+//! - hosts written as decimal, hex or octal numbers become dotted quads;
+//! - a URI inside another (a redirector: `redirector_pattern` lines, else any
+//!   `http://` after the host) is listed, and canonicalized, on its own;
+//! - `http://word` also lists `http://www.word.com`, as Firefox does;
+//! - `mailto:` addresses lose `?subject=` parameters and `%20` padding.
+//!
+//! The result has no duplicates. Internationalized host names are lower-cased but not
+//! converted to punycode.
+
+use super::compile::Matcher;
+use super::texts::Registry;
+
+/// Most URIs one message yields, variants included: a bound against a redirector chain
+/// or a message made of millions of links.
+const MAX_URIS: usize = 20_000;
+
+/// The canonical list of `uris`: each cleaned original, then its variants, without
+/// duplicates, in first-seen order.
+pub fn canonicalize(
+    uris: &[Vec<u8>],
+    redirectors: &[Matcher],
+    registry: &Registry,
+) -> Vec<Vec<u8>> {
+    let mut work: Vec<Vec<u8>> = uris.to_vec();
+    let mut variants: Vec<Vec<u8>> = Vec::new();
+    let mut i = 0;
+    while i < work.len() && work.len() + variants.len() < MAX_URIS {
+        let uri = clean(&work[i]);
+        work[i].clone_from(&uri);
+        i += 1;
+        let found = one(&uri, redirectors, registry, &mut variants);
+        work.extend(found);
+    }
+    let mut seen = std::collections::HashSet::new();
+    work.into_iter()
+        .chain(variants)
+        .filter(|u| seen.insert(u.clone()))
+        .collect()
+}
+
+/// Newlines and CRs dropped, surrounding white space trimmed.
+fn clean(uri: &[u8]) -> Vec<u8> {
+    uri.iter()
+        .copied()
+        .filter(|&b| b != b'\n' && b != b'\r')
+        .collect::<Vec<u8>>()
+        .trim_ascii()
+        .to_vec()
+}
+
+fn starts_with_ci(s: &[u8], prefix: &[u8]) -> bool {
+    s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+fn push(out: &mut Vec<Vec<u8>>, parts: &[&[u8]]) {
+    out.push(parts.concat());
+}
+
+/// The variants of one URI (into `variants`); returns the URIs found inside it
+/// (redirector targets), which are canonicalized in turn.
+fn one(
+    uri: &[u8],
+    redirectors: &[Matcher],
+    registry: &Registry,
+    variants: &mut Vec<Vec<u8>>,
+) -> Vec<Vec<u8>> {
+    // `#abc`, `?x`, `/image.gif` (but not `//host`): not links to anywhere.
+    if uri.len() <= 1
+        || matches!(uri[0], b'#' | b'?' | b'&')
+        || (uri[0] == b'/' && uri.get(1) != Some(&b'/'))
+    {
+        return Vec::new();
+    }
+    let colon = memchr::memchr(b':', uri);
+    let at = memchr::memchr(b'@', uri);
+    if starts_with_ci(uri, b"mailto:") || at.is_some_and(|a| colon.is_none_or(|c| a < c)) {
+        mail_variants(uri, variants);
+        return Vec::new();
+    }
+    let mut nuri: Vec<u8> = uri
+        .iter()
+        .map(|&b| if b == b'\\' { b'/' } else { b })
+        .collect();
+    // http:www.x, http:/x -> http://x
+    for scheme in [&b"https:"[..], b"http:"] {
+        if starts_with_ci(&nuri, scheme) {
+            let slashes = nuri[scheme.len()..]
+                .iter()
+                .take_while(|&&b| b == b'/')
+                .count()
+                .min(2);
+            let mut n = nuri[..scheme.len()].to_vec();
+            n.extend_from_slice(b"//");
+            n.extend_from_slice(&nuri[scheme.len() + slashes..]);
+            nuri = n;
+            break;
+        }
+    }
+    if has_escape(&nuri) {
+        nuri = url_encode(&nuri);
+    }
+    let schemed = nuri.iter().position(|&b| b == b':').is_some_and(|c| {
+        c > 0
+            && nuri[..c]
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    if !schemed {
+        let prefix: &[u8] = if nuri.starts_with(b"ftp.") {
+            b"ftp://"
+        } else {
+            b"http://"
+        };
+        nuri = [prefix, &nuri].concat();
+    }
+    // http://host?x -> http://host/?x
+    if let Some(after) = http_prefix(&nuri) {
+        let host_end = nuri[after..]
+            .iter()
+            .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+            .map(|p| p + after);
+        if let Some(e) = host_end
+            && e > after
+            && matches!(nuri[e], b'?' | b'#')
+        {
+            nuri.insert(e, b'/');
+        }
+    }
+    nuri = decode_references(&nuri);
+    if nuri != uri {
+        variants.push(nuri.clone());
+    }
+    http_variants(&nuri, redirectors, registry, variants)
+}
+
+/// `http://` or `https://` at the start: the offset after it.
+fn http_prefix(s: &[u8]) -> Option<usize> {
+    if starts_with_ci(s, b"http://") {
+        Some(7)
+    } else if starts_with_ci(s, b"https://") {
+        Some(8)
+    } else {
+        None
+    }
+}
+
+fn has_escape(s: &[u8]) -> bool {
+    s.windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+}
+
+/// Util::url_encode: `%xx` of printable characters decoded (control, space, 8-bit and
+/// `0x7f` escapes kept), and in the rest control, space, 8-bit, `"`, `%`, `<` and `>`
+/// escaped.
+fn url_encode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let escape = s[i] == b'%'
+            && s.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        if escape {
+            let token = &s[i..i + 3];
+            let hex = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+            let value = hex(token[1]) * 16 + hex(token[2]);
+            // Util.pm keeps the escape when its two digits contain `20`, `7f` or start
+            // with 0, 1, 8, 9 or a-f; otherwise `%[2-7]x` is decoded.
+            let keep = token[1..].eq_ignore_ascii_case(b"20")
+                || token[1..].eq_ignore_ascii_case(b"7f")
+                || matches!(
+                    token[1].to_ascii_lowercase(),
+                    b'0' | b'1' | b'8' | b'9' | b'a'..=b'f'
+                );
+            if keep {
+                out.extend_from_slice(token);
+            } else {
+                out.push(value);
+            }
+            i += 3;
+            continue;
+        }
+        let b = s[i];
+        if b <= 0x20 || b >= 0x7f || matches!(b, b'"' | b'%' | b'<' | b'>') {
+            out.extend_from_slice(format!("%{b:02x}").as_bytes());
+        } else {
+            out.push(b);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `&#33;`..`&#126;` and `&#x21;`..`&#x7e;` decoded, and the references of the Unicode
+/// full stops (U+3002, U+FF0E, U+FF61) and of `.` itself made `.`.
+fn decode_references(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'&' && s.get(i + 1) == Some(&b'#') {
+            let rest = &s[i + 2..];
+            let (hex, digits_at) = match rest.first() {
+                Some(b'x' | b'X') => (true, 1),
+                _ => (false, 0),
+            };
+            let digits: Vec<u8> = rest[digits_at..]
+                .iter()
+                .copied()
+                .take_while(|b| {
+                    if hex {
+                        b.is_ascii_hexdigit()
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+                .collect();
+            let end = digits_at + digits.len();
+            if !digits.is_empty() && rest.get(end) == Some(&b';') {
+                let text = std::str::from_utf8(&digits).unwrap_or("");
+                let value = u32::from_str_radix(text, if hex { 16 } else { 10 }).ok();
+                let dot = matches!(value, Some(0x2e | 0x3002 | 0xff0e | 0xff61));
+                match value {
+                    Some(v) if (33..=126).contains(&v) => {
+                        out.push(v as u8);
+                        i += 2 + end + 1;
+                        continue;
+                    }
+                    _ if dot => {
+                        out.push(b'.');
+                        i += 2 + end + 1;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The `mailto:` variants: `?subject=` and `&` parameters cut, `%20` padding dropped,
+/// `"Name" <addr>` reduced to the address.
+fn mail_variants(uri: &[u8], variants: &mut Vec<Vec<u8>>) {
+    let Some(at) = memchr::memchr(b'@', uri) else {
+        return;
+    };
+    if at == 0 {
+        return;
+    }
+    let after = &uri[at + 1..];
+    // ^([^@]+@[^?]+)\?
+    if let Some(q) = memchr::memchr(b'?', after)
+        && q > 0
+    {
+        variants.push(uri[..at + 1 + q].to_vec());
+    }
+    // ^([^@]+@[^?&]+)&
+    if let Some(a) = after.iter().position(|&b| b == b'?' || b == b'&')
+        && a > 0
+        && after[a] == b'&'
+    {
+        variants.push(uri[..at + 1 + a].to_vec());
+    }
+    // ^(?:mailto:)?(?:%20)*([^@]+@[^?&%]+)
+    if memchr::memmem::find(uri, b"%20").is_some() {
+        let mut s = if starts_with_ci(uri, b"mailto:") {
+            &uri[7..]
+        } else {
+            uri
+        };
+        while let Some(r) = s.strip_prefix(b"%20") {
+            s = r;
+        }
+        if let Some(a) = memchr::memchr(b'@', s)
+            && a > 0
+        {
+            let end = s[a + 1..]
+                .iter()
+                .position(|&b| matches!(b, b'?' | b'&' | b'%'))
+                .map_or(s.len(), |p| a + 1 + p);
+            if end > a + 1 {
+                push(variants, &[b"mailto:", &s[..end]]);
+            }
+        }
+    }
+    // ^[^?&]*<([^@>]+@[^>]+)>
+    if let Some(lt) = memchr::memchr(b'<', uri)
+        && !uri[..lt].iter().any(|&b| b == b'?' || b == b'&')
+        && let Some(gt) = memchr::memchr(b'>', &uri[lt..]).map(|g| g + lt)
+    {
+        let inner = &uri[lt + 1..gt];
+        if let Some(a) = memchr::memchr(b'@', inner)
+            && a > 0
+            && a + 1 < inner.len()
+        {
+            push(variants, &[b"mailto:", inner]);
+        }
+    }
+}
+
+/// The variants of an `http(s)://` URI; returns redirector targets.
+fn http_variants(
+    nuri: &[u8],
+    redirectors: &[Matcher],
+    registry: &Registry,
+    variants: &mut Vec<Vec<u8>>,
+) -> Vec<Vec<u8>> {
+    let Some(after) = http_prefix(nuri) else {
+        return Vec::new();
+    };
+    let proto: Vec<u8> = nuri[..after].to_ascii_lowercase();
+    // ([^@/?#]*@)?([^/?#:]+)((?::(\d*))?.*)
+    let rest_all = &nuri[after..];
+    let stop = rest_all
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest_all.len());
+    let (auth, host_start) = match memchr::memchr(b'@', &rest_all[..stop]) {
+        Some(a) => (&rest_all[..=a], a + 1),
+        None => (&rest_all[..0], 0),
+    };
+    let host_end = rest_all[host_start..]
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#' | b':'))
+        .map_or(rest_all.len(), |p| host_start + p);
+    if host_end == host_start {
+        return Vec::new();
+    }
+    let mut host: Vec<u8> = rest_all[host_start..host_end].to_vec();
+    let rest = &rest_all[host_end..];
+    let port: Option<&[u8]> = rest.strip_prefix(b":").map(|r| {
+        let d = r.iter().take_while(|b| b.is_ascii_digit()).count();
+        &r[..d]
+    });
+    // A `:` not followed by digits is no port (`(?::(\d*))?` matches an empty one too).
+    let default_port: &[u8] = if proto == b"http://" { b"80" } else { b"443" };
+    let port_value: &[u8] = match port {
+        Some(p) if !p.is_empty() => p,
+        _ => default_port,
+    };
+    if let Some(p) = port {
+        let after_port = &rest[1 + p.len()..];
+        let boundary = after_port
+            .first()
+            .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+        if p == default_port && boundary {
+            push(variants, &[&proto, &host, after_port]);
+        }
+    }
+    let lower_host = host.to_ascii_lowercase();
+    // Control characters and spaces in the host are dropped by browsers.
+    if host.iter().any(|&b| b <= 0x20) {
+        host.retain(|&b| b > 0x20);
+        push(variants, &[&proto, &host, rest]);
+    }
+    let whole: Vec<u8> = [&proto[..], &host, rest].concat();
+    let mut targets = Vec::new();
+    let mut matched = false;
+    for re in redirectors {
+        if let Some(t) = re.first_group(&whole) {
+            if !t.contains(&b'.') {
+                continue;
+            }
+            targets.push(t);
+            matched = true;
+            break;
+        }
+    }
+    if !matched {
+        // The hard-coded redirector: `https?:/{0,2}[^&#]+` anywhere after the host.
+        let lower = rest.to_ascii_lowercase();
+        let first = [
+            memchr::memmem::find(&lower, b"http:"),
+            memchr::memmem::find(&lower, b"https:"),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let Some(p) = first {
+            let end = rest[p..]
+                .iter()
+                .position(|&b| b == b'&' || b == b'#')
+                .map_or(rest.len(), |e| p + e);
+            let t = &rest[p..end];
+            if t.contains(&b'.') {
+                targets.push(t.to_vec());
+            }
+        }
+    }
+    // user@ inside the host, and junk after it (`example.biz!!!`).
+    if let Some(a) = host.iter().rposition(|&b| b == b'@') {
+        host.drain(..=a);
+        push(variants, &[&proto, &host, rest]);
+    }
+    let trimmed = host
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |p| p + 1);
+    if trimmed < host.len() {
+        host.truncate(trimmed);
+        push(variants, &[&proto, &host, rest]);
+    }
+    if let Some(ip) = numeric_host(&host) {
+        push(variants, &[&proto, ip.as_bytes(), rest]);
+    } else if proto == b"http://"
+        && auth.is_empty()
+        && lower_host != b"localhost"
+        && port_value == b"80"
+    {
+        let word = lower_host.strip_prefix(b"www.").unwrap_or(&lower_host);
+        let host_str = String::from_utf8_lossy(&lower_host).into_owned();
+        if !word.is_empty() && !word.contains(&b'.') && !registry.is_domain_valid(&host_str) {
+            push(variants, &[&proto, b"www.", word, b".com", rest]);
+        }
+    }
+    targets
+}
+
+/// A host written as a number: four decimal, hex (`0x..`) or octal (`0..`) parts, one hex
+/// number (its last 32 bits) or one decimal number; as a dotted quad.
+fn numeric_host(host: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(host).ok()?;
+    let parts: Vec<&str> = s.split('.').collect();
+    let octet = |p: &str| -> Option<String> {
+        let lower = p.to_ascii_lowercase();
+        if let Some(h) = lower.strip_prefix("0x") {
+            if h.is_empty() || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            let trimmed = h.trim_start_matches('0');
+            return Some(
+                u128::from_str_radix(if trimmed.is_empty() { "0" } else { trimmed }, 16)
+                    .ok()?
+                    .to_string(),
+            );
+        }
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        // Leading zeros: octal when what follows is a small octal number (Util.pm's
+        // `^0+([1-3][0-7]{0,2}|[4-7][0-7]?)\b`), else the zeros just go.
+        let digits = p.trim_start_matches('0');
+        if digits.len() < p.len() {
+            let b = digits.as_bytes();
+            let octal = match b.first() {
+                Some(b'1'..=b'3') => {
+                    b.len() <= 3 && b[1..].iter().all(|c| (b'0'..=b'7').contains(c))
+                }
+                Some(b'4'..=b'7') => {
+                    b.len() <= 2 && b[1..].iter().all(|c| (b'0'..=b'7').contains(c))
+                }
+                _ => false,
+            };
+            if octal {
+                return Some(u32::from_str_radix(digits, 8).ok()?.to_string());
+            }
+        }
+        Some(digits.to_string())
+    };
+    if parts.len() == 4 {
+        let all_numeric = parts.iter().all(|p| {
+            let l = p.to_ascii_lowercase();
+            (l.starts_with("0x") && l.len() > 2 && l[2..].bytes().all(|b| b.is_ascii_hexdigit()))
+                || (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if all_numeric {
+            let octets: Option<Vec<String>> = parts.iter().map(|p| octet(p)).collect();
+            return octets.map(|o| o.join("."));
+        }
+        return None;
+    }
+    if parts.len() != 1 {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    let value: u64 = if let Some(h) = lower.strip_prefix("0x") {
+        if h.is_empty() || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        // Only the last eight hex digits count.
+        let tail = &h[h.len().saturating_sub(8)..];
+        u64::from_str_radix(tail, 16).ok()?
+    } else if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse().ok()?
+    } else {
+        return None;
+    };
+    // Util.pm's decode_ulong_to_ip: the first four bytes of the number's hex form.
+    let hex = format!("{value:08x}");
+    let bytes: Vec<u8> = (0..4)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("0"), 16).unwrap_or(0))
+        .collect();
+    Some(format!(
+        "{}.{}.{}.{}",
+        bytes[0], bytes[1], bytes[2], bytes[3]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canon(uris: &[&str]) -> Vec<String> {
+        canonicalize(
+            &uris
+                .iter()
+                .map(|u| u.as_bytes().to_vec())
+                .collect::<Vec<_>>(),
+            &[],
+            &Registry::default(),
+        )
+        .into_iter()
+        .map(|u| String::from_utf8_lossy(&u).into_owned())
+        .collect()
+    }
+
+    #[test]
+    fn schemes_slashes_and_hosts() {
+        let c = canon(&["www.example.com?x=1"]);
+        assert!(
+            c.contains(&"http://www.example.com/?x=1".to_string()),
+            "{c:?}"
+        );
+        let c = canon(&["http:\\\\evil.example\\path"]);
+        assert!(c.contains(&"http://evil.example/path".to_string()), "{c:?}");
+        // The default port goes, and with it the user name (Util.pm rebuilds the URI
+        // from scheme, host and the rest).
+        let c = canon(&["http://user@host.example:80/a"]);
+        assert_eq!(
+            c,
+            ["http://user@host.example:80/a", "http://host.example/a"]
+        );
+        // Relative links stay as they are, without variants (Util.pm skips them but keeps
+        // every original in its result).
+        assert_eq!(
+            canon(&["#top", "/img.gif", "?q"]),
+            ["#top", "/img.gif", "?q"]
+        );
+    }
+
+    #[test]
+    fn escapes_and_references() {
+        let c = canon(&["http://%65xample.com/%2Fx%20y"]);
+        assert!(
+            c.contains(&"http://example.com//x%20y".to_string()),
+            "{c:?}"
+        );
+        let c = canon(&["http://example.com/&#65;b&#x63;&#12290;"]);
+        assert!(c.contains(&"http://example.com/Abc.".to_string()), "{c:?}");
+    }
+
+    #[test]
+    fn numeric_hosts() {
+        let c = canon(&["http://0x7f.1.2.03/"]);
+        assert!(c.contains(&"http://127.1.2.3/".to_string()), "{c:?}");
+        // As in Util.pm, a zero octet loses its zeros entirely.
+        let c = canon(&["http://0x7f.0.0.01/"]);
+        assert!(c.contains(&"http://127...1/".to_string()), "{c:?}");
+        let c = canon(&["http://3232235777/x"]);
+        assert!(c.contains(&"http://192.168.1.1/x".to_string()), "{c:?}");
+        let c = canon(&["http://0xc0a80101/"]);
+        assert!(c.contains(&"http://192.168.1.1/".to_string()), "{c:?}");
+    }
+
+    #[test]
+    fn redirectors_and_firefox_completion() {
+        let c = canon(&["http://rd.yahoo.com/*http://80.71.71.88/farm/?aid=8"]);
+        assert!(
+            c.contains(&"http://80.71.71.88/farm/?aid=8".to_string()),
+            "{c:?}"
+        );
+        let c = canon(&["http://foobar/x"]);
+        assert!(c.contains(&"http://www.foobar.com/x".to_string()), "{c:?}");
+    }
+
+    #[test]
+    fn mail_addresses() {
+        let c = canon(&["mailto:a@b.example?subject=hi", "mailto:%20%20c@d.example"]);
+        assert!(c.contains(&"mailto:a@b.example".to_string()), "{c:?}");
+        assert!(c.contains(&"mailto:c@d.example".to_string()), "{c:?}");
+    }
+}
