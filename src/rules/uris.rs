@@ -585,6 +585,46 @@ mod tests {
         assert!(c.contains(&"http://www.foobar.com/x".to_string()), "{c:?}");
     }
 
+    fn piece() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(b"http://".to_vec()),
+            Just(b"https:".to_vec()),
+            Just(b"mailto:".to_vec()),
+            Just(b"www.".to_vec()),
+            Just(b"%41".to_vec()),
+            Just(b"%2".to_vec()),
+            Just(b"%20".to_vec()),
+            Just(b"&#46;".to_vec()),
+            Just(b"&#x3002;".to_vec()),
+            Just(b"0x".to_vec()),
+            Just(b"@".to_vec()),
+            Just(b":80".to_vec()),
+            Just(b":".to_vec()),
+            Just(b"/".to_vec()),
+            Just(b"\\".to_vec()),
+            Just(b"?".to_vec()),
+            Just(b"#".to_vec()),
+            Just(b"<".to_vec()),
+            Just(b".".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..8),
+        ]
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// URI-shaped and arbitrary bytes never panic, and the list stays bounded.
+        #[test]
+        fn hostile_uris(uris in proptest::collection::vec(
+            proptest::collection::vec(piece(), 0..24).prop_map(|p| p.concat()), 0..8)) {
+            let out = canonicalize(&uris, &[], &Registry::default());
+            proptest::prop_assert!(out.len() <= MAX_URIS + uris.len());
+        }
+    }
+
     #[test]
     fn mail_addresses() {
         let c = canon(&["mailto:a@b.example?subject=hi", "mailto:%20%20c@d.example"]);
