@@ -954,3 +954,59 @@ fn uri_rules_see_canonical_variants_and_redirector_targets() {
         ["ESCAPED_HOST", "TARGET_SITE"]
     );
 }
+
+#[test]
+fn image_pixels_ratio_and_alternative_word_counts() {
+    // A 600x400 GIF (240,000 pixels), a 500x400 PNG (200,000), a 200x300 JPEG (60,000).
+    const GIF: &str = "R0lGODlhWAKQAYAAAA==";
+    const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAfQAAAGQCAIAAAAAAAAA";
+    const JPEG: &str = "/9j/4AAQSkZJRgABAQAAAQABAAD/wAARCAEsAMgDASIAAhEBAxEB";
+    let (e, _d) = engine(
+        "body GIF_AREA_180K eval:pixel_coverage('gif','180000','475000')\n\
+         body PNG_AREA_180K eval:pixel_coverage('png','180000','475000')\n\
+         body ALL_500K eval:pixel_coverage('all',500000)\n\
+         body JPEG_SMALL eval:pixel_coverage('jpeg',1,100000)\n\
+         body IMG_TEXT_RATIO eval:image_to_text_ratio('all', '0.000', '0.008')\n\
+         rawbody IMG_RAW_RATIO eval:image_to_text_ratio('all', '0.000', '0.015')\n",
+    );
+    let part = |ty: &str, data: &str| {
+        format!("--b\r\nContent-Type: {ty}\r\nContent-Transfer-Encoding: base64\r\n\r\n{data}\r\n")
+    };
+    let msg = format!(
+        "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nhi\r\n{}{}{}--b--\r\n",
+        part("image/gif", GIF),
+        part("image/png", PNG),
+        part("image/jpeg", JPEG),
+    );
+    // 500,000 pixels in all and almost no text: every image rule hits.
+    assert_eq!(
+        hit_names(&e, &msg),
+        [
+            "ALL_500K",
+            "GIF_AREA_180K",
+            "IMG_RAW_RATIO",
+            "IMG_TEXT_RATIO",
+            "JPEG_SMALL",
+            "PNG_AREA_180K"
+        ]
+    );
+    let (alt, _d2) =
+        engine("body MPART_ALT_DIFF_COUNT eval:multipart_alternative_difference_count('3', '1')\n");
+    let alternative = |text: &str, html: &str| {
+        format!(
+            "Subject: x\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n\
+             --a\r\nContent-Type: text/plain\r\n\r\n{text}\r\n\
+             --a\r\nContent-Type: text/html\r\n\r\n<p>{html}</p>\r\n--a--\r\n"
+        )
+    };
+    // Many more distinct words in the text than in the HTML (ratio over 3, HTML over 1).
+    assert_eq!(
+        hit_names(
+            &alt,
+            &alternative("one two three four five six seven eight nine", "one two")
+        ),
+        ["MPART_ALT_DIFF_COUNT"]
+    );
+    assert!(hits(&alt, &alternative("one two three", "one two three")).is_empty());
+}

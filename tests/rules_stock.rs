@@ -97,17 +97,13 @@ fn stock_rules_not_run_are_only_network_bayes_and_known_evals() {
         .collect();
     evals.sort_unstable();
     evals.dedup();
-    // DKIM needs DNS; VBounce needs the pristine body of attached bounces; the other two
-    // need counts the MIME walk does not keep yet.
+    // DKIM needs DNS; VBounce needs the pristine body of attached bounces.
     assert_eq!(
         evals,
         [
             "eval check_dkim_dependable()",
             "eval check_welcomelist_bounce_relays()",
             "eval have_any_bounce_relays()",
-            "eval image_to_text_ratio()",
-            "eval multipart_alternative_difference_count()",
-            "eval pixel_coverage()",
         ],
         "evals not run"
     );

@@ -289,8 +289,17 @@ pub fn supported(call: &EvalCall) -> bool {
     }
 }
 
-/// Runs an implemented eval; 0 when it does not hit.
-pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> f64 {
+/// Runs an implemented eval of a rule in `area`; 0 when it does not hit.
+pub fn run(call: &EvalCall, area: super::parser::Area, texts: &Texts<'_>, data: &EvalData) -> f64 {
+    if call.function == "image_to_text_ratio" {
+        // The text is the rule's own: rendered body lines, or rawbody for rawbody rules.
+        let lines = if area == super::parser::Area::Rawbody {
+            &texts.rawbody
+        } else {
+            &texts.body
+        };
+        return f64::from(super::mime_evals::image_to_text_ratio(call, texts, lines));
+    }
     if let Some(hit) = super::header_evals::run(call, texts, data)
         .or_else(|| super::list_evals::run(call, texts, data))
         .or_else(|| super::locales::run(call, texts, data))

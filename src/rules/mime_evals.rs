@@ -607,7 +607,7 @@ fn uppercase(texts: &Texts<'_>) -> f64 {
 /// an HTML part without words counts one pseudo-word when the message's HTML has an
 /// image. An Exchange meeting request (alternative of HTML and text/calendar only) is
 /// skipped, as SpamAssassin skips it.
-pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) -> f64 {
+pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) -> Madiff {
     use mail_parser::{MimeHeaders, PartType};
     let ctype = |i: usize| -> String {
         msg.parts
@@ -620,7 +620,7 @@ pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) ->
     };
     let summary: Vec<String> = (0..msg.parts.len()).map(ctype).collect();
     if summary == ["multipart/alternative", "text/html", "text/calendar"] {
-        return 0.0;
+        return Madiff::default();
     }
     let words = |text: &str, into: &mut HashMap<String, usize>| {
         for w in text.split(|c: char| c.is_ascii_whitespace()) {
@@ -629,7 +629,7 @@ pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) ->
             }
         }
     };
-    let mut madiff: f64 = 0.0;
+    let mut madiff = Madiff::default();
     for (i, t) in summary.iter().enumerate() {
         if t != "multipart/alternative" {
             continue;
@@ -667,17 +667,41 @@ pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) ->
         if orig == 0 {
             continue;
         }
+        // The word counts of the last alternative with HTML words, as BodyEval keeps them.
+        madiff.html_words = orig;
+        madiff.text_words = text.len();
         html.retain(|w, n| text.get(w).is_none_or(|t| *n as i64 - *t as i64 >= 1));
-        madiff = madiff.max(html.len() as f64 / orig as f64 * 100.0);
+        madiff.percent = madiff.percent.max(html.len() as f64 / orig as f64 * 100.0);
     }
     madiff
 }
 
-/// ImageInfo's image counts: leaf parts of type image/gif, image/png or image/jpeg (jpg)
-/// with base64 transfer encoding, as [gif, png, jpeg].
-pub fn image_counts(msg: &mail_parser::Message<'_>) -> [usize; 3] {
+/// BodyEval's multipart/alternative comparison.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Madiff {
+    /// `madiff`: the largest share (percent) of an HTML alternative's words missing from
+    /// its text alternative.
+    pub percent: f64,
+    /// `madiff_html`: distinct words of the last HTML alternative with any.
+    pub html_words: usize,
+    /// `madiff_text`: distinct words of its text alternative.
+    pub text_words: usize,
+}
+
+/// ImageInfo's view of a message's images: base64 leaf parts of type image/gif, image/png
+/// and image/jpeg (jpg), counted and measured, each as [gif, png, jpeg].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// Parts by type.
+    pub counts: [usize; 3],
+    /// Pixels (width times height) by type, summed over the parts whose size was read.
+    pub pixels: [u64; 3],
+}
+
+/// ImageInfo's `_get_images`.
+pub fn image_info(msg: &mail_parser::Message<'_>) -> ImageInfo {
     use mail_parser::MimeHeaders;
-    let mut counts = [0; 3];
+    let mut info = ImageInfo::default();
     for part in &msg.parts {
         if part.encoding != mail_parser::Encoding::Base64 {
             continue;
@@ -688,14 +712,114 @@ pub fn image_counts(msg: &mail_parser::Message<'_>) -> [usize; 3] {
         if !ct.ctype().eq_ignore_ascii_case("image") {
             continue;
         }
-        match ct.subtype().map(str::to_ascii_lowercase).as_deref() {
-            Some("gif") => counts[0] += 1,
-            Some("png") => counts[1] += 1,
-            Some("jpeg" | "jpg") => counts[2] += 1,
-            _ => {}
+        let i = match ct.subtype().map(str::to_ascii_lowercase).as_deref() {
+            Some("gif") => 0,
+            Some("png") => 1,
+            Some("jpeg" | "jpg") => 2,
+            _ => continue,
+        };
+        info.counts[i] += 1;
+        let data = part.contents();
+        let size = match i {
+            0 => gif_size(data),
+            1 => png_size(data),
+            _ => jpeg_size(data),
+        };
+        if let Some((w, h)) = size
+            && w > 0
+            && h > 0
+        {
+            info.pixels[i] += u64::from(w) * u64::from(h);
         }
     }
-    counts
+    info
+}
+
+/// GIF87a/89a: width and height, little-endian, after the signature.
+fn gif_size(d: &[u8]) -> Option<(u32, u32)> {
+    if d.len() < 10 || !(d.starts_with(b"GIF87a") || d.starts_with(b"GIF89a")) {
+        return None;
+    }
+    let w = u16::from_le_bytes([d[6], d[7]]);
+    let h = u16::from_le_bytes([d[8], d[9]]);
+    Some((u32::from(w), u32::from(h)))
+}
+
+/// PNG: the IHDR chunk's width and height. ImageInfo steps 8 bytes at a time through the
+/// chunk headers until IHDR (or IEND), as here.
+fn png_size(d: &[u8]) -> Option<(u32, u32)> {
+    if !d.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return None;
+    }
+    let mut pos = 8;
+    while pos + 8 <= d.len() {
+        let len = u32::from_be_bytes(d[pos..pos + 4].try_into().ok()?);
+        let kind = &d[pos + 4..pos + 8];
+        pos += 8;
+        if kind == b"IEND" {
+            break;
+        }
+        if kind == b"IHDR" && len == 13 {
+            let b = d.get(pos..pos + 8)?;
+            let w = u32::from_be_bytes(b[0..4].try_into().ok()?);
+            let h = u32::from_be_bytes(b[4..8].try_into().ok()?);
+            return Some((w, h));
+        }
+    }
+    None
+}
+
+/// JPEG: the first start-of-frame marker's height and width, walking the marker segments
+/// from the start of the image until the scan.
+fn jpeg_size(d: &[u8]) -> Option<(u32, u32)> {
+    if !d.starts_with(b"\xff\xd8") {
+        return None;
+    }
+    let mut pos = 2;
+    loop {
+        let seg = d.get(pos..pos + 4)?;
+        let (ff, mark) = (seg[0], seg[1]);
+        let len = usize::from(u16::from_be_bytes([seg[2], seg[3]]));
+        if ff != 0xff || mark == 0xda || mark == 0xd9 || len < 2 {
+            return None;
+        }
+        pos += 4;
+        let block = &d[pos.min(d.len())..(pos + len - 2).min(d.len())];
+        if matches!(mark, 0xc0..=0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf) {
+            let b = block.get(0..5)?;
+            let h = u16::from_be_bytes([b[1], b[2]]);
+            let w = u16::from_be_bytes([b[3], b[4]]);
+            return Some((u32::from(w), u32::from(h)));
+        }
+        pos += block.len();
+    }
+}
+
+/// An ImageInfo per-type value for a type argument (`all` sums them).
+fn by_type(values: &[u64; 3], kind: &str) -> u64 {
+    match kind.trim() {
+        "gif" => values[0],
+        "png" => values[1],
+        "jpeg" | "jpg" => values[2],
+        _ => values.iter().sum(),
+    }
+}
+
+/// ImageInfo's `image_to_text_ratio(type, min, max)`: the length of the rule's text
+/// (`texts`: the body or rawbody lines) per image pixel, within [min, max) (min <= ratio
+/// < max, the maximum excluded).
+pub fn image_to_text_ratio(call: &EvalCall, texts: &Texts<'_>, lines: &[Vec<u8>]) -> bool {
+    let num = |i: usize| call.args.get(i).and_then(|a| a.trim().parse::<f64>().ok());
+    let (Some(min), Some(max)) = (num(1), num(2)) else {
+        return false;
+    };
+    let pixels = by_type(&texts.images.pixels, &call.args[0]);
+    let text_len: usize = lines.iter().map(Vec::len).sum();
+    if text_len == 0 || pixels == 0 {
+        return false;
+    }
+    let ratio = text_len as f64 / pixels as f64;
+    ratio >= min && ratio <= max && ratio != max
 }
 
 /// Whether `call` is one of the MIME evals with arguments understood here.
@@ -708,10 +832,14 @@ pub fn supported(call: &EvalCall) -> bool {
         "check_base64_length" => n == 1 || n == 2,
         "multipart_alternative_difference" => n == 2,
         "check_abundant_unicode_ratio" => n == 1,
-        "image_count" => {
+        "image_count" | "pixel_coverage" => {
             (n == 2 || n == 3)
                 && matches!(call.args[0].trim(), "all" | "gif" | "png" | "jpeg" | "jpg")
         }
+        "image_to_text_ratio" => {
+            n == 3 && matches!(call.args[0].trim(), "all" | "gif" | "png" | "jpeg" | "jpg")
+        }
+        "multipart_alternative_difference_count" => n == 2,
         _ => false,
     }
 }
@@ -743,14 +871,17 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> Option<bool> {
             num(1).is_none_or(|max| len <= max) && num(0).is_some_and(|min| len >= min)
         }
         "image_count" => {
-            let [gif, png, jpeg] = texts.images;
-            let count = match a(0).trim() {
-                "gif" => gif,
-                "png" => png,
-                "jpeg" | "jpg" => jpeg,
-                _ => gif + png + jpeg,
-            } as f64;
+            let count = by_type(&texts.images.counts.map(|c| c as u64), a(0)) as f64;
             num(1).is_some_and(|min| count >= min) && num(2).is_none_or(|max| count <= max)
+        }
+        "pixel_coverage" => {
+            let pixels = by_type(&texts.images.pixels, a(0)) as f64;
+            num(1).is_some_and(|min| pixels >= min) && num(2).is_none_or(|max| pixels <= max)
+        }
+        "multipart_alternative_difference_count" => {
+            let m = texts.madiff;
+            let (ratio, min_html) = (num(0).unwrap_or(0.0), num(1).unwrap_or(0.0));
+            m.html_words as f64 > min_html && m.text_words as f64 / m.html_words as f64 > ratio
         }
         "check_abundant_unicode_ratio" => {
             // MIMEEval accepts only ratios written `\d{0,3}\.\d{1,3}`.
@@ -765,7 +896,7 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> Option<bool> {
                     .is_some_and(|r| num(0).is_some_and(|min| r >= min))
         }
         "multipart_alternative_difference" => {
-            let (min, d) = (num(0).unwrap_or(0.0), texts.madiff);
+            let (min, d) = (num(0).unwrap_or(0.0), texts.madiff.percent);
             (min == 0.0 || d > min)
                 && (a(1).trim() == "undef" || num(1).is_some_and(|max| d <= max))
         }

@@ -46,7 +46,8 @@ enum Kind {
         negate: bool,
         matcher: Matcher,
     },
-    Eval(super::parser::EvalCall),
+    /// An eval, with the area of its rule (`body` and `rawbody` evals read that text).
+    Eval(super::parser::EvalCall, Area),
     Meta(super::meta::Program),
 }
 
@@ -316,10 +317,10 @@ impl Plan {
                         })
                     }
                 }
-                (RuleTest::Header(HeaderTest::Eval(call)), _) | (RuleTest::Eval(call), _)
+                (RuleTest::Header(HeaderTest::Eval(call)), area) | (RuleTest::Eval(call), area)
                     if super::eval::supported(call) =>
                 {
-                    Some(Kind::Eval(call.clone()))
+                    Some(Kind::Eval(call.clone(), area))
                 }
                 (RuleTest::Header(HeaderTest::Eval(call)), _) | (RuleTest::Eval(call), _) => {
                     plan.not_run.insert(
@@ -636,7 +637,7 @@ impl Plan {
                     total
                 }
                 Kind::Exists(h) => f64::from(texts.header_cached(h, h, &[]).is_some()),
-                Kind::Eval(call) => super::eval::run(call, texts, &self.eval_data),
+                Kind::Eval(call, area) => super::eval::run(call, *area, texts, &self.eval_data),
                 Kind::MimeHeader {
                     name,
                     raw,

@@ -45,9 +45,9 @@ pub struct Texts<'v> {
     pub html: Vec<super::html_evals::HtmlStats>,
     /// SpamAssassin's `madiff`: the largest share (percent) of an HTML alternative's
     /// words missing from its text alternative.
-    pub madiff: f64,
+    pub madiff: super::mime_evals::Madiff,
     /// Base64 image parts by type (gif, png, jpeg), as ImageInfo counts them.
-    pub images: [usize; 3],
+    pub images: super::mime_evals::ImageInfo,
     /// What the MIME walk of the raw message found.
     pub mime: super::mime_evals::MimeStats,
     /// Header lookups already made, by `name:modifier:...` (many rules read the same one).
@@ -248,12 +248,19 @@ fn slot(area: Area) -> usize {
 
 /// Collects each MIME part's header fields (raw values, folding kept), and the
 /// multipart/alternative difference ([`super::mime_evals::alternative_difference`]).
-fn mime_headers(raw: &[u8], html_img: bool) -> (Vec<Vec<HeaderField>>, f64, [usize; 3]) {
+fn mime_headers(
+    raw: &[u8],
+    html_img: bool,
+) -> (
+    Vec<Vec<HeaderField>>,
+    super::mime_evals::Madiff,
+    super::mime_evals::ImageInfo,
+) {
     let Some(msg) = mail_parser::MessageParser::default().parse(raw) else {
-        return (Vec::new(), 0.0, [0; 3]);
+        return (Vec::new(), Default::default(), Default::default());
     };
     let madiff = super::mime_evals::alternative_difference(&msg, html_img);
-    let images = super::mime_evals::image_counts(&msg);
+    let images = super::mime_evals::image_info(&msg);
     let headers = msg
         .parts
         .iter()
