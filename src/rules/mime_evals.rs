@@ -925,7 +925,7 @@ mod tests {
             let m = mail_parser::MessageParser::default()
                 .parse(raw.as_bytes())
                 .expect("parses");
-            alternative_difference(&m, false)
+            alternative_difference(&m, false).percent
         };
         assert_eq!(diff(msg("hello big world", "hello <b>big</b> world")), 0.0);
         assert_eq!(diff(msg("hello", "hello buy pills now")), 75.0);
