@@ -1010,3 +1010,37 @@ fn image_pixels_ratio_and_alternative_word_counts() {
     );
     assert!(hits(&alt, &alternative("one two three", "one two three")).is_empty());
 }
+
+#[test]
+fn bounce_relays_rescue_bounces_of_our_own_mail() {
+    let rules = "body MY_SERVERS_FOUND eval:check_welcomelist_bounce_relays()\n\
+                 body HAVE_BOUNCE_RELAYS eval:have_any_bounce_relays()\n";
+    let quoted = "From: MAILER-DAEMON@x.example\r\nSubject: Undelivered\r\n\r\n\
+                  The original message:\r\n\r\n\
+                  > Received: from pc.lan by relay1.ours.example (Postfix) with ESMTP id X1;\r\n\
+                  > Subject: hello\r\n";
+    let attached = "From: MAILER-DAEMON@x.example\r\nSubject: Undelivered\r\n\
+                    Content-Type: multipart/report; boundary=r\r\n\r\n\
+                    --r\r\nContent-Type: text/plain\r\n\r\nSorry.\r\n\
+                    --r\r\nContent-Type: message/rfc822\r\n\r\n\
+                    Received: from pc.lan (pc.lan [10.0.0.5])\r\n\tby relay2.ours.example (Postfix) with ESMTP id X2;\r\n\
+                    Subject: hello\r\n\r\nhi\r\n--r--\r\n";
+    let (none, _d1) = engine(rules);
+    assert!(
+        hits(&none, quoted).is_empty(),
+        "no relays listed: nothing to rescue"
+    );
+    let (ours, _d2) = engine(&format!(
+        "welcomelist_bounce_relays relay?.ours.example\n{rules}"
+    ));
+    assert_eq!(
+        hit_names(&ours, quoted),
+        ["HAVE_BOUNCE_RELAYS", "MY_SERVERS_FOUND"]
+    );
+    assert_eq!(
+        hit_names(&ours, attached),
+        ["HAVE_BOUNCE_RELAYS", "MY_SERVERS_FOUND"]
+    );
+    let other = quoted.replace("relay1.ours.example", "mx.other.example");
+    assert_eq!(hit_names(&ours, &other), ["HAVE_BOUNCE_RELAYS"]);
+}

@@ -158,7 +158,10 @@ pub fn supported(call: &EvalCall) -> bool {
         | "check_subject_in_welcomelist"
         | "check_subject_in_whitelist"
         | "check_subject_in_blocklist"
-        | "check_subject_in_blacklist" => call.args.is_empty(),
+        | "check_subject_in_blacklist"
+        | "have_any_bounce_relays"
+        | "check_welcomelist_bounce_relays"
+        | "check_whitelist_bounce_relays" => call.args.is_empty(),
         _ => false,
     }
 }
@@ -218,6 +221,10 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
         }
         "check_subject_in_blocklist" | "check_subject_in_blacklist" => {
             subject_listed(texts, lists.subject_block.as_ref())
+        }
+        "have_any_bounce_relays" => lists.addr.contains_key("welcomelist_bounce_relays"),
+        "check_welcomelist_bounce_relays" | "check_whitelist_bounce_relays" => {
+            bounce_relays(texts, lists)
         }
         _ => return None,
     })
@@ -509,6 +516,60 @@ fn uri_host_listed(texts: &Texts<'_>, lists: &Lists, name: &str) -> bool {
             keys.split_off(skip)
         };
         if keys.iter().find_map(|k| list.get(*k)).copied() == Some(true) {
+            return true;
+        }
+    }
+    false
+}
+
+/// VBounce's `check_welcomelist_bounce_relays`: a bounce that quotes a Received line naming
+/// one of our `welcomelist_bounce_relays` hosts, in its text or in an attached message,
+/// answers mail we really sent.
+fn bounce_relays(texts: &Texts<'_>, lists: &Lists) -> bool {
+    static RECEIVED: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(r"(?i-u)^[> ]*Received:").expect("static regex")
+    });
+    // One host-like word between blanks (VBounce's `\s(\S+\.\S+)\s`).
+    static HOST: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(r"(?-u)\s(\S+\.\S+)\s").expect("static regex")
+    });
+    let Some(relays) = lists.addr.get("welcomelist_bounce_relays") else {
+        return false;
+    };
+    // Matches do not overlap: a word's trailing blank is not the next one's leading.
+    let listed = |text: &[u8]| {
+        HOST.captures_iter(text).any(|c| {
+            let host = String::from_utf8_lossy(&c[1]).to_lowercase();
+            relays.is_match(&host)
+        })
+    };
+    if texts
+        .body
+        .iter()
+        .any(|line| RECEIVED.is_match(line) && listed(line))
+    {
+        return true;
+    }
+    // Attached messages: the body as received, Received fields with their continuations.
+    let raw = texts.raw_body;
+    if memchr::memmem::find(&raw.to_ascii_lowercase(), b"received:").is_none() {
+        return false;
+    }
+    let mut found = false;
+    let mut field: Vec<u8> = Vec::new();
+    for line in raw.split(|&b| b == b'\n') {
+        if !found {
+            if !RECEIVED.is_match(line) {
+                continue;
+            }
+            found = true;
+        }
+        if line.first().is_some_and(u8::is_ascii_whitespace) {
+            field.extend_from_slice(line);
+        } else {
+            field = line.to_vec();
+        }
+        if RECEIVED.is_match(&field) && listed(&field) {
             return true;
         }
     }

@@ -751,11 +751,18 @@ impl Parser {
                     list.retain(|p| !p.eq_ignore_ascii_case(gone));
                 }
             }
-            "whitelist_to" | "welcomelist_to" | "more_spam_to" | "all_spam_to" | "blacklist_to"
-            | "blocklist_to" => {
+            "whitelist_to"
+            | "welcomelist_to"
+            | "more_spam_to"
+            | "all_spam_to"
+            | "blacklist_to"
+            | "blocklist_to"
+            | "whitelist_bounce_relays"
+            | "welcomelist_bounce_relays" => {
                 let name = match directive {
                     "whitelist_to" => "welcomelist_to",
                     "blacklist_to" => "blocklist_to",
+                    "whitelist_bounce_relays" => "welcomelist_bounce_relays",
                     d => d,
                 };
                 self.config

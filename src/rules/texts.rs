@@ -31,6 +31,8 @@ pub struct Texts<'v> {
     pub uris: Vec<Vec<u8>>,
     /// Top-level header fields.
     pub headers: &'v [HeaderField],
+    /// The message body as received (after the header block), undecoded.
+    pub raw_body: &'v [u8],
     /// `EnvelopeFrom` (the SMTP sender).
     pub envelope_from: Option<String>,
     /// The header fields of every MIME part of the top-level message (root first), for
@@ -284,6 +286,17 @@ fn mime_headers(
     (headers, madiff, images)
 }
 
+/// The part of a raw message after its header block (empty when it has no body).
+fn raw_body(raw: &[u8]) -> &[u8] {
+    let lf = memchr::memmem::find(raw, b"\n\n").map(|p| p + 2);
+    let crlf = memchr::memmem::find(raw, b"\n\r\n").map(|p| p + 3);
+    match (lf, crlf) {
+        (Some(a), Some(b)) => &raw[a.min(b)..],
+        (Some(a), None) | (None, Some(a)) => &raw[a..],
+        (None, None) => &[],
+    }
+}
+
 /// A rendered part cut near [`BODY_PART_CAP`] as SpamAssassin cuts it: after the first
 /// newline within 1 KB past the cap, else after a space there, else at the cap.
 fn scan_cut(text: &[u8]) -> &[u8] {
@@ -444,6 +457,7 @@ impl<'v> Texts<'v> {
     pub fn build(view: &MessageView<'v, '_>, networks: &super::run::TrustNetworks) -> Texts<'v> {
         let mut t = Texts {
             headers: view.headers,
+            raw_body: raw_body(view.raw),
             envelope_from: view.envelope.sender.clone(),
             mime_headers: Vec::new(),
             mime: super::mime_evals::analyze(view.raw),
