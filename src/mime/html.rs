@@ -149,16 +149,111 @@ fn attributes(tag: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-/// Renders HTML bytes.
+/// Renders HTML bytes: block elements become paragraph breaks, `<br>` a line break, an
+/// image a space.
 pub fn render(html: &[u8]) -> Rendered {
+    render_with(html, Mode::Blocks)
+}
+
+/// Renders HTML bytes as SpamAssassin's HTML.pm does for the text its `body` rules see:
+/// white space runs in text become one space; `br` and `div` a newline, `p`, `hr`,
+/// `blockquote`, `pre`, `listing`, `plaintext`, `xmp` and `title` a blank line, table
+/// cells, list items, `dt`/`dd`, `embed` and headings a space, each at both their start
+/// and end tag (a space left by the text before is dropped, a space starting the text
+/// after is dropped); other tags, tables and rows included, nothing.
+pub fn render_spamassassin(html: &[u8]) -> Rendered {
+    render_with(html, Mode::SpamAssassin)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Blocks,
+    SpamAssassin,
+}
+
+/// HTML.pm's `html_whitespace` for a tag.
+fn spamassassin_whitespace(name: &str) -> Option<&'static [u8]> {
+    match name {
+        "br" | "div" => Some(b"\n"),
+        "li" | "th" | "td" | "dt" | "dd" | "embed" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+            Some(b" ")
+        }
+        "p" | "hr" | "blockquote" | "pre" | "listing" | "plaintext" | "xmp" | "title" => {
+            Some(b"\n\n")
+        }
+        _ => None,
+    }
+}
+
+/// HTML.pm's `display_text`: the rendered text as a sequence of text and white-space
+/// chunks, of which only the last matters.
+struct Display {
+    /// Whether the last chunk was inserted white space (`None`: nothing yet).
+    last_whitespace: Option<bool>,
+    /// Whether the last chunk is text ending in a space (an empty text chunk does not).
+    text_ends_in_space: bool,
+}
+
+impl Display {
+    fn whitespace(&mut self, out: &mut Vec<u8>, ws: &[u8]) {
+        if self.last_whitespace == Some(false) && self.text_ends_in_space {
+            out.pop();
+        }
+        out.extend_from_slice(ws);
+        self.last_whitespace = Some(true);
+        self.text_ends_in_space = false;
+    }
+
+    fn text(&mut self, out: &mut Vec<u8>, text: &[u8]) {
+        let mut collapsed = Vec::with_capacity(text.len());
+        let mut i = 0;
+        while i < text.len() {
+            let run = if matches!(text[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0c | 0x0b) {
+                text[i..]
+                    .iter()
+                    .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0c | 0x0b))
+                    .count()
+            } else if text[i..].starts_with(b"\xc2\xa0") {
+                2
+            } else {
+                0
+            };
+            if run > 0 {
+                collapsed.push(b' ');
+                i += run;
+            } else {
+                collapsed.push(text[i]);
+                i += 1;
+            }
+        }
+        let collapsed = if self.last_whitespace == Some(true) {
+            collapsed.strip_prefix(b" ").unwrap_or(&collapsed)
+        } else {
+            &collapsed[..]
+        };
+        out.extend_from_slice(collapsed);
+        self.last_whitespace = Some(false);
+        self.text_ends_in_space = collapsed.last() == Some(&b' ');
+    }
+}
+
+fn render_with(html: &[u8], mode: Mode) -> Rendered {
     let mut r = Rendered::default();
+    let mut display = Display {
+        last_whitespace: None,
+        text_ends_in_space: false,
+    };
     // Lowercased once, so finding each `</script` stays linear overall.
     let lower = html.to_ascii_lowercase();
     let mut text_start = 0;
     let mut i = 0;
-    let flush = |r: &mut Rendered, from: usize, to: usize| {
+    let flush = |r: &mut Rendered, display: &mut Display, from: usize, to: usize| {
         if from < to {
-            r.text.extend_from_slice(&decode_entities(&html[from..to]));
+            let decoded = decode_entities(&html[from..to]);
+            match mode {
+                Mode::Blocks => r.text.extend_from_slice(&decoded),
+                Mode::SpamAssassin => display.text(&mut r.text, &decoded),
+            }
         }
     };
     while i < html.len() {
@@ -171,7 +266,7 @@ pub fn render(html: &[u8]) -> Rendered {
             i += 1;
             continue;
         }
-        flush(&mut r, text_start, i);
+        flush(&mut r, &mut display, text_start, i);
         if html[i..].starts_with(b"<!--") {
             i = find(html, b"-->", i + 4).map_or(html.len(), |p| p + 3);
             text_start = i;
@@ -193,6 +288,10 @@ pub fn render(html: &[u8]) -> Rendered {
             i = find(&lower, close.as_bytes(), i).map_or(html.len(), |p| {
                 memchr::memchr(b'>', &html[p..]).map_or(html.len(), |q| p + q + 1)
             });
+        } else if mode == Mode::SpamAssassin {
+            if let Some(ws) = spamassassin_whitespace(&name) {
+                display.whitespace(&mut r.text, ws);
+            }
         } else if name == "br" {
             r.text.push(b'\n');
         } else if BLOCK.contains(&name.as_str()) {
@@ -210,13 +309,27 @@ pub fn render(html: &[u8]) -> Rendered {
         }
         text_start = i;
     }
-    flush(&mut r, text_start, html.len());
+    flush(&mut r, &mut display, text_start, html.len());
     r
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spamassassin_rendering_of_tables_and_blocks() {
+        // As HTML.pm renders it (checked with Mail::SpamAssassin::HTML): rows add nothing,
+        // cells a space at both tags, source white space between tags collapses away.
+        let html =
+            b"<TABLE><TR><TD><FONT size=2>NAME</FONT></TD>\n   <TD><INPUT name=NAME></TD></TR>\n\
+                     <TR><TD>ADDRESS</TD><TD><INPUT name=ADDRESS></TD></TR></TABLE>";
+        assert_eq!(render_spamassassin(html).text, b" NAME    ADDRESS   ");
+        assert_eq!(
+            render_spamassassin(b"<p>one  two</p><div>three<br>four</div>").text,
+            b"\n\none two\n\n\nthree\nfour\n"
+        );
+    }
 
     #[test]
     fn renders_text_and_links() {

@@ -487,7 +487,7 @@ impl<'v> Texts<'v> {
             }
             if o.is_html() {
                 t.html.push(super::html_evals::analyze(&o.data));
-                let r = crate::mime::html::render(&o.data);
+                let r = crate::mime::html::render_spamassassin(&o.data);
                 text.extend_from_slice(scan_cut(&r.text));
                 text_uris(&r.text, &mut t.uris);
                 t.uris.extend(r.uris);
