@@ -249,6 +249,15 @@ fn word_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     s[pos..].split_whitespace().next()
 }
 
+/// Whether the part of a Received line before ` by ` holds an address anywhere: a line
+/// whose only address is the receiving host's (`from NAME by [IP] via smtpd`) is one of
+/// the handovers [`ignorable_without_ip`] describes.
+fn from_part_has_ip(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    let end = lower.find(" by ").unwrap_or(line.len());
+    find_ip_in(&line[..end], true).is_some()
+}
+
 /// The Received lines without an address that SpamAssassin's Received.pm passes over as
 /// local or internal handovers rather than counting them unparseable: `from NAME by HOST`
 /// with a one-word name, local delivery, `with (local-)?smtp` from localhost or a mail
@@ -498,7 +507,7 @@ pub fn parse(headers: &[HeaderField], trusted_nets: &Networks, internal_nets: &N
                 && !(lower.contains("(fetchmail")
                     || lower.contains(" with imap")
                     || lower.contains(" with pop"))
-                && (find_ip_in(&value, true).is_some() || !ignorable_without_ip(&value))
+                && (from_part_has_ip(&value) || !ignorable_without_ip(&value))
             {
                 out.unparseable += 1;
             }
@@ -608,7 +617,13 @@ mod tests {
             ),
             1
         );
-        // Internal handovers it passes over.
+        // Internal handovers it passes over, an address after `by` included.
+        assert_eq!(
+            count(
+                "from mail.example.com by [67.32.39.130] via smtpd (for x.example [192.0.2.1]) with SMTP; Mon"
+            ),
+            0
+        );
         assert_eq!(
             count("from mail pickup service by hotmail.com with Microsoft SMTPSVC; Thu"),
             0
