@@ -163,10 +163,30 @@ fn agreement_with_spamassassin() {
     // rule -> (both, SpamAssassin only, mailwarden only)
     let mut per_rule: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
     let mut examples: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut on_demand_differs = Vec::new();
     for f in &files {
         let key = f.display().to_string();
         let data = std::fs::read(f).expect("read message");
         let report = engine.scan(&data, &Envelope::new());
+        // The scan evaluates on demand (Plan::run_scored): it must give the scored hits
+        // the full evaluation gives.
+        let (on_demand, full) = engine.normalize_with(&data, &Envelope::new(), |view| {
+            let on_demand: BTreeSet<String> =
+                rules.evaluate(view).into_iter().map(|h| h.name).collect();
+            let full: BTreeSet<String> = rules
+                .evaluate_all(view)
+                .into_keys()
+                .filter(|n| !n.starts_with("__"))
+                .collect();
+            (on_demand, full)
+        });
+        if on_demand != full {
+            on_demand_differs.push(format!(
+                "{key}: on demand only {:?}, full only {:?}",
+                on_demand.difference(&full).collect::<Vec<_>>(),
+                full.difference(&on_demand).collect::<Vec<_>>()
+            ));
+        }
         let mw: BTreeSet<String> = report
             .rules()
             .map(|(n, _, _)| n.to_string())
@@ -194,6 +214,10 @@ fn agreement_with_spamassassin() {
             }
         }
     }
+    assert!(
+        on_demand_differs.is_empty(),
+        "on-demand evaluation differs: {on_demand_differs:#?}"
+    );
     let both: usize = per_rule.values().map(|v| v.0).sum();
     let sa_only: usize = per_rule.values().map(|v| v.1).sum();
     let mw_only: usize = per_rule.values().map(|v| v.2).sum();

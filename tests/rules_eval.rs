@@ -1053,3 +1053,53 @@ fn bounce_relays_rescue_bounces_of_our_own_mail() {
     let other = quoted.replace("relay1.ours.example", "mx.other.example");
     assert_eq!(hit_names(&ours, &other), ["HAVE_BOUNCE_RELAYS"]);
 }
+
+/// The scan runs a sub-rule only when a meta rule reads it (`&&` and `||` short-circuit);
+/// every scored rule must still get the value the full evaluation gives it.
+#[test]
+fn on_demand_evaluation_gives_the_full_evaluations_hits() {
+    let (e, _d) = engine(
+        "body __A /aaa/\nbody __B /bbb/\ntflags __B multiple\nbody __C /ccc/\n\
+         header __SUBJ Subject =~ /deal/\nmeta __AB __A && __B\n\
+         meta M_AND __A && __B\nmeta M_COUNT (__A && __B) > 1\nmeta M_OR __C || __B\n\
+         meta M_NOT !__A && __SUBJ\nmeta M_NEST __AB && (__C || __SUBJ)\n\
+         meta M_ARITH (__A + __B + __C) >= 2\nbody PLAIN /aaa/\n\
+         score M_AND 1\nscore M_COUNT 1\nscore M_OR 1\nscore M_NOT 1\nscore M_NEST 1\n\
+         score M_ARITH 1\nscore PLAIN 1\n",
+    );
+    let rules = e.rules();
+    for body in [
+        "nothing",
+        "aaa",
+        "bbb",
+        "aaa bbb",
+        "aaa bbb bbb",
+        "ccc bbb",
+        "aaa ccc",
+        "aaa bbb ccc bbb",
+    ] {
+        for subject in ["hello", "deal"] {
+            let msg = format!("Subject: {subject}\r\n\r\n{body}\r\n");
+            let (lazy, eager) = e.normalize_with(msg.as_bytes(), &Envelope::new(), |view| {
+                let lazy: Vec<String> = rules.evaluate(view).into_iter().map(|h| h.name).collect();
+                let eager: Vec<String> = rules
+                    .evaluate_all(view)
+                    .into_keys()
+                    .filter(|n| !n.starts_with("__"))
+                    .collect();
+                (lazy, eager)
+            });
+            let mut lazy = lazy;
+            lazy.sort();
+            assert_eq!(lazy, eager, "{msg:?}");
+        }
+    }
+    assert_eq!(
+        hit_names(&e, "Subject: deal\r\n\r\naaa bbb bbb ccc\r\n"),
+        ["M_AND", "M_ARITH", "M_COUNT", "M_NEST", "M_OR", "PLAIN"]
+    );
+    assert_eq!(
+        hit_names(&e, "Subject: deal\r\n\r\nccc\r\n"),
+        ["M_NOT", "M_OR"]
+    );
+}

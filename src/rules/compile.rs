@@ -113,6 +113,17 @@ impl Filter {
         })
     }
 
+    /// One filter matching wherever any of `filters` does (their alternation), when it
+    /// compiles.
+    pub fn union(filters: &[&Filter]) -> Option<Filter> {
+        let pattern = filters
+            .iter()
+            .map(|f| format!("(?:{})", f.pattern))
+            .collect::<Vec<_>>()
+            .join("|");
+        Filter::new(&pattern)
+    }
+
     /// Whether it matches anywhere in `hay`.
     pub fn is_match(&self, hay: &[u8]) -> bool {
         self.re.is_match(hay)

@@ -76,7 +76,7 @@ pub struct Program {
 
 impl Program {
     /// Evaluates with `slot` giving each slot's value; `stack` is scratch space.
-    pub fn eval(&self, slot: impl Fn(usize) -> f64, stack: &mut Vec<f64>) -> f64 {
+    pub fn eval(&self, mut slot: impl FnMut(usize) -> f64, stack: &mut Vec<f64>) -> f64 {
         stack.clear();
         let mut pc = 0;
         while let Some(ins) = self.code.get(pc) {

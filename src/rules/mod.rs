@@ -285,7 +285,7 @@ impl RuleSet {
             return hits;
         }
         let texts = texts::Texts::build(message, &self.plan.networks);
-        for (name, _value) in self.plan.run(&texts, message.raw) {
+        for (name, _value) in self.plan.run_scored(&texts, message.raw) {
             if let Some(s) = self.plan.scored.get(&name) {
                 hits.push(RuleHit {
                     name,
