@@ -771,6 +771,30 @@ mw_result mw_learner_forget(struct mw_learner *learner,
                             bool *changed_out);
 
 /**
+ * Train on error over a batch of messages already learned: `passes` times, each message
+ * the database still gets wrong (judged without it: a spam below `1 - margin`, a ham above
+ * `margin`) is learned once more; `mw_learner_forget()` and relearning as the other class
+ * remove every copy. `messages[i]` points to `lens[i]` bytes, for `count` messages;
+ * messages never learned are skipped. Uses the default classifier constants (200 messages
+ * of each class before anything counts as wrong). On success `*added_out` is the number of
+ * copies added. Nothing is visible to scanners before `mw_learner_commit()`.
+ *
+ * # Safety
+ *
+ * `learner` is NULL or a live learner not used by another thread; `messages` and `lens`
+ * are NULL or point to `count` elements each, every `messages[i]` pointing to `lens[i]`
+ * readable bytes (NULL when `lens[i]` is 0); `added_out` is NULL or points to a writable
+ * `size_t`.
+ */
+mw_result mw_learner_retrain(struct mw_learner *learner,
+                             const uint8_t *const *messages,
+                             const size_t *lens,
+                             size_t count,
+                             uint32_t passes,
+                             double margin,
+                             size_t *added_out);
+
+/**
  * Writes the learner's changes atomically (a crash leaves the old or the new database,
  * never a mix) and expires old tokens. Engines pick the new database up on their next scan.
  *

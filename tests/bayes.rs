@@ -151,6 +151,117 @@ fn relearn_and_forget_by_message_id() {
     assert_eq!((st.spam, st.ham, st.tokens, st.messages), (0, 0, 0, 0));
 }
 
+/// Train on error: only the message the database gets wrong is learned again, once per
+/// pass; relearning as the other class and forgetting remove every copy.
+#[test]
+fn retrain_adds_copies_of_what_is_still_wrong_and_forget_removes_them() {
+    use mailwarden::bayes::{Constants, FileStore, TokenRead, classifier};
+    let k = Constants {
+        min_spam: 1,
+        min_ham: 1,
+        ..Constants::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let reference = trained_db(&dir.path().join("ref"), 20);
+    let reference = Learner::open(&reference).unwrap().stats();
+    let config = trained_db(&dir.path().join("db"), 20);
+    let mut learner = Learner::open(&config).unwrap();
+    // A spam written in the ham vocabulary: whatever the rest says, it looks like ham.
+    let odd = synthetic(100, false);
+    assert_eq!(learner.learn(&odd, Class::Spam).unwrap(), Learned::Learned);
+    let mut batch: Vec<(u64, Vec<mailwarden::bayes::Token>)> = (0..20)
+        .flat_map(|i| [synthetic(i, true), synthetic(i, false)])
+        .map(|m| learner.tokenize(&m))
+        .collect();
+    let (odd_id, odd_tokens) = learner.tokenize(&odd);
+    batch.push((odd_id, odd_tokens.clone()));
+    learner.commit().unwrap();
+    let store = FileStore::new(config.path.clone().unwrap(), Default::default());
+    let before = classifier::classify(&odd_tokens, &store.load().unwrap(), &k).unwrap();
+
+    assert_eq!(
+        learner.retrain(&batch, 2, 0.1, &k),
+        2,
+        "one copy per pass, odd only"
+    );
+    let st = learner.stats();
+    assert_eq!((st.spam, st.ham, st.messages), (23, 20, 41));
+    learner.commit().unwrap();
+    let snap = store.load().unwrap();
+    let after = classifier::classify(&odd_tokens, &snap, &k).unwrap();
+    assert!(after > before, "{after} <= {before}");
+    let odd_seen = snap.seen().iter().find(|s| s.id == odd_id).unwrap();
+    assert_eq!((odd_seen.class, odd_seen.copies), (Class::Spam, 3));
+    assert_eq!(snap.totals().spam, 23);
+
+    // Relearning as ham takes out all three spam copies.
+    assert_eq!(learner.learn(&odd, Class::Ham).unwrap(), Learned::Relearned);
+    let st = learner.stats();
+    assert_eq!((st.spam, st.ham), (20, 21));
+    learner.retrain(&batch, 1, 0.1, &k);
+    assert_eq!(learner.forget(&odd).unwrap(), Forgot::Forgot(Class::Ham));
+    let st = learner.stats();
+    assert_eq!(
+        (st.spam, st.ham, st.tokens, st.messages),
+        (reference.spam, reference.ham, reference.tokens, 40)
+    );
+}
+
+#[test]
+fn cli_learn_passes_relearn_what_is_still_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spam, ham) = (dir.path().join("spam"), dir.path().join("ham"));
+    std::fs::create_dir_all(&spam).unwrap();
+    std::fs::create_dir_all(&ham).unwrap();
+    // 200 of each class: the default minimum before the database classifies anything.
+    for i in 0..200 {
+        std::fs::write(spam.join(format!("{i}.eml")), synthetic(i, true)).unwrap();
+        std::fs::write(ham.join(format!("{i}.eml")), synthetic(i, false)).unwrap();
+    }
+    // A spam in the ham vocabulary.
+    std::fs::write(spam.join("odd.eml"), synthetic(1000, false)).unwrap();
+    let db = dir.path().join("bayes.db");
+    let learn = |class: &str, extra: &[&str], path: &Path| {
+        let out = mailwarden()
+            .args(["learn", class, "--db"])
+            .arg(&db)
+            .args(extra)
+            .arg(path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    learn("--ham", &[], &ham);
+    let text = learn("--spam", &["--passes", "3"], &spam);
+    assert!(
+        text.contains("Learned from 201 message(s), 0 already learned, 3 relearned in 3 pass(es)"),
+        "{text}"
+    );
+    // Already learned messages take part in the passes too. The odd one is judged without
+    // any of its copies, so it still looks like ham: one more copy, and none of the others.
+    let text = learn("--spam", &["--passes", "1", "--margin", "0.4"], &spam);
+    assert!(
+        text.contains("201 already learned, 1 relearned in 1 pass(es)")
+            && text.contains("database: 205 spam, 200 ham"),
+        "{text}"
+    );
+    let out = mailwarden()
+        .args([
+            "learn", "--spam", "--passes", "1", "--margin", "0.5", "--db",
+        ])
+        .arg(&db)
+        .arg(&spam)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
 fn corpus_files() -> Option<Vec<PathBuf>> {
     let dir = PathBuf::from(std::env::var_os("MAILWARDEN_CORPUS")?);
     let mut out = Vec::new();

@@ -497,3 +497,86 @@ fn banned_findings_name_rule_path_and_match() {
         mw_engine_free(e);
     }
 }
+
+#[test]
+fn bayes_retrain_adds_a_copy_of_what_is_still_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = CString::new(dir.path().join("bayes.db").to_str().unwrap()).unwrap();
+    // 200 of each class (the default minimum before anything is classified), plus one spam
+    // written in the ham vocabulary.
+    let msg = |i: usize, words: &str| {
+        format!(
+            "From: a@example.org\r\nMessage-ID: <{i}@example.org>\r\nSubject: s\r\n\r\n{words} {i}\r\n"
+        )
+    };
+    let spam: Vec<String> = (0..200)
+        .map(|i| msg(i, "cheap pills casino lottery winner"))
+        .collect();
+    let ham: Vec<String> = (200..400)
+        .map(|i| msg(i, "meeting agenda budget review patch"))
+        .collect();
+    let odd = msg(1000, "meeting agenda budget review patch");
+    let mut learner = ptr::null_mut();
+    let mut changed = false;
+    let mut added = 0usize;
+    // SAFETY: every pointer is live, NUL-terminated where required, and used by this thread.
+    unsafe {
+        assert_eq!(mw_learner_new(path.as_ptr(), &mut learner), mw_result::Ok);
+        for (m, class) in spam
+            .iter()
+            .map(|m| (m, mw_bayes_class::Spam))
+            .chain(ham.iter().map(|m| (m, mw_bayes_class::Ham)))
+            .chain([(&odd, mw_bayes_class::Spam)])
+        {
+            assert_eq!(
+                mw_learner_learn(learner, m.as_ptr(), m.len(), class as u32, &mut changed),
+                mw_result::Ok
+            );
+        }
+        let all: Vec<&String> = spam.iter().chain(&ham).chain([&odd]).collect();
+        let ptrs: Vec<*const u8> = all.iter().map(|m| m.as_ptr()).collect();
+        let lens: Vec<usize> = all.iter().map(|m| m.len()).collect();
+        let retrain = |passes, margin, added: &mut usize| {
+            mw_learner_retrain(
+                learner,
+                ptrs.as_ptr(),
+                lens.as_ptr(),
+                ptrs.len(),
+                passes,
+                margin,
+                added,
+            )
+        };
+        assert_eq!(retrain(2, 0.1, &mut added), mw_result::Ok);
+        assert_eq!(added, 2, "the odd spam, once per pass");
+        let mut stats = mw_bayes_stats::default();
+        assert_eq!(mw_learner_stats(learner, &mut stats), mw_result::Ok);
+        assert_eq!((stats.spam, stats.ham, stats.messages), (203, 200, 401));
+        // Forgetting removes every copy.
+        assert_eq!(
+            mw_learner_forget(learner, odd.as_ptr(), odd.len(), &mut changed),
+            mw_result::Ok
+        );
+        assert_eq!(mw_learner_stats(learner, &mut stats), mw_result::Ok);
+        assert_eq!((stats.spam, stats.ham, stats.messages), (200, 200, 400));
+        assert_eq!(retrain(1, 0.7, &mut added), mw_result::OutOfRange);
+        let null_msg = [ptr::null::<u8>()];
+        assert_eq!(
+            mw_learner_retrain(
+                learner,
+                null_msg.as_ptr(),
+                [5usize].as_ptr(),
+                1,
+                1,
+                0.1,
+                &mut added
+            ),
+            mw_result::NullParameter
+        );
+        assert_eq!(
+            mw_learner_retrain(learner, ptr::null(), ptr::null(), 0, 1, 0.1, &mut added),
+            mw_result::NullParameter
+        );
+        mw_learner_free(learner);
+    }
+}

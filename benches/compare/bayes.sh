@@ -15,6 +15,8 @@ eval_bin=target/release/examples/bayes_eval
 
 echo "== mailwarden"
 taskset -c 0 "$eval_bin" train-test "$corpus" "$work/mw.db" "$work/mw.scores"
+echo "== mailwarden, with 4 train-on-error passes (mailwarden learn --passes 4)"
+PASSES=4 MARGIN=0.1 taskset -c 0 "$eval_bin" train-test "$corpus" "$work/mw-tone.db" "$work/mw-tone.scores"
 
 [ "${SKIP_SA:-0}" = 1 ] && exit 0
 echo "== SpamAssassin $(perl -MMail::SpamAssassin -e 'print $Mail::SpamAssassin::VERSION') (Bayes plugin and BAYES_xx rules only)"

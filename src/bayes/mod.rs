@@ -27,7 +27,7 @@ pub mod store;
 pub mod tokenizer;
 
 pub use classifier::{Constants, Totals};
-pub use store::{Class, Counts, Expiry, FileStore, TokenRead, TokenStore, Transaction};
+pub use store::{Class, Counts, Expiry, FileStore, Seen, TokenRead, TokenStore, Transaction};
 pub use tokenizer::{Token, Tokenizer};
 
 use crate::envelope::Envelope;
@@ -250,10 +250,11 @@ impl Learner {
             })
     }
 
-    fn apply(&mut self, tokens: &[Token], class: Class, sign: i32) {
+    /// Adds `times` copies of a message's tokens to `class` (negative: removes them).
+    fn apply(&mut self, tokens: &[Token], class: Class, times: i32) {
         let (s, h) = match class {
-            Class::Spam => (sign, 0),
-            Class::Ham => (0, sign),
+            Class::Spam => (times, 0),
+            Class::Ham => (0, times),
         };
         for &t in tokens {
             self.txn.update(t, s, h, self.now);
@@ -273,7 +274,7 @@ impl Learner {
         let outcome = match self.txn.seen(id) {
             Some(c) if c == class => return Learned::AlreadyLearned,
             Some(other) => {
-                self.apply(tokens, other, -1);
+                self.apply(tokens, other, -copies(&*self.txn, id));
                 Learned::Relearned
             }
             None => Learned::Learned,
@@ -288,12 +289,63 @@ impl Learner {
         let (id, tokens) = self.id_and_tokens(message);
         Ok(match self.txn.seen(id) {
             Some(class) => {
-                self.apply(&tokens, class, -1);
+                self.apply(&tokens, class, -copies(&*self.txn, id));
                 self.txn.set_seen(id, None);
                 Forgot::Forgot(class)
             }
             None => Forgot::NotLearned,
         })
+    }
+
+    /// A message's id and tokens, as [`Learner::learn`] reads them (for
+    /// [`Learner::learn_tokens`] and [`Learner::retrain`]).
+    pub fn tokenize(&self, message: &[u8]) -> (u64, Vec<Token>) {
+        self.id_and_tokens(message)
+    }
+
+    /// Train on error (TONE, as DSPAM and CRM114 train): `passes` times over `batch`
+    /// (message ids with their tokens, already learned), each message the database still
+    /// gets wrong is learned once more. "Wrong" is judged without the message itself
+    /// (its copies are taken out while it is classified, or every message would look
+    /// right): a spam below `1 - margin`, a ham above `margin`. A message is counted at
+    /// most [`store::MAX_COPIES`] times; `--forget` and relearning as the other class
+    /// remove every copy. Ids not learned are skipped, and nothing happens while the
+    /// database has fewer messages than `constants` needs to classify. Returns how many
+    /// copies were added.
+    ///
+    /// On the training half of the SpamAssassin corpus (benches/compare/bayes.md), 4 passes
+    /// with margin 0.1 caught 920 of 950 validation spam within 5 false positives of 2,075
+    /// ham, against 903 without.
+    pub fn retrain(
+        &mut self,
+        batch: &[(u64, Vec<Token>)],
+        passes: u32,
+        margin: f64,
+        constants: &Constants,
+    ) -> usize {
+        let mut added = 0;
+        for _ in 0..passes {
+            for (id, tokens) in batch {
+                let Some(class) = self.txn.seen(*id) else {
+                    continue;
+                };
+                let n = copies(&*self.txn, *id);
+                self.apply(tokens, class, -n);
+                let p = classifier::classify(tokens, &*self.txn, constants);
+                self.apply(tokens, class, n);
+                let wrong = match (p, class) {
+                    (None, _) => false,
+                    (Some(p), Class::Spam) => p < 1.0 - margin,
+                    (Some(p), Class::Ham) => p > margin,
+                };
+                if wrong && self.txn.copies(*id) < store::MAX_COPIES {
+                    self.apply(tokens, class, 1);
+                    self.txn.set_copies(*id, self.txn.copies(*id) + 1);
+                    added += 1;
+                }
+            }
+        }
+        added
     }
 
     /// Writes the changes (atomically) and expires old tokens.
@@ -310,6 +362,11 @@ impl Learner {
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
     }
+}
+
+/// How many copies of message `id` the counts hold, as a count to add or remove.
+fn copies(txn: &dyn Transaction, id: u64) -> i32 {
+    i32::try_from(txn.copies(id).max(1)).unwrap_or(1)
 }
 
 /// The scanning side: a snapshot of the store, refreshed when a learner commits.

@@ -94,8 +94,14 @@ pub trait Transaction: TokenRead {
     fn add_totals(&mut self, spam: i64, ham: i64);
     /// The class a message id was learned as.
     fn seen(&self, id: u64) -> Option<Class>;
-    /// Records (or with `None` forgets) the class a message id was learned as.
+    /// Records (or with `None` forgets) the class a message id was learned as, with one
+    /// copy.
     fn set_seen(&mut self, id: u64, class: Option<Class>);
+    /// How many times a learned message's tokens are in the counts (0 when not learned).
+    fn copies(&self, id: u64) -> u32;
+    /// Records how many times a learned message's tokens are in the counts (1 to
+    /// [`MAX_COPIES`]; no effect on an id not learned).
+    fn set_copies(&mut self, id: u64, copies: u32);
     /// Number of learned message ids.
     fn seen_len(&self) -> usize;
     /// Applies expiry now; returns the number of tokens removed.
@@ -174,13 +180,28 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().expect("bounds checked by caller"))
 }
 
+/// Most copies of one message a database holds (see [`Transaction::set_copies`]).
+pub const MAX_COPIES: u32 = 64;
+
+/// A learned message: its id, its class, and how many times its tokens are in the counts
+/// (1, more after train-on-error passes: [`super::Learner::retrain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// The message id hash ([`super::message_id`]).
+    pub id: u64,
+    /// What it was learned as.
+    pub class: Class,
+    /// How many times its tokens are counted.
+    pub copies: u32,
+}
+
 /// A database read into memory: the snapshot readers use.
 #[derive(Debug, Default, Clone)]
 pub struct Snapshot {
     totals: Totals,
     keys: Vec<Token>,
     counts: Vec<Counts>,
-    seen: Vec<(u64, Class)>,
+    seen: Vec<Seen>,
 }
 
 impl Snapshot {
@@ -228,14 +249,23 @@ impl Snapshot {
             let id = u64_at(bytes, at);
             let class = Class::from_code(u32_at(bytes, at + 8))
                 .ok_or_else(|| corrupt(path, "bad message class"))?;
-            snap.seen.push((id, class));
+            // Copies beyond the first (0 in databases written before train-on-error).
+            let extra = u32_at(bytes, at + 12);
+            if extra >= MAX_COPIES {
+                return Err(corrupt(path, "bad message copy count"));
+            }
+            snap.seen.push(Seen {
+                id,
+                class,
+                copies: extra + 1,
+            });
             at += SEEN_REC;
         }
         Ok(snap)
     }
 
-    /// The learned message ids and their classes.
-    pub fn seen(&self) -> &[(u64, Class)] {
+    /// The learned messages.
+    pub fn seen(&self) -> &[Seen] {
         &self.seen
     }
 }
@@ -322,7 +352,11 @@ impl FileStore {
             _lock: lock,
             totals: snap.totals,
             tokens,
-            seen: snap.seen.iter().copied().collect(),
+            seen: snap
+                .seen
+                .iter()
+                .map(|s| (s.id, (s.class, s.copies)))
+                .collect(),
         })
     }
 }
@@ -376,7 +410,7 @@ pub struct FileTransaction {
     _lock: std::fs::File,
     totals: Totals,
     tokens: HashMap<Token, Counts>,
-    seen: HashMap<u64, Class>,
+    seen: HashMap<u64, (Class, u32)>,
 }
 
 impl FileTransaction {
@@ -384,7 +418,7 @@ impl FileTransaction {
     fn image(&self) -> Vec<u8> {
         let mut keys: Vec<(&Token, &Counts)> = self.tokens.iter().collect();
         keys.sort_unstable_by_key(|(k, _)| **k);
-        let mut seen: Vec<(&u64, &Class)> = self.seen.iter().collect();
+        let mut seen: Vec<(&u64, &(Class, u32))> = self.seen.iter().collect();
         seen.sort_unstable_by_key(|(k, _)| **k);
         let mut out =
             Vec::with_capacity(HEADER + keys.len() * TOKEN_REC + seen.len() * SEEN_REC + 8);
@@ -399,10 +433,10 @@ impl FileTransaction {
             out.extend_from_slice(&c.ham.to_le_bytes());
             out.extend_from_slice(&c.atime.to_le_bytes());
         }
-        for (id, class) in seen {
+        for (id, (class, copies)) in seen {
             out.extend_from_slice(&id.to_le_bytes());
             out.extend_from_slice(&class.code().to_le_bytes());
-            out.extend_from_slice(&0u32.to_le_bytes());
+            out.extend_from_slice(&copies.saturating_sub(1).to_le_bytes());
         }
         let sum = fnv(&out);
         out.extend_from_slice(&sum.to_le_bytes());
@@ -472,17 +506,27 @@ impl Transaction for FileTransaction {
     }
 
     fn seen(&self, id: u64) -> Option<Class> {
-        self.seen.get(&id).copied()
+        self.seen.get(&id).map(|s| s.0)
     }
 
     fn set_seen(&mut self, id: u64, class: Option<Class>) {
         match class {
             Some(c) => {
-                self.seen.insert(id, c);
+                self.seen.insert(id, (c, 1));
             }
             None => {
                 self.seen.remove(&id);
             }
+        }
+    }
+
+    fn copies(&self, id: u64) -> u32 {
+        self.seen.get(&id).map_or(0, |s| s.1)
+    }
+
+    fn set_copies(&mut self, id: u64, copies: u32) {
+        if let Some(s) = self.seen.get_mut(&id) {
+            s.1 = copies.clamp(1, MAX_COPIES);
         }
     }
 
@@ -567,6 +611,9 @@ mod tests {
         t.update(3, 1, 0, now);
         t.add_totals(1, 2);
         t.set_seen(99, Some(Class::Spam));
+        t.set_seen(5, Some(Class::Ham));
+        t.set_copies(5, 3);
+        t.set_copies(42, 2); // not learned: no effect
         t.commit().unwrap();
         drop(t);
         let snap = s.load().unwrap();
@@ -580,8 +627,42 @@ mod tests {
             }
         );
         assert_eq!(snap.counts(8), Counts::default());
-        assert_eq!(snap.seen(), &[(99, Class::Spam)]);
+        let seen = |id, class, copies| Seen { id, class, copies };
+        assert_eq!(
+            snap.seen(),
+            &[seen(5, Class::Ham, 3), seen(99, Class::Spam, 1)]
+        );
+        // A transaction reads the copies back; relearning as a class resets them to one.
+        let mut t = s.begin_file().unwrap();
+        assert_eq!((t.copies(5), t.copies(99), t.copies(42)), (3, 1, 0));
+        t.set_copies(99, 1000);
+        assert_eq!(t.copies(99), MAX_COPIES);
+        t.set_seen(5, Some(Class::Spam));
+        assert_eq!(t.copies(5), 1);
+        drop(t);
         assert!(s.version().unwrap().is_some());
+    }
+
+    /// Databases written before train-on-error have 0 in the spare field of each learned
+    /// id: one copy. A count past [`MAX_COPIES`] is damage.
+    #[test]
+    fn seen_records_without_copies_read_as_one_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let mut t = s.begin_file().unwrap();
+        t.set_seen(7, Some(Class::Spam));
+        let mut image = t.image();
+        drop(t);
+        let rec = image.len() - 8 - SEEN_REC;
+        assert_eq!(u32_at(&image, rec + 12), 0, "one copy is stored as 0 extra");
+        let snap = Snapshot::parse(&image, Path::new("x")).unwrap();
+        assert_eq!(snap.seen()[0].copies, 1);
+        image[rec + 12..rec + 16].copy_from_slice(&MAX_COPIES.to_le_bytes());
+        let n = image.len() - 8;
+        let sum = fnv(&image[..n]);
+        image[n..].copy_from_slice(&sum.to_le_bytes());
+        let err = Snapshot::parse(&image, Path::new("x")).unwrap_err();
+        assert!(err.to_string().contains("copy count"), "{err}");
     }
 
     #[test]

@@ -1402,6 +1402,64 @@ pub unsafe extern "C" fn mw_learner_forget(
     })
 }
 
+/// Train on error over a batch of messages already learned: `passes` times, each message
+/// the database still gets wrong (judged without it: a spam below `1 - margin`, a ham above
+/// `margin`) is learned once more; `mw_learner_forget()` and relearning as the other class
+/// remove every copy. `messages[i]` points to `lens[i]` bytes, for `count` messages;
+/// messages never learned are skipped. Uses the default classifier constants (200 messages
+/// of each class before anything counts as wrong). On success `*added_out` is the number of
+/// copies added. Nothing is visible to scanners before `mw_learner_commit()`.
+///
+/// # Safety
+///
+/// `learner` is NULL or a live learner not used by another thread; `messages` and `lens`
+/// are NULL or point to `count` elements each, every `messages[i]` pointing to `lens[i]`
+/// readable bytes (NULL when `lens[i]` is 0); `added_out` is NULL or points to a writable
+/// `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mw_learner_retrain(
+    learner: *mut mw_learner,
+    messages: *const *const u8,
+    lens: *const usize,
+    count: usize,
+    passes: u32,
+    margin: f64,
+    added_out: *mut usize,
+) -> mw_result {
+    boundary(|| {
+        check_null!(learner, messages, lens, added_out);
+        if !(0.0..0.5).contains(&margin) {
+            return fail(mw_result::OutOfRange, "margin must be in [0, 0.5)");
+        }
+        // SAFETY: `learner` is non-NULL, live and exclusively ours during the call.
+        let learner = unsafe { &mut *learner };
+        // SAFETY: both arrays are non-NULL and hold `count` elements per the contract.
+        let (ptrs, lens) = unsafe {
+            (
+                std::slice::from_raw_parts(messages, count),
+                std::slice::from_raw_parts(lens, count),
+            )
+        };
+        let mut batch = Vec::with_capacity(count);
+        for (&p, &len) in ptrs.iter().zip(lens) {
+            if len == 0 {
+                continue;
+            }
+            if p.is_null() {
+                return fail(mw_result::NullParameter, "a message pointer is NULL");
+            }
+            // SAFETY: `p` is non-NULL and points to `len` readable bytes per the contract.
+            let bytes = unsafe { std::slice::from_raw_parts(p, len) };
+            batch.push(learner.learner.tokenize(bytes));
+        }
+        let constants = crate::bayes::Constants::default();
+        let added = learner.learner.retrain(&batch, passes, margin, &constants);
+        // SAFETY: `added_out` is non-NULL and writable per the contract above.
+        unsafe { added_out.write(added) };
+        mw_result::Ok
+    })
+}
+
 /// Writes the learner's changes atomically (a crash leaves the old or the new database,
 /// never a mix) and expires old tokens. Engines pick the new database up on their next scan.
 ///

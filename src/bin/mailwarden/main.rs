@@ -104,6 +104,15 @@ enum Command {
         /// Treat files as mbox mailboxes holding many messages.
         #[arg(long)]
         mbox: bool,
+        /// After learning, this many train-on-error passes over the same messages (already
+        /// learned ones included): each one the database still gets wrong, judged without
+        /// it, is learned once more. Keeps every message's tokens in memory meanwhile.
+        #[arg(long, default_value_t = 0, conflicts_with = "forget", value_name = "N")]
+        passes: u32,
+        /// How wrong counts as wrong for --passes: a spam below 1 - MARGIN, a ham above
+        /// MARGIN.
+        #[arg(long, default_value_t = 0.1, value_name = "MARGIN")]
+        margin: f64,
         /// Messages to learn.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -200,15 +209,24 @@ fn main() -> ExitCode {
             ham: _,
             forget,
             mbox,
+            passes,
+            margin,
             paths,
         } => {
+            if !(0.0..0.5).contains(&margin) {
+                eprintln!("mailwarden: --margin must be at least 0 and below 0.5");
+                return ExitCode::from(2);
+            }
             let class = if spam {
                 mailwarden::bayes::Class::Spam
             } else {
                 mailwarden::bayes::Class::Ham
             };
             match db.config() {
-                Ok(config) => learn(&config, (!forget).then_some(class), mbox, &paths),
+                Ok(config) => {
+                    let retrain = Retrain { passes, margin };
+                    learn(&config, (!forget).then_some(class), mbox, retrain, &paths)
+                }
                 Err(e) => {
                     eprintln!("mailwarden: {e}");
                     ExitCode::from(2)
@@ -435,10 +453,18 @@ fn scan(engine: &Engine, envelope: &Envelope, paths: &[PathBuf], opts: &ScanOpti
 
 /// `mailwarden learn`: learns (or with `class` None forgets) every message, committing every
 /// 5,000 messages and at the end, so an interrupted run keeps what it committed.
+/// Train-on-error passes after learning (`learn --passes`).
+#[derive(Clone, Copy)]
+struct Retrain {
+    passes: u32,
+    margin: f64,
+}
+
 fn learn(
     config: &mailwarden::bayes::BayesConfig,
     class: Option<mailwarden::bayes::Class>,
     mbox: bool,
+    retrain: Retrain,
     paths: &[PathBuf],
 ) -> ExitCode {
     use mailwarden::bayes::{Forgot, Learned, Learner};
@@ -469,11 +495,18 @@ fn learn(
         bar
     });
     let (mut changed, mut unchanged, mut since_commit) = (0usize, 0usize, 0usize);
+    let mut batch = Vec::new();
     for source in &sources {
         match input::read(source, mbox) {
             Ok(messages) => {
                 for (label, bytes) in messages {
                     let result = match class {
+                        Some(c) if retrain.passes > 0 => {
+                            let (id, tokens) = learner.tokenize(&bytes);
+                            let r = learner.learn_tokens(id, &tokens, c);
+                            batch.push((id, tokens));
+                            Ok(r != Learned::AlreadyLearned)
+                        }
                         Some(c) => learner
                             .learn(&bytes, c)
                             .map(|r| r != Learned::AlreadyLearned),
@@ -512,6 +545,7 @@ fn learn(
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let added = learner.retrain(&batch, retrain.passes, retrain.margin, &config.constants());
     if let Err(e) = learner.commit() {
         eprintln!("mailwarden: {e}");
         return ExitCode::from(2);
@@ -524,8 +558,13 @@ fn learn(
         "never learned"
     };
     let st = learner.stats();
+    let retrained = if retrain.passes > 0 {
+        format!(", {added} relearned in {} pass(es)", retrain.passes)
+    } else {
+        String::new()
+    };
     println!(
-        "{verb} from {changed} message(s), {unchanged} {skipped}, {errors} error(s) in {secs:.2} s ({:.0} messages/s); database: {} spam, {} ham, {} tokens",
+        "{verb} from {changed} message(s), {unchanged} {skipped}{retrained}, {errors} error(s) in {secs:.2} s ({:.0} messages/s); database: {} spam, {} ham, {} tokens",
         (changed + unchanged) as f64 / secs.max(1e-9),
         st.spam,
         st.ham,
