@@ -34,7 +34,7 @@ for top in ("tests/golden", "examples/messages"):
             if f.endswith(".eml"):
                 mails.append((f, open(os.path.join(dirpath, f), "rb").read()))
 for name, data in mails:
-    for t in ("scan", "mime"):
+    for t in ("scan", "scan_stock", "mime"):
         put(t, name, data)
 
 def zip_of(members, method=zipfile.ZIP_DEFLATED):

@@ -137,6 +137,53 @@ pub fn scan(data: &[u8]) {
     scan_oracles(engine(), data);
 }
 
+/// Where Debian's `spamassassin` package installs the stock rules (scripts/setup.sh).
+const STOCK_RULES: [&str; 2] = ["/usr/share/spamassassin", "/etc/spamassassin"];
+
+/// The engine of the `scan_stock` target: [`engine`] with SpamAssassin's stock rules loaded
+/// (about 1,700 runnable rules, every eval mailwarden has), when they are installed; the
+/// built-in rules only otherwise.
+pub fn stock_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut b = EngineBuilder::new().limits(fuzz_limits());
+        for p in STOCK_RULES {
+            if std::path::Path::new(p).is_dir() {
+                b = b.rules(p);
+            }
+        }
+        b.build().expect("stock-rules fuzz engine builds")
+    })
+}
+
+/// Whole scan with the stock rules: [`scan_oracles`], plus the scan's on-demand rule
+/// evaluation gives the scored hits the full evaluation gives.
+pub fn scan_stock(data: &[u8]) {
+    let engine = stock_engine();
+    scan_oracles(engine, data);
+    let rules = engine.rules();
+    let (on_demand, full) = engine.normalize_with(data, &envelope(), |view| {
+        // GTUBE is built in: `evaluate` adds it when no rule file defines it.
+        let mut on_demand: Vec<String> = rules
+            .evaluate(view)
+            .into_iter()
+            .map(|h| h.name)
+            .filter(|n| n != "GTUBE")
+            .collect();
+        on_demand.sort();
+        let full: Vec<String> = rules
+            .evaluate_all(view)
+            .into_keys()
+            .filter(|n| !n.starts_with("__") && n != "GTUBE")
+            .collect();
+        (on_demand, full)
+    });
+    assert_eq!(
+        on_demand, full,
+        "on-demand rule evaluation differs from the full one"
+    );
+}
+
 /// Remaps bytes onto a small alphabet of MIME structure (mail-parser's trick), so the fuzzer
 /// reaches boundaries, headers and encodings quickly.
 pub fn remap(data: &[u8]) -> Vec<u8> {
