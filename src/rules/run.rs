@@ -710,7 +710,7 @@ impl Plan {
     /// sub-rule runs only when a meta rule reads it, and meta rules read their operands
     /// left to right with `&&` and `||` short-circuited (`A && B` does not run `B` when `A`
     /// is 0). About a third of the rules of a stock message then never run. Rule sets
-    /// whose meta rules form a cycle or nest deeper than [`META_DEPTH`] run as
+    /// whose meta rules form a cycle or nest deeper than 64 (`META_DEPTH`) run as
     /// [`Plan::run`] runs them, where the order of evaluation decides those values.
     pub fn run_scored(&self, texts: &Texts<'_>, full: &[u8]) -> BTreeMap<String, f64> {
         if !self.lazy {
