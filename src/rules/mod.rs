@@ -35,6 +35,7 @@ pub mod perl;
 pub mod relays;
 pub mod run;
 pub mod tags;
+pub mod text_uris;
 pub mod texts;
 pub mod uris;
 

@@ -117,7 +117,7 @@ pub struct Registry {
 impl Registry {
     /// Whether `tld` may end a host name: in the list, or (without a list) two or more
     /// letters.
-    fn valid_tld(&self, tld: &str) -> bool {
+    pub(crate) fn valid_tld(&self, tld: &str) -> bool {
         if self.tlds.is_empty() {
             tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())
         } else {
@@ -401,57 +401,6 @@ fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
 
 /// Finds URLs in plain text (`scheme://...`, `www.`, `mailto:`), and bare e-mail addresses
 /// as `mailto:` URIs, as SpamAssassin lists them for `uri` rules.
-fn text_uris(text: &[u8], out: &mut Vec<Vec<u8>>) {
-    static EMAIL: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
-        regex::bytes::Regex::new(
-            r"(?i-u)[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\b",
-        )
-        .expect("static regex")
-    });
-    for m in EMAIL.find_iter(text) {
-        let before = &text[..m.start()];
-        if before.len() >= 7 && before[before.len() - 7..].eq_ignore_ascii_case(b"mailto:") {
-            continue;
-        }
-        let mut u = b"mailto:".to_vec();
-        u.extend_from_slice(m.as_bytes());
-        out.push(u);
-    }
-    plain_text_uris(text, out);
-}
-
-fn plain_text_uris(text: &[u8], out: &mut Vec<Vec<u8>>) {
-    let lower = text.to_ascii_lowercase();
-    let mut i = 0;
-    while i < lower.len() {
-        let rest = &lower[i..];
-        let starts = rest.starts_with(b"http://")
-            || rest.starts_with(b"https://")
-            || rest.starts_with(b"ftp://")
-            || rest.starts_with(b"mailto:")
-            || (rest.starts_with(b"www.") && (i == 0 || !lower[i - 1].is_ascii_alphanumeric()));
-        if starts {
-            let end = text[i..]
-                .iter()
-                .position(|&b| b.is_ascii_whitespace() || b"<>\"'`".contains(&b))
-                .map_or(text.len(), |p| p + i);
-            let mut uri = text[i..end].to_vec();
-            while uri.last().is_some_and(|b| b".,;:!?)]".contains(b)) {
-                uri.pop();
-            }
-            if uri.starts_with(b"www.") || uri.starts_with(b"WWW.") {
-                let mut u = b"http://".to_vec();
-                u.extend_from_slice(&uri);
-                out.push(u);
-            }
-            out.push(uri);
-            i = end.max(i + 1);
-        } else {
-            i += 1;
-        }
-    }
-}
-
 impl<'v> Texts<'v> {
     /// Builds the texts of `view`.
     pub fn build(view: &MessageView<'v, '_>, networks: &super::run::TrustNetworks) -> Texts<'v> {
@@ -475,6 +424,7 @@ impl<'v> Texts<'v> {
         // text parts rendered and cut at BODY_PART_CAP; then whitespace normalized and the
         // Subject line put first.
         let mut text: Vec<u8> = Vec::new();
+        let mut html_uris: Vec<Vec<u8>> = Vec::new();
         for o in view.objects {
             if o.origin != Origin::MimePart {
                 continue;
@@ -489,11 +439,9 @@ impl<'v> Texts<'v> {
                 t.html.push(super::html_evals::analyze(&o.data));
                 let r = crate::mime::html::render_spamassassin(&o.data);
                 text.extend_from_slice(scan_cut(&r.text));
-                text_uris(&r.text, &mut t.uris);
-                t.uris.extend(r.uris);
+                html_uris.extend(r.uris);
             } else {
                 text.extend_from_slice(scan_cut(&o.data));
-                text_uris(&o.data[..o.data.len().min(BODY_PART_CAP)], &mut t.uris);
             }
             if o.declared_type.as_deref() != Some("text/calendar") {
                 chunks(&o.data, &mut t.rawbody);
@@ -513,6 +461,10 @@ impl<'v> Texts<'v> {
         body.extend_from_slice(&normalize_whitespace(&text));
         t.body = short_lines(&body);
         t.subject_lines = 1;
+        // As SpamAssassin's get_uri_list: the URIs parsed from the rendered body text (the
+        // Subject included), then those of the HTML parser.
+        super::text_uris::parse(&t.body, &networks.registry, &mut t.uris);
+        t.uris.extend(html_uris);
         let html_img = t.html.iter().any(|h| h.inside.contains_key("img"));
         (t.mime_headers, t.madiff, t.images) = mime_headers(view.raw, html_img);
         t.uris = super::uris::canonicalize(&t.uris, &networks.redirectors, &networks.registry);
