@@ -1103,3 +1103,39 @@ fn on_demand_evaluation_gives_the_full_evaluations_hits() {
         ["M_NOT", "M_OR"]
     );
 }
+
+/// SpamAssassin 4 recodes text parts to UTF-8 before body rules (`normalize_charset`, on by
+/// default); rawbody keeps the part's bytes. Checked with spamassassin 4.0.1 on
+/// easy-ham-1/01081 (ISO-8859-1, 8bit): `body /\xc3\xa4/` and `rawbody /\xe4/` hit there,
+/// `body /\xe4/` and `rawbody /\xc3\xa4/` do not.
+#[test]
+fn body_text_is_recoded_to_utf8_unless_normalize_charset_is_off() {
+    let rules = "body B_UTF8 /\\xc3\\xa4/\nbody B_LATIN /\\xe4/\n\
+                 rawbody R_UTF8 /\\xc3\\xa4/\nrawbody R_LATIN /\\xe4/\n";
+    let msg = |charset: &str, body: &[u8]| {
+        let mut m = format!(
+            "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset={charset}\r\n\
+             Content-Transfer-Encoding: 8bit\r\n\r\n"
+        )
+        .into_bytes();
+        m.extend_from_slice(body);
+        m
+    };
+    let names = |e: &Engine, m: &[u8]| -> Vec<String> {
+        let mut v: Vec<String> = e
+            .scan(m, &Envelope::new())
+            .rules()
+            .map(|(n, _, _)| n.to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let (e, _d) = engine(rules);
+    let latin1 = msg("iso-8859-1", b"pystytt\xe4\xe4 itselle\r\n");
+    assert_eq!(names(&e, &latin1), ["B_UTF8", "R_LATIN"]);
+    // Already UTF-8 (even when declared Latin-1): the same bytes.
+    let utf8 = msg("iso-8859-1", "pystyttää\r\n".as_bytes());
+    assert_eq!(names(&e, &utf8), ["B_UTF8", "R_UTF8"]);
+    let (off, _d2) = engine(&format!("normalize_charset 0\n{rules}"));
+    assert_eq!(names(&off, &latin1), ["B_LATIN", "R_LATIN"]);
+}

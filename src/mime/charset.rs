@@ -22,8 +22,184 @@ pub fn to_utf8(data: &[u8], charset: Option<&str>) -> String {
     }
 }
 
+/// Bytes Windows-1252 leaves undefined (Perl's Encode refuses them when decoding strictly).
+const CP1252_UNDEFINED: [u8; 5] = [0x81, 0x8d, 0x8f, 0x90, 0x9d];
+
+/// Whether every 8-bit byte of `data` is one SpamAssassin takes as a sign of Windows-1252:
+/// NBSP, SHY, (c), some punctuation, and the Latin-1 letters (its bug 7656).
+fn looks_cp1252(data: &[u8]) -> bool {
+    data.iter().all(|&b| {
+        b < 0x80
+            || matches!(
+                b,
+                0xa0 | 0xa9 | 0xad | 0x82 | 0x84 | 0x85 | 0x91..=0x97 | 0x99
+            )
+            || (0xc0..=0xd6).contains(&b)
+            || (0xd8..=0xde).contains(&b)
+            || (0xe0..=0xf6).contains(&b)
+            || (0xf8..=0xfe).contains(&b)
+    })
+}
+
+/// Windows-1252 to UTF-8; `None` when `strict` and a byte is undefined in it.
+fn cp1252(data: &[u8], strict: bool) -> Option<Vec<u8>> {
+    if strict && data.iter().any(|b| CP1252_UNDEFINED.contains(b)) {
+        return None;
+    }
+    let mut out = String::with_capacity(data.len() + data.len() / 2);
+    for &b in data {
+        if CP1252_UNDEFINED.contains(&b) {
+            out.push(char::REPLACEMENT_CHARACTER);
+        } else {
+            let byte = [b];
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
+            out.push_str(&text);
+        }
+    }
+    Some(out.into_bytes())
+}
+
+/// A UTF-16 decoder for text declared UTF-16 without saying which order: the byte order
+/// mark, else the order whose high bytes are mostly zero (SpamAssassin's `detect_utf16`
+/// looks at the same thing).
+fn utf16_order(data: &[u8]) -> &'static encoding_rs::Encoding {
+    match data {
+        [0xff, 0xfe, ..] => encoding_rs::UTF_16LE,
+        [0xfe, 0xff, ..] => encoding_rs::UTF_16BE,
+        _ => {
+            let zeros = |start: usize| {
+                data.iter()
+                    .skip(start)
+                    .step_by(2)
+                    .filter(|&&b| b == 0)
+                    .count()
+            };
+            if zeros(0) > zeros(1) {
+                encoding_rs::UTF_16BE
+            } else {
+                encoding_rs::UTF_16LE
+            }
+        }
+    }
+}
+
+/// A text part's bytes as SpamAssassin 4's rules see them with `normalize_charset` on (its
+/// default): UTF-8. As `Message::Node::_normalize` decides: 7-bit text in an ASCII-compatible
+/// charset stays as it is; 8-bit text that is valid UTF-8 is taken as UTF-8 whatever the
+/// declaration; otherwise the declared charset strictly (ISO-8859-1 read as Windows-1252, a
+/// missing declaration as US-ASCII), then Windows-1252 when the 8-bit bytes look like it,
+/// then Windows-1252 with replacement characters. (SpamAssassin also asks
+/// Encode::Detect::Detector when that module is installed; Debian does not install it.)
+pub fn spamassassin_normalize<'a>(
+    data: &'a [u8],
+    declared: Option<&str>,
+) -> std::borrow::Cow<'a, [u8]> {
+    use std::borrow::Cow;
+    let declared =
+        declared.map_or_else(|| "us-ascii".to_string(), |c| c.trim().to_ascii_lowercase());
+    let eight_bit = data.iter().any(|&b| b >= 0x80);
+    let ascii_compatible = |c: &str| {
+        matches!(
+            c,
+            "us-ascii" | "ascii" | "ansi_x3.4-1968" | "ansi_x3.4-1986" | "iso646-us"
+        ) || c.starts_with("iso-8859")
+            || c.starts_with("iso8859")
+            || c.starts_with("iso 8859")
+            || c.starts_with("windows-")
+            || matches!(c, "utf-8" | "utf8" | "big5" | "gbk" | "gb18030" | "gb2312")
+            || c.starts_with("koi8-")
+            || c.starts_with("euc-")
+    };
+    if !eight_bit && ascii_compatible(&declared) {
+        return Cow::Borrowed(data);
+    }
+    if eight_bit && std::str::from_utf8(data).is_ok() {
+        return Cow::Borrowed(data);
+    }
+    let strict = |enc: &'static encoding_rs::Encoding| {
+        enc.decode_without_bom_handling_and_without_replacement(data)
+            .map(|s| s.into_owned().into_bytes())
+    };
+    let decoded = match declared.as_str() {
+        "us-ascii" | "ascii" | "utf-8" | "utf8" => None,
+        "iso-8859-1" | "iso8859-1" | "windows-1252" | "cp1252" => cp1252(data, true),
+        c if c.starts_with("utf-16") || c.starts_with("utf16") => {
+            let enc = match c {
+                "utf-16le" | "utf16le" => encoding_rs::UTF_16LE,
+                "utf-16be" | "utf16be" => encoding_rs::UTF_16BE,
+                _ => utf16_order(data),
+            };
+            enc.decode_with_bom_removal(data)
+                .0
+                .chars()
+                .all(|ch| ch != char::REPLACEMENT_CHARACTER)
+                .then(|| {
+                    enc.decode_with_bom_removal(data)
+                        .0
+                        .into_owned()
+                        .into_bytes()
+                })
+        }
+        c => encoding_rs::Encoding::for_label(c.as_bytes()).and_then(strict),
+    };
+    if let Some(d) = decoded {
+        return Cow::Owned(d);
+    }
+    if !eight_bit {
+        return Cow::Borrowed(data);
+    }
+    if looks_cp1252(data)
+        && let Some(d) = cp1252(data, true)
+    {
+        return Cow::Owned(d);
+    }
+    Cow::Owned(cp1252(data, false).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::spamassassin_normalize as norm;
+
+    #[test]
+    fn normalized_as_spamassassin_does() {
+        // 7-bit text in an ASCII-compatible charset, and valid UTF-8, stay as they are.
+        assert_eq!(&*norm(b"plain", Some("iso-8859-2")), b"plain");
+        assert_eq!(
+            &*norm("caf\u{e9}".as_bytes(), Some("iso-8859-1")),
+            "caf\u{e9}".as_bytes()
+        );
+        // Latin-1 declared, undeclared or misdeclared becomes UTF-8 (read as Windows-1252).
+        assert_eq!(
+            &*norm(b"caf\xe9 \x93q\x94", Some("ISO-8859-1")),
+            "caf\u{e9} \u{201c}q\u{201d}".as_bytes()
+        );
+        assert_eq!(
+            &*norm(b"pystytt\xe4\xe4", None),
+            "pystytt\u{e4}\u{e4}".as_bytes()
+        );
+        assert_eq!(&*norm(b"caf\xe9", Some("utf-8")), "caf\u{e9}".as_bytes());
+        // Other declared charsets decode strictly.
+        assert_eq!(
+            &*norm(b"\xa1\xa2", Some("iso-8859-2")),
+            "\u{104}\u{2d8}".as_bytes()
+        );
+        assert_eq!(
+            &*norm(b"\xc1\xc2", Some("koi8-r")),
+            "\u{430}\u{431}".as_bytes()
+        );
+        // 7-bit ISO-2022-JP is decoded too.
+        assert_eq!(
+            &*norm(b"\x1b$B$3\x1b(B", Some("iso-2022-jp")),
+            "\u{3053}".as_bytes()
+        );
+        assert_eq!(&*norm(b"h\0i\0", Some("utf-16")), b"hi");
+        // What fails everywhere ends as Windows-1252 with replacement characters.
+        assert_eq!(
+            &*norm(b"a\x81b\xff", Some("x-unknown")),
+            "a\u{fffd}b\u{ff}".as_bytes()
+        );
+    }
+
     #[test]
     fn latin1_and_fallbacks() {
         assert_eq!(super::to_utf8(b"caf\xe9", Some("ISO-8859-1")), "café");

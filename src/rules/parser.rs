@@ -170,6 +170,8 @@ pub struct Config {
     pub priorities: HashMap<String, i32>,
     /// `required_score`.
     pub required_score: Option<f64>,
+    /// `normalize_charset` (SpamAssassin's default, on, when no file sets it).
+    pub normalize_charset: Option<bool>,
     /// `replace_tag` values.
     pub replace_tags: HashMap<String, String>,
     /// `replace_pre` values.
@@ -355,7 +357,6 @@ const IGNORED: &[&str] = &[
     "dns_available",
     "hashbl_acl_freemail",
     "hashbl_ignore",
-    "normalize_charset",
     "test",
 ];
 
@@ -596,6 +597,11 @@ impl Parser {
                     _ => self.error(source, format!("priority: bad line `{rest}`")),
                 }
             }
+            "normalize_charset" => match rest.trim() {
+                "1" => self.config.normalize_charset = Some(true),
+                "0" => self.config.normalize_charset = Some(false),
+                other => self.error(source, format!("normalize_charset: not 0 or 1: `{other}`")),
+            },
             "required_score" | "required_hits" => match rest.trim().parse::<f64>() {
                 Ok(v) if v.is_finite() => self.config.required_score = Some(v),
                 _ => self.error(source, format!("{directive}: not a number: `{rest}`")),

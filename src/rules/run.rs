@@ -73,6 +73,8 @@ pub struct TrustNetworks {
     pub registry: std::sync::Arc<super::texts::Registry>,
     /// `redirector_pattern`s, compiled (ones that do not compile are left out).
     pub redirectors: Vec<super::compile::Matcher>,
+    /// `normalize_charset`: body text parts recoded to UTF-8 as SpamAssassin 4 does.
+    pub normalize_charset: bool,
 }
 
 /// A rule's score and description.
@@ -252,6 +254,7 @@ impl Plan {
                     .iter()
                     .filter_map(|p| super::compile::compile_pattern(p).ok())
                     .collect(),
+                normalize_charset: config.normalize_charset.unwrap_or(true),
             },
             ..Plan::default()
         };

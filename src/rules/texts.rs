@@ -435,13 +435,20 @@ impl<'v> Texts<'v> {
             if !o.is_text() {
                 continue;
             }
+            // SpamAssassin 4 renders text recoded to UTF-8 (`normalize_charset`, on by
+            // default); rawbody keeps the part's own bytes.
+            let data = if networks.normalize_charset {
+                crate::mime::charset::spamassassin_normalize(&o.data, o.charset.as_deref())
+            } else {
+                std::borrow::Cow::Borrowed(&o.data[..])
+            };
             if o.is_html() {
                 t.html.push(super::html_evals::analyze(&o.data));
-                let r = crate::mime::html::render_spamassassin(&o.data);
+                let r = crate::mime::html::render_spamassassin(&data);
                 text.extend_from_slice(scan_cut(&r.text));
                 html_uris.extend(r.uris);
             } else {
-                text.extend_from_slice(scan_cut(&o.data));
+                text.extend_from_slice(scan_cut(&data));
             }
             if o.declared_type.as_deref() != Some("text/calendar") {
                 chunks(&o.data, &mut t.rawbody);
