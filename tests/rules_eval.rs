@@ -1139,3 +1139,26 @@ fn body_text_is_recoded_to_utf8_unless_normalize_charset_is_off() {
     let (off, _d2) = engine(&format!("normalize_charset 0\n{rules}"));
     assert_eq!(names(&off, &latin1), ["B_LATIN", "R_LATIN"]);
 }
+
+/// A header rule matches every value of its header joined into one text, as SpamAssassin
+/// 4's Check plugin joins them: values ending in a newline concatenated, addresses (`:addr`)
+/// joined with one; `tflags multiple` counts matches in that text. Every expectation here
+/// was checked with `spamassassin --cf` (4.0.1).
+#[test]
+fn header_rules_see_the_values_joined() {
+    let (e, _d) = engine(
+        "header T_WS From:addr =~ /\\s/\n\
+         header T_ANCHOR From:addr =~ /^b\\@y\\.example$/\n\
+         header T_FIRST From:addr =~ /^a\\@x\\.example$/\n\
+         header T_NOT From:addr !~ /b\\@y/\n\
+         header __T_RCVD Received =~ /^from/m\ntflags __T_RCVD multiple\n\
+         meta T_TWO __T_RCVD >= 2\n",
+    );
+    let two = "From: a@x.example, b@y.example\r\nTo: c@z.example\r\n\
+               Received: from one.example by two.example\r\n\
+               Received: from three.example by four.example\r\nSubject: x\r\n\r\nbody\r\n";
+    assert_eq!(hit_names(&e, two), ["T_TWO", "T_WS"]);
+    let one = "From: a@x.example\r\nReceived: from one.example by two.example\r\n\
+               Subject: x\r\n\r\nbody\r\n";
+    assert_eq!(hit_names(&e, one), ["T_FIRST", "T_NOT"]);
+}

@@ -648,15 +648,13 @@ impl Plan {
         }
         if let Some(g) = &self.header_gate {
             for (k, (key, name, modifiers)) in g.keys.iter().enumerate() {
-                let Some(values) = texts.header_cached(key, name, modifiers) else {
+                let Some(text) = texts.header_cached(key, name, modifiers) else {
                     continue;
                 };
-                for v in values.iter() {
-                    for m in g.ac.find_overlapping_iter(v) {
-                        for &step in &g.owner[m.pattern().as_usize()] {
-                            if g.step_key[step] == k {
-                                cand[step] = true;
-                            }
+                for m in g.ac.find_overlapping_iter(text.as_slice()) {
+                    for &step in &g.owner[m.pattern().as_usize()] {
+                        if g.step_key[step] == k {
+                            cand[step] = true;
                         }
                     }
                 }
@@ -896,11 +894,15 @@ impl<'a, 't> Run<'a, 't> {
                 matcher,
                 if_unset,
             } => {
-                let any = match texts.header_cached(key, name, modifiers) {
-                    Some(values) => values.iter().any(|c| matcher.is_match(c)),
-                    None => matcher.is_match(if_unset.as_deref().unwrap_or_default()),
-                };
-                f64::from(any != *negate)
+                let text = texts.header_cached(key, name, modifiers);
+                let text = text
+                    .as_deref()
+                    .map_or(if_unset.as_deref().unwrap_or_default(), Vec::as_slice);
+                match step.multiple {
+                    // `tflags multiple`: SpamAssassin counts the matches of `=~`.
+                    Some(_) if !*negate => count(matcher, text, step.multiple),
+                    _ => f64::from(matcher.is_match(text) != *negate),
+                }
             }
         }
     }

@@ -237,7 +237,7 @@ fn host_modifiers(
     (!out.is_empty()).then_some(out)
 }
 
-type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<Vec<u8>>>>, FastHash>;
+type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<u8>>>, FastHash>;
 
 /// Index of `area`'s text in [`Texts::joined`]'s array.
 fn slot(area: Area) -> usize {
@@ -510,18 +510,34 @@ impl<'v> Texts<'v> {
             .saturating_sub(1)
     }
 
-    /// [`Texts::header`], computed once per message for each `key` (which must name
-    /// `name` and `modifiers` uniquely) and shared.
+    /// The text a `header` rule matches: the values of [`Texts::header`] joined as
+    /// SpamAssassin 4's Check plugin joins them (`join($harr[0] =~ /\n\z/ ? "" : "\n",
+    /// @harr)`): header values end with a newline and are simply concatenated; the
+    /// addresses of `:addr`, the names of `:name` and the hosts of `:host` have none and are
+    /// joined with one, so `From:addr =~ /\s/` holds for a From with two addresses.
+    /// Computed once per message for each `key` (which must name `name` and `modifiers`
+    /// uniquely) and shared.
     pub fn header_cached(
         &self,
         key: &str,
         name: &str,
         modifiers: &[String],
-    ) -> Option<std::rc::Rc<Vec<Vec<u8>>>> {
+    ) -> Option<std::rc::Rc<Vec<u8>>> {
         if let Some(v) = self.header_cache.borrow().get(key) {
             return v.clone();
         }
-        let v = self.header(name, modifiers).map(std::rc::Rc::new);
+        let v = self.header(name, modifiers).map(|mut values| {
+            std::rc::Rc::new(if values.len() == 1 {
+                values.pop().unwrap_or_default()
+            } else {
+                let sep: &[u8] = if values.first().is_some_and(|v| v.ends_with(b"\n")) {
+                    b""
+                } else {
+                    b"\n"
+                };
+                values.join(sep)
+            })
+        });
         self.header_cache
             .borrow_mut()
             .insert(key.to_string(), v.clone());
