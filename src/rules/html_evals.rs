@@ -1043,6 +1043,11 @@ pub fn analyze(html: &[u8]) -> HtmlStats {
                 w.stats.elements += 1;
                 w.stats.tags += 1;
                 w.stats.inside.insert("!doctype".into(), 0);
+            } else if rest[1] == b'!' && !rest.starts_with(b"<![CDATA[") {
+                // HTML::Parser reports every other `<!...>` as a comment: `<!>`, Office's
+                // `<![if !supportLists]>`, `<!ELEMENT x>`, the bogus `<!5122qHWL1-...>` of
+                // spam-1/00101 (checked with HTML::Parser 3.81, marked_sections on).
+                w.stats.comments.push(rest[..end].to_vec());
             }
             i = lt + end;
         } else if rest.len() > 2 && rest[1] == b'/' && rest[2].is_ascii_alphabetic() {
@@ -1311,6 +1316,28 @@ mod tests {
         let h = analyze(b"<p>text</p></center>");
         assert!(!h.flags.contains(&"font_low_contrast"));
         assert_eq!(h.value("closed_extra_ratio"), Some(1.0 / 3.0));
+    }
+
+    /// What HTML::Parser 3.81 (marked sections on, as HTML.pm sets it) reports as comments.
+    #[test]
+    fn comments_as_html_parser_reports_them() {
+        let h = analyze(
+            b"<!DOCTYPE html><!-- a --><!5122qHWL1-032><![if !supportLists]>x<![endif]>\
+              <!ELEMENT e><!><![CDATA[q]]><?xml v?>",
+        );
+        let comments: Vec<&[u8]> = h.comments.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            comments,
+            [
+                &b"<!-- a -->"[..],
+                b"<!5122qHWL1-032>",
+                b"<![if !supportLists]>",
+                b"<![endif]>",
+                b"<!ELEMENT e>",
+                b"<!>"
+            ]
+        );
+        assert_eq!(h.inside.get("!doctype"), Some(&0));
     }
 
     #[test]
