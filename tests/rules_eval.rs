@@ -1162,3 +1162,18 @@ fn header_rules_see_the_values_joined() {
                Subject: x\r\n\r\nbody\r\n";
     assert_eq!(hit_names(&e, one), ["T_FIRST", "T_NOT"]);
 }
+
+/// SpamAssassin's decoded text has LF line ends: CRLF is squashed after base64 and
+/// quoted-printable decoding (and in a CRLF message). spam-2/00221's base64 HTML part hits
+/// `__HAS_HREF` (`/^[^>].*?<a href=/im`) only so: an empty line's newline is the `[^>]`.
+#[test]
+fn rawbody_lines_end_in_lf_after_decoding() {
+    // base64 of "<a href=http://a.example>\r\nx</a>\r\n\r\n<a href=http://b.example>\r\ny</a>\r\n"
+    let b64 = "PGEgaHJlZj1odHRwOi8vYS5leGFtcGxlPg0KeDwvYT4NCg0KPGEgaHJlZj1odHRwOi8vYi5leGFtcGxlPg0KeTwvYT4NCg==";
+    let msg = format!(
+        "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{b64}\r\n"
+    );
+    let (e, _d) = engine("rawbody HAS_HREF /^[^>].*?<a href=/im\nrawbody RAW_CR /\\r/\n");
+    assert_eq!(hit_names(&e, &msg), ["HAS_HREF"]);
+}

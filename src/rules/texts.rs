@@ -383,6 +383,22 @@ fn short_lines(text: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
+/// `data` with every CRLF turned into LF (borrowed when there is none).
+fn crlf_to_lf(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memmem::find(data, b"\r\n").is_none() {
+        return std::borrow::Cow::Borrowed(data);
+    }
+    let mut out = Vec::with_capacity(data.len());
+    let mut rest = data;
+    while let Some(p) = memchr::memmem::find(rest, b"\r\n") {
+        out.extend_from_slice(&rest[..p]);
+        out.push(b'\n');
+        rest = &rest[p + 2..];
+    }
+    out.extend_from_slice(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
     let data = &data[..data.len().min(RAWBODY_PART_CAP)];
     let mut start = 0;
@@ -435,12 +451,15 @@ impl<'v> Texts<'v> {
             if !o.is_text() {
                 continue;
             }
+            // SpamAssassin's decoded text has LF line ends: it squashes CRLF in a CRLF
+            // message, and after decoding base64 and quoted-printable text.
+            let lf = crlf_to_lf(&o.data);
             // SpamAssassin 4 renders text recoded to UTF-8 (`normalize_charset`, on by
             // default); rawbody keeps the part's own bytes.
             let data = if networks.normalize_charset {
-                crate::mime::charset::spamassassin_normalize(&o.data, o.charset.as_deref())
+                crate::mime::charset::spamassassin_normalize(&lf, o.charset.as_deref())
             } else {
-                std::borrow::Cow::Borrowed(&o.data[..])
+                std::borrow::Cow::Borrowed(&lf[..])
             };
             if o.is_html() {
                 t.html.push(super::html_evals::analyze(&o.data));
@@ -451,7 +470,7 @@ impl<'v> Texts<'v> {
                 text.extend_from_slice(scan_cut(&data));
             }
             if o.declared_type.as_deref() != Some("text/calendar") {
-                chunks(&o.data, &mut t.rawbody);
+                chunks(&lf, &mut t.rawbody);
             }
         }
         let mut body = match view.header("Subject").next() {
