@@ -1177,3 +1177,21 @@ fn rawbody_lines_end_in_lf_after_decoding() {
     let (e, _d) = engine("rawbody HAS_HREF /^[^>].*?<a href=/im\nrawbody RAW_CR /\\r/\n");
     assert_eq!(hit_names(&e, &msg), ["HAS_HREF"]);
 }
+
+/// `From:name` as SpamAssassin 4.0.1's `get` gives it (each case checked with
+/// `PerMsgStatus::get`): quoted parts and words run together, white space collapsed.
+#[test]
+fn display_names_as_spamassassin_reads_them() {
+    let (e, _d) = engine(
+        "header N_AP From:name =~ /^Angles Puglisi$/\nheader N_ABC From:name =~ /^a b c$/\n\
+         header N_XY From:name =~ /^x y$/\nheader N_SJ From:name =~ /^Smith, John$/\n\
+         header N_JQS From:name =~ /^John Q\\. Smith$/\nheader N_SPACE From:name =~ /^ $/\n",
+    );
+    let from = |f: &str| hit_names(&e, &format!("From: {f}\r\nSubject: x\r\n\r\nb\r\n"));
+    assert_eq!(from("\"\" Angles \" Puglisi\" <a@b.com>"), ["N_AP"]);
+    assert_eq!(from("\"a  b\" c <a@b.com>"), ["N_ABC"]);
+    assert_eq!(from("x \"  y\" <a@b.com>"), ["N_XY"]);
+    assert_eq!(from("\"Smith, John\" <a@b.com>"), ["N_SJ"]);
+    assert_eq!(from("a@b.com (John  Q.  Smith)"), ["N_JQS"]);
+    assert_eq!(from("\"\" <a@b.com>"), ["N_SPACE"]);
+}

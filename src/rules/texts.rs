@@ -812,11 +812,62 @@ fn addresses(v: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
+/// A display name as SpamAssassin's address parser reads the phrase before `<`: quoted
+/// strings unquoted (backslash escapes undone) and the words between them, comments
+/// dropped, all run together (`"" Angles " Puglisi" ` is ` Angles  Puglisi `).
+fn phrase(p: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(p.len());
+    let mut i = 0;
+    while i < p.len() {
+        if p[i] == b'"' {
+            i += 1;
+            while i < p.len() && p[i] != b'"' {
+                if p[i] == b'\\' && i + 1 < p.len() {
+                    i += 1;
+                }
+                out.push(p[i]);
+                i += 1;
+            }
+            i += 1;
+        } else {
+            let end = p[i..]
+                .iter()
+                .position(|&b| b == b'"')
+                .map_or(p.len(), |e| i + e);
+            out.extend_from_slice(&strip_comments(&p[i..end]));
+            i = end;
+        }
+    }
+    out
+}
+
+/// What `get(':name')` makes of a name: unless it is all white space, runs of white space
+/// become one space, the ends are trimmed and surrounding single quotes dropped.
+fn normalize_name(name: Vec<u8>) -> Vec<u8> {
+    if name.iter().all(u8::is_ascii_whitespace) {
+        return name;
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(name.len());
+    for w in name
+        .split(u8::is_ascii_whitespace)
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        out.extend_from_slice(w);
+    }
+    match out.strip_prefix(b"'").and_then(|n| n.strip_suffix(b"'")) {
+        Some(inner) if out.len() >= 2 => inner.to_vec(),
+        _ => out,
+    }
+}
+
 fn display_names(v: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for part in split_list(v) {
         let name = match memchr::memchr(b'<', &part) {
-            Some(a) => part[..a].trim_ascii().to_vec(),
+            Some(a) => phrase(&part[..a]),
             None => {
                 // `addr (Name)` form.
                 match (memchr::memchr(b'(', &part), memchr::memrchr(b')', &part)) {
@@ -825,11 +876,7 @@ fn display_names(v: &[u8]) -> Vec<Vec<u8>> {
                 }
             }
         };
-        let name = name
-            .strip_prefix(b"\"")
-            .and_then(|n| n.strip_suffix(b"\""))
-            .map_or(name.clone(), <[u8]>::to_vec);
-        out.push(name);
+        out.push(normalize_name(name));
     }
     if out.is_empty() {
         out.push(Vec::new());
