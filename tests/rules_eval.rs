@@ -1195,3 +1195,14 @@ fn display_names_as_spamassassin_reads_them() {
     assert_eq!(from("a@b.com (John  Q.  Smith)"), ["N_JQS"]);
     assert_eq!(from("\"\" <a@b.com>"), ["N_SPACE"]);
 }
+
+/// A bare `href` is the URI `href` for SpamAssassin (HTML::Parser gives a valueless
+/// attribute its name as value): spam-2/00515's `<a href onclick="pops();">` makes its
+/// only URIs, so `__HAS_URI` hits there.
+#[test]
+fn a_bare_href_attribute_is_a_uri() {
+    let (e, _d) = engine("uri HAS_URI /./\nuri HREF_HOST /^http:\\/\\/www\\.href\\.com$/\n");
+    let msg = "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n\
+               <html><a href onclick=\"pops();\">CLICK</a></html>\r\n";
+    assert_eq!(hit_names(&e, msg), ["HAS_URI", "HREF_HOST"]);
+}

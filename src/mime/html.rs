@@ -141,7 +141,9 @@ fn attributes(tag: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
             };
             out.push((name, value.to_vec()));
         } else if !name.is_empty() {
-            out.push((name, Vec::new()));
+            // A bare attribute's value is its name, as HTML::Parser reports it (`<a href
+            // onclick=...>` gives SpamAssassin the URI `href`).
+            out.push((name.clone(), name));
         } else {
             i += 1;
         }
