@@ -1206,3 +1206,18 @@ fn a_bare_href_attribute_is_a_uri() {
                <html><a href onclick=\"pops();\">CLICK</a></html>\r\n";
     assert_eq!(hit_names(&e, msg), ["HAS_URI", "HREF_HOST"]);
 }
+
+/// A raw 8-bit header that is not UTF-8 reads as Windows-1252, recoded to UTF-8, as
+/// SpamAssassin 4 reads it: easy-ham-1/02274's `Subject: Robbie's \xa380m deal` is `£80m`,
+/// whose second UTF-8 byte `__hk_bigmoney`'s `[\xa3\xa4]` matches.
+#[test]
+fn raw_8bit_headers_read_as_windows_1252() {
+    let (e, _d) =
+        engine("header SUBJ_POUND Subject =~ /\\xc2\\xa380m/\nbody BODY_POUND /\\xa380m/\n");
+    let mut msg = b"Subject: Robbie's ".to_vec();
+    msg.extend_from_slice(b"\xa380m deal\r\n\r\nbody\r\n");
+    let report = e.scan(&msg, &Envelope::new());
+    let mut names: Vec<&str> = report.rules().map(|(n, _, _)| n).collect();
+    names.sort();
+    assert_eq!(names, ["BODY_POUND", "SUBJ_POUND"]);
+}

@@ -72,6 +72,14 @@ impl HeaderField {
 /// Decodes RFC 2047 encoded words in an unfolded value (by mail-parser), or converts it from
 /// its bytes when mail-parser cannot.
 fn decode_value(unfolded: Vec<u8>) -> String {
+    // Raw 8-bit text that is not UTF-8 is read as Windows-1252, as SpamAssassin 4 reads it
+    // (`_normalize($value, 'UTF-8')`) and as mail clients do: `Subject: M-#80m` (a bare
+    // 0xA3) is `£80m`, not a replacement character.
+    let unfolded = if !unfolded.is_ascii() && std::str::from_utf8(&unfolded).is_err() {
+        crate::mime::charset::spamassassin_normalize(&unfolded, Some("utf-8")).into_owned()
+    } else {
+        unfolded
+    };
     let mut raw = Vec::with_capacity(unfolded.len() + 12);
     raw.extend_from_slice(b"Subject:");
     raw.extend_from_slice(&unfolded);
