@@ -493,6 +493,10 @@ pub fn parse(headers: &[HeaderField], trusted_nets: &Networks, internal_nets: &N
     };
     let mut internal = (!internal_nets.is_empty()).then_some(0usize);
     let mut still_internal = true;
+    // A mail fetcher's line (fetchmail, getmail) right after trusted relays restarts the
+    // parse, as Received.pm's found_pop_fetcher_sig does: the relays before it are
+    // forgotten (they were the fetching host's own delivery), those after it counted.
+    let mut fetch_restarts = true;
     for h in headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("Received"))
@@ -503,10 +507,17 @@ pub fn parse(headers: &[HeaderField], trusted_nets: &Networks, internal_nets: &N
                 out.trusted_received += 1;
             }
             let lower = value.trim_start().to_ascii_lowercase();
+            let fetcher = lower.contains("(fetchmail")
+                || lower.contains(" with imap")
+                || lower.contains(" with pop");
+            if lower.starts_with("from ") && fetcher && fetch_restarts {
+                out.trusted.clear();
+                if let Some(n) = internal.as_mut() {
+                    *n = 0;
+                }
+            }
             if lower.starts_with("from ")
-                && !(lower.contains("(fetchmail")
-                    || lower.contains(" with imap")
-                    || lower.contains(" with pop"))
+                && !fetcher
                 && (from_part_has_ip(&value) || !ignorable_without_ip(&value))
             {
                 out.unparseable += 1;
@@ -527,6 +538,7 @@ pub fn parse(headers: &[HeaderField], trusted_nets: &Networks, internal_nets: &N
                 *n += 1;
             }
         }
+        fetch_restarts = trusted;
         if trusted {
             out.trusted_received += 1;
             out.trusted.push(relay);
@@ -688,6 +700,34 @@ mod tests {
         )
         .unwrap();
         assert_eq!((r.rdns.as_str(), r.dns_looked_up), ("", false));
+    }
+
+    /// Received.pm's found_pop_fetcher_sig: a fetchmail line after trusted relays forgets
+    /// them (easy-ham-1/01308 then has no relays at all, and hits NO_RELAYS); after an
+    /// untrusted relay it changes nothing.
+    #[test]
+    fn a_mail_fetcher_line_restarts_the_parse() {
+        let f = |v: &str| HeaderField {
+            name: "Received".into(),
+            raw_value: v.as_bytes().to_vec(),
+        };
+        let none = Networks::default();
+        let fetched = [
+            f(" from localhost (localhost [127.0.0.1]) by phobos.example (Postfix) id 1"),
+            f(" from phobos [127.0.0.1] by localhost with IMAP (fetchmail-5.9.0) for jm"),
+            f(" from a (a.example [192.0.2.7]) by b.example id 2"),
+        ];
+        let relays = parse(&fetched, &none, &none);
+        assert_eq!((relays.trusted.len(), relays.untrusted.len()), (0, 1));
+        let relays = parse(&fetched[..2], &none, &none);
+        assert!(relays.trusted.is_empty() && relays.untrusted.is_empty());
+        let late = [
+            f(" from a (a.example [192.0.2.7]) by b.example id 2"),
+            f(" from phobos [127.0.0.1] by localhost with IMAP (fetchmail-5.9.0) for jm"),
+            f(" from c (c.lan [10.0.0.3]) by a.example id 3"),
+        ];
+        let relays = parse(&late, &none, &none);
+        assert_eq!((relays.trusted.len(), relays.untrusted.len()), (0, 2));
     }
 
     #[test]
