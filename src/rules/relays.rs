@@ -376,6 +376,16 @@ pub fn parse_received(line: &str) -> Option<Relay> {
         if let Some(user) = paren.trim().strip_suffix('@') {
             r.ident = user.to_string();
         }
+    } else if lower.contains("exim")
+        && !first.starts_with('(')
+        && !first.starts_with('[')
+        && from_part[first.len()..].starts_with(" ([")
+        && from_part[first.len() + 3..].starts_with(r.ip.as_str())
+    {
+        // Exim without a helo=: from RDNS ([IP]); the name is the rDNS and, by default,
+        // the HELO too (Received.pm, its bug 5112).
+        r.helo = first.to_string();
+        r.rdns = first.to_string();
     } else {
         r.helo = if first.starts_with('(') || first.starts_with('[') {
             String::new()
@@ -700,6 +710,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!((r.rdns.as_str(), r.dns_looked_up), ("", false));
+    }
+
+    /// Exim's `from NAME ([IP])` without `helo=`: NAME is the rDNS and the HELO (checked
+    /// with spamassassin -D received-header on easy-ham-2/00588).
+    #[test]
+    fn exim_name_before_a_bracketed_address() {
+        let r = parse_received(
+            "from med-core07.med.wayne.edu ([146.9.19.23]) by usw-sf-list1.sourceforge.net with esmtp (Exim 3.31-VA-mm2 #1 (Debian)) id 17cnjT-0001fe-00 for <x@y.example>; Thu",
+        )
+        .unwrap();
+        assert_eq!(
+            r.as_string(false),
+            "[ ip=146.9.19.23 rdns=med-core07.med.wayne.edu helo=med-core07.med.wayne.edu by=usw-sf-list1.sourceforge.net ident= envfrom= intl=0 id=17cnjT-0001fe-00 auth= msa=0 ]"
+        );
     }
 
     /// Received.pm's found_pop_fetcher_sig: a fetchmail line after trusted relays forgets
