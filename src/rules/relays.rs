@@ -243,6 +243,23 @@ fn qmail_plain(from_part: &str, ip_pos: usize) -> bool {
             .is_some_and(|e| after_ip[e..].starts_with(')'))
 }
 
+/// Whether the part of a Received line from ` by ` on ends as qmail's do: `by HOST (...)*
+/// with [...] SMTP` or `QMQP`, not followed by ` id ` (a sendmail line then).
+fn qmail_protocol(by_part: &str) -> bool {
+    static QMAIL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^ by \S+(?: \(.+\))* with (?:.* )?(?:SMTP|QMQP)").expect("static regex")
+    });
+    // The pattern's `(?! id )`: some SMTP or QMQP after ` with ` that no ` id ` follows.
+    QMAIL.is_match(by_part)
+        && by_part.match_indices(" with ").any(|(w, _)| {
+            ["SMTP", "QMQP"].iter().any(|p| {
+                by_part[w..]
+                    .match_indices(p)
+                    .any(|(i, _)| !by_part[w + i + p.len()..].starts_with(" id "))
+            })
+        })
+}
+
 fn word_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
     let lower = s.to_ascii_lowercase();
     let pos = lower.find(key)? + key.len();
@@ -367,6 +384,14 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             r.rdns = first.to_string();
         }
     } else if qmail_plain(from_part, ip_pos) {
+        // Received.pm reads `from NAME (IP)` as qmail's (protocol SMTP or QMQP) or with
+        // something after `by HOST` (`by hawk.dcu.ie (6.0.040) id ...`); once the date
+        // after `;` is cut, `from hyundaitrade (211.196.206.210) by relay6.kornet.net;
+        // 3 Jun 2002` (spam-2/00571) has neither and is unparseable there.
+        let by_clause = line[by_pos..].split(';').next().unwrap_or("");
+        if !qmail_protocol(&line[by_pos..]) && by_clause.split_whitespace().count() <= 2 {
+            return None;
+        }
         // qmail behind tcpserver: from RDNS ([ident@]IP) with a bare address. qmail drops
         // the HELO when it equals the reverse name, and writes `unknown` without one.
         r.helo = first.to_string();
@@ -639,6 +664,21 @@ mod tests {
             ),
             1
         );
+        // `from NAME (IP)` with nothing after `by HOST` but the date (spam-2/00571); with
+        // something after it, or qmail's `with SMTP`, it parses (all checked with -D).
+        assert_eq!(
+            count(
+                "from hyundaitrade (211.196.206.210) by relay6.kornet.net; 3 Jun 2002 17:01:55 +0900"
+            ),
+            1
+        );
+        for parsed in [
+            "from hyundaitrade (211.196.206.210) by relay6.kornet.net with SMTP; 3 Jun 2002",
+            "from prodigy.redbrick.dcu.ie (136.206.15.10) by hawk.dcu.ie (6.0.040) id 3D36; Fri",
+        ] {
+            assert_eq!(count(parsed), 0, "{parsed}");
+            assert!(parse_received(parsed).is_some(), "{parsed}");
+        }
         // Internal handovers it passes over, an address after `by` included.
         assert_eq!(
             count(
