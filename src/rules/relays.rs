@@ -378,9 +378,10 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             r.rdns = first.to_string();
         }
     } else if let Some(h) = word_after(from_part, "(helo ") {
-        // qmail: from RDNS (HELO helo) (IP)
+        // qmail: from RDNS (HELO helo) (IP). `from IP (HELO helo) by ...` names no rDNS
+        // (Received.pm; spam-2/00712 hits RDNS_NONE so).
         r.helo = h.trim_end_matches(')').to_string();
-        if first != "unknown" {
+        if first != "unknown" && first.parse::<IpAddr>().is_err() {
             r.rdns = first.to_string();
         }
     } else if qmail_plain(from_part, ip_pos) {
@@ -671,6 +672,14 @@ mod tests {
                 "from hyundaitrade (211.196.206.210) by relay6.kornet.net; 3 Jun 2002 17:01:55 +0900"
             ),
             1
+        );
+        let r = parse_received(
+            "from 61.78.78.173 (HELO localhost) by smtp.c001.snv.cp.net (209.228.32.110) with SMTP; 16 Jul",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.ip.as_str(), r.rdns.as_str(), r.helo.as_str()),
+            ("61.78.78.173", "", "localhost")
         );
         for parsed in [
             "from hyundaitrade (211.196.206.210) by relay6.kornet.net with SMTP; 3 Jun 2002",
