@@ -48,6 +48,16 @@ const BLOCK: &[&str] = &[
 
 const URI_ATTRS: &[&str] = &["href", "src", "action", "background", "cite", "lowsrc"];
 
+/// Where the comment opening at `at` (`<!--`) ends: after `-->`, or, when none follows,
+/// after the first `>` (HTML::Parser's fallback: `<!--#rotate>Terrific!!` in spam-2/00384
+/// leaves its text visible), or at the end.
+pub fn comment_end(html: &[u8], at: usize) -> usize {
+    find(html, b"-->", at + 4)
+        .map(|p| p + 3)
+        .or_else(|| find(html, b">", at + 4).map(|p| p + 1))
+        .unwrap_or(html.len())
+}
+
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     memchr::memmem::find(hay.get(from..)?, needle).map(|p| p + from)
 }
@@ -270,7 +280,7 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
         }
         flush(&mut r, &mut display, text_start, i);
         if html[i..].starts_with(b"<!--") {
-            i = find(html, b"-->", i + 4).map_or(html.len(), |p| p + 3);
+            i = comment_end(html, i);
             text_start = i;
             continue;
         }
@@ -318,6 +328,18 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// HTML::Parser 3.81: a `<!--` with no `-->` after it ends at the first `>`.
+    #[test]
+    fn an_unterminated_comment_ends_at_the_first_gt() {
+        let r =
+            render_spamassassin(b"<b><!--#rotate>Terific!! <a href=\"http://x.example/\">go</a>");
+        let text = String::from_utf8_lossy(&r.text);
+        assert!(text.contains("Terific!! go"), "{text}");
+        assert_eq!(r.uris, [b"http://x.example/".to_vec()]);
+        let r = render_spamassassin(b"a<!-- b > c -->d");
+        assert_eq!(String::from_utf8_lossy(&r.text).trim(), "ad");
+    }
 
     #[test]
     fn spamassassin_rendering_of_tables_and_blocks() {

@@ -1033,7 +1033,7 @@ pub fn analyze(html: &[u8]) -> HtmlStats {
         let rest = &s[lt..];
         if rest.starts_with(b"<!--") {
             flush(&mut w, &mut pending_text);
-            let end = memchr::memmem::find(&rest[4..], b"-->").map_or(rest.len(), |p| p + 7);
+            let end = crate::mime::html::comment_end(rest, 0);
             w.stats.comments.push(rest[..end].to_vec());
             i = lt + end;
         } else if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
