@@ -103,13 +103,17 @@ fn known_scheme(text: &[u8], at: usize) -> Option<usize> {
     (1..=MAX_RUN).contains(&body).then_some(at + prefix + body)
 }
 
-/// Alternative 2 at `at`: the end of the match.
-fn mail(text: &[u8], at: usize) -> Option<usize> {
+/// Alternative 2 at `at`: the end of the match (`has_at`: whether the text holds an `@`,
+/// without which only `mailto:` can match).
+fn mail(text: &[u8], at: usize, has_at: bool) -> Option<usize> {
     if starts_with_ci(text, at, b"mailto:") {
         let body = run(text, at + 7, |b| !end_delim_email(b));
         if (1..=MAX_RUN).contains(&body) {
             return Some(at + 7 + body);
         }
+    }
+    if !has_at {
+        return None;
     }
     let local = run(text, at, |b| !end_delim_email(b) && b != b'@');
     if !(1..=MAX_MAIL_PART).contains(&local) || text.get(at + local) != Some(&b'@') {
@@ -178,7 +182,7 @@ fn schemeless(text: &[u8], at: usize, registry: &Registry) -> Option<(usize, usi
 }
 
 /// The pattern at `at`: the end of the match and what it found.
-fn match_at(text: &[u8], at: usize, registry: &Registry) -> Option<(usize, Kind)> {
+fn match_at(text: &[u8], at: usize, has_at: bool, registry: &Registry) -> Option<(usize, Kind)> {
     let before = at.checked_sub(1).map(|i| text[i]);
     let boundary = before.is_some_and(word) != text.get(at).is_some_and(|&b| word(b));
     let shifted = at >= 3 && text[at - 3] == ESC && text[at - 2] == b'(' && text[at - 1] != b'\n';
@@ -188,7 +192,7 @@ fn match_at(text: &[u8], at: usize, registry: &Registry) -> Option<(usize, Kind)
     if let Some(end) = known_scheme(text, at).filter(|&e| ends(text, e, end_delim)) {
         return Some((end, Kind::Scheme));
     }
-    if let Some(end) = mail(text, at).filter(|&e| ends(text, e, end_delim_email)) {
+    if let Some(end) = mail(text, at, has_at).filter(|&e| ends(text, e, end_delim_email)) {
         return Some((end, Kind::Mail));
     }
     schemeless(text, at, registry).map(|(end, h0, h1)| (end, Kind::Schemeless(h0, h1)))
@@ -365,9 +369,14 @@ fn classify(raw: &[u8], kind: Kind, host: Option<&[u8]>, registry: &Registry) ->
 pub fn parse(lines: &[Vec<u8>], registry: &Registry, out: &mut Vec<Vec<u8>>) {
     let mut seen = std::collections::HashSet::new();
     for text in lines {
+        // Every alternative needs a `.` (a host), an `@` or a `:` (`mailto:`, `http:`).
+        if memchr::memchr3(b'.', b'@', b':', text).is_none() {
+            continue;
+        }
+        let has_at = memchr::memchr(b'@', text).is_some();
         let mut at = 0;
         while at < text.len() {
-            let Some((end, kind)) = match_at(text, at, registry) else {
+            let Some((end, kind)) = match_at(text, at, has_at, registry) else {
                 at += 1;
                 continue;
             };
