@@ -1221,3 +1221,21 @@ fn raw_8bit_headers_read_as_windows_1252() {
     names.sort();
     assert_eq!(names, ["BODY_POUND", "SUBJ_POUND"]);
 }
+
+/// `:addr` takes what SpamAssassin's address parser takes: `X-Sender: @ (Unverified)` is
+/// no address (so it does not stop EnvelopeFrom from coming from Return-Path, as on
+/// easy-ham-1/00004), and a bare `"woie"q_ewo6443@hotmail.com` reads as a phrase that is
+/// an address (spam-2/00629). Both checked with PerMsgStatus::get.
+#[test]
+fn addresses_as_spamassassin_parses_them() {
+    let (e, _d) = engine(
+        "header XS_ADDR X-Sender:addr =~ /\\@/\n\
+         header RT_JOINED Reply-To:addr =~ /^woieq_ewo6443\\@hotmail\\.com$/\n\
+         header ENV_TB EnvelopeFrom:addr =~ /\\@tb\\.tf$/\n",
+    );
+    let msg = "Return-Path: <irregulars-admin@tb.tf>\r\n\
+               Received: from phobos [127.0.0.1] by localhost with IMAP (fetchmail-5.9.0) for jm\r\n\
+               X-Sender: @ (Unverified)\r\nFrom: Monty <monty@roscom.com>\r\n\
+               Reply-To: \"woie\"q_ewo6443@hotmail.com\r\nSubject: x\r\n\r\nb\r\n";
+    assert_eq!(hit_names(&e, msg), ["ENV_TB", "RT_JOINED"]);
+}

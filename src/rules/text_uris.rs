@@ -199,7 +199,7 @@ fn match_at(text: &[u8], at: usize, has_at: bool, registry: &Registry) -> Option
 }
 
 /// SpamAssassin's `is_fqdn_valid` for an ASCII host.
-fn fqdn_valid(host: &[u8]) -> bool {
+pub(crate) fn fqdn_valid(host: &[u8]) -> bool {
     let host = host.to_ascii_lowercase();
     let mut end = host.len();
     while end > 0 && host[end - 1] == b'.' {

@@ -795,16 +795,27 @@ fn addresses(v: &[u8]) -> Vec<Vec<u8>> {
     for part in split_list(v) {
         let p = strip_comments(&part);
         let p = p.trim_ascii();
-        let addr = match (memchr::memchr(b'<', p), memchr::memrchr(b'>', p)) {
-            (Some(a), Some(b)) if a < b => p[a + 1..b].trim_ascii().to_vec(),
-            _ => p.to_vec(),
+        let (addr, enclosed) = match (memchr::memchr(b'<', p), memchr::memrchr(b'>', p)) {
+            (Some(a), Some(b)) if a < b => (p[a + 1..b].trim_ascii().to_vec(), true),
+            _ => (p.to_vec(), false),
         };
         // SpamAssassin's parse_header_addresses gives no address for a word without `@`
-        // (`Return-Path: yyyy`, `To: undisclosed-recipients:;`).
-        if memchr::memchr(b'@', &addr).is_none() {
-            continue;
+        // (`Return-Path: yyyy`, `To: undisclosed-recipients:;`), nor for anything its
+        // mail pattern does not match (`X-Sender: @ (Unverified)`). A bare value it reads
+        // as a phrase first, and takes the phrase when that is an address with a valid
+        // host: `"woie"q_ewo6443@hotmail.com` is woieq_ewo6443@hotmail.com.
+        if mail_address(&addr) {
+            out.push(addr);
+        } else if !enclosed {
+            let joined = phrase(&addr);
+            let host_ok = joined
+                .iter()
+                .position(|&b| b == b'@')
+                .is_some_and(|at| super::text_uris::fqdn_valid(&joined[at + 1..]));
+            if mail_address(&joined) && host_ok {
+                out.push(joined);
+            }
         }
-        out.push(addr);
     }
     if out.is_empty() {
         out.push(Vec::new());
@@ -861,6 +872,35 @@ fn normalize_name(name: Vec<u8>) -> Vec<u8> {
         Some(inner) if out.len() >= 2 => inner.to_vec(),
         _ => out,
     }
+}
+
+/// Whether `a` is an address as SpamAssassin's `$header_address_mailre` has it: a quoted or
+/// plain local part, `@`, and a domain (or an address literal), none of them empty.
+fn mail_address(a: &[u8]) -> bool {
+    let special = |b: u8| b.is_ascii_whitespace() || b"<>()[],:;".contains(&b);
+    let local = if a.first() == Some(&b'"') {
+        let mut i = 1;
+        while i < a.len() && a[i] != b'"' {
+            i += if a[i] == b'\\' { 2 } else { 1 };
+        }
+        if i >= a.len() {
+            return false;
+        }
+        i + 1
+    } else {
+        a.iter().take_while(|&&b| b != b'@' && !special(b)).count()
+    };
+    if local == 0 || a.get(local) != Some(&b'@') {
+        return false;
+    }
+    let domain = &a[local + 1..];
+    let literal = domain.len() > 2
+        && domain.starts_with(b"[")
+        && domain.ends_with(b"]")
+        && domain[1..domain.len() - 1]
+            .iter()
+            .all(|&b| b.is_ascii_digit() || b == b':' || b == b'.');
+    literal || (!domain.is_empty() && domain.iter().all(|&b| b != b'"' && !special(b)))
 }
 
 fn display_names(v: &[u8]) -> Vec<Vec<u8>> {
