@@ -405,8 +405,10 @@ pub fn parse_received(line: &str) -> Option<Relay> {
     } else if lower.contains("exim")
         && !first.starts_with('(')
         && !first.starts_with('[')
-        && from_part[first.len()..].starts_with(" ([")
-        && from_part[first.len() + 3..].starts_with(r.ip.as_str())
+        && from_part
+            .strip_prefix(first)
+            .and_then(|rest| rest.strip_prefix(" (["))
+            .is_some_and(|rest| rest.starts_with(r.ip.as_str()))
     {
         // Exim without a helo=: from RDNS ([IP]); the name is the rDNS and, by default,
         // the HELO too (Received.pm, its bug 5112).
@@ -773,6 +775,18 @@ mod tests {
             r.as_string(false),
             "[ ip=146.9.19.23 rdns=med-core07.med.wayne.edu helo=med-core07.med.wayne.edu by=usw-sf-list1.sourceforge.net ident= envfrom= intl=0 id=17cnjT-0001fe-00 auth= msa=0 ]"
         );
+    }
+
+    /// A leading blank or a multi-byte name before `([IP])` must not split a character.
+    #[test]
+    fn exim_form_with_odd_bytes_does_not_panic() {
+        for line in [
+            "from  \u{e9}\u{e9} ([192.0.2.1]) by x (Exim 4) id 1",
+            "from \u{e9} ([192.0.2.1]) by x (Exim 4) id 1",
+            "from  a ([192.0.2.1]) by x (Exim 4) id 1",
+        ] {
+            let _ = parse_received(line);
+        }
     }
 
     /// Received.pm's found_pop_fetcher_sig: a fetchmail line after trusted relays forgets
