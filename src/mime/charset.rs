@@ -129,16 +129,9 @@ pub fn spamassassin_normalize<'a>(
                 "utf-16be" | "utf16be" => encoding_rs::UTF_16BE,
                 _ => utf16_order(data),
             };
-            enc.decode_with_bom_removal(data)
-                .0
-                .chars()
-                .all(|ch| ch != char::REPLACEMENT_CHARACTER)
-                .then(|| {
-                    enc.decode_with_bom_removal(data)
-                        .0
-                        .into_owned()
-                        .into_bytes()
-                })
+            // Strict: a malformed sequence (an unpaired surrogate) fails the decoding.
+            let (text, malformed) = enc.decode_with_bom_removal(data);
+            (!malformed).then(|| text.into_owned().into_bytes())
         }
         c => encoding_rs::Encoding::for_label(c.as_bytes()).and_then(strict),
     };

@@ -114,6 +114,8 @@ pub struct Plan {
     group_of: Vec<Option<u32>>,
     /// The scored steps, which [`Plan::run_scored`] runs first.
     roots: Vec<usize>,
+    /// Per step: whether it is one of `roots`.
+    is_root: Vec<bool>,
     /// Whether meta rules can be evaluated on demand (no cycle, nesting within
     /// [`META_DEPTH`]): see [`Plan::run_scored`].
     lazy: bool,
@@ -416,6 +418,10 @@ impl Plan {
         plan.roots = (0..plan.steps.len())
             .filter(|&i| plan.scored.contains_key(&plan.steps[i].name))
             .collect();
+        plan.is_root = vec![false; plan.steps.len()];
+        for &i in &plan.roots {
+            plan.is_root[i] = true;
+        }
         plan.lazy = plan.metas_acyclic();
         plan
     }
@@ -725,12 +731,7 @@ impl Plan {
         for &i in &self.roots {
             run.value(i);
         }
-        let roots = &self.roots;
-        let mut is_root = vec![false; self.steps.len()];
-        for &i in roots {
-            is_root[i] = true;
-        }
-        self.hits(run.values, |i| is_root[i])
+        self.hits(run.values, |i| self.is_root[i])
     }
 
     fn hits(

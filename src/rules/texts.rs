@@ -415,8 +415,6 @@ fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
     }
 }
 
-/// Finds URLs in plain text (`scheme://...`, `www.`, `mailto:`), and bare e-mail addresses
-/// as `mailto:` URIs, as SpamAssassin lists them for `uri` rules.
 impl<'v> Texts<'v> {
     /// Builds the texts of `view`.
     pub fn build(view: &MessageView<'v, '_>, networks: &super::run::TrustNetworks) -> Texts<'v> {
