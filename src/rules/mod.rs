@@ -13,11 +13,11 @@
 //! Native evals: [`header_evals`] (dates, Outlook Message-IDs, FreeMail, Received-chain
 //! tests), [`html_evals`] (SpamAssassin's HTML statistics: tag balance, font contrast and
 //! size, image ratios), [`mime_evals`] (the MIME tree walk: encodings, parser flags) and
-//! the small ones in [`eval`]. Not done yet (listed per rule by `describe()` as "not run"):
-//! the forged-Received evals (Yahoo, Hotmail, Gmail, ...), recipient-list evals,
-//! `multipart_alternative_difference`,
-//! `:host :domain :ip :revip` modifiers, X-Spam-* header output and the report text,
-//! welcomelist/blocklist evaluation.
+//! the small ones in [`eval`], [`list_evals`] (welcomelist/blocklist and the
+//! other address lists). Every non-network eval of SpamAssassin 4.0.1's stock set runs except
+//! `check_dkim_dependable`; [`RuleSet::not_run`] lists, per rule, what does not run and why
+//! (network tests, Bayes rules, a score of 0 in the active score set). The X-Spam-* headers
+//! and the report text are written by the policy ([`crate::policy`], [`crate::report`]).
 
 use crate::view::MessageView;
 
