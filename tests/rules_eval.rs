@@ -1239,3 +1239,69 @@ fn addresses_as_spamassassin_parses_them() {
                Reply-To: \"woie\"q_ewo6443@hotmail.com\r\nSubject: x\r\n\r\nb\r\n";
     assert_eq!(hit_names(&e, msg), ["ENV_TB", "RT_JOINED"]);
 }
+
+#[test]
+fn html_statistics_count_characters_of_the_recoded_text() {
+    // SpamAssassin 4 gives its HTML parser the part recoded to characters
+    // (`normalize_charset`), LF line ends: `length` and the visible text of the image ratio
+    // count characters, not the bytes of the declared charset.
+    let rules = "body LEN_CHARS eval:html_range('length', 60, 80)\n\
+                 body LEN_BYTES eval:html_range('length', 80, 100)\n\
+                 body RATIO_CHARS eval:html_image_ratio('0.15', '0.25')\n\
+                 body RATIO_BYTES eval:html_image_ratio('0.05', '0.15')\n";
+    let (engine, _dir) = engine(rules);
+    // Ten times "中文" in Big5: 20 characters, 40 bytes, beside a 10x10 image.
+    let mut msg = b"From: a@x.example\r\nSubject: hi\r\nMIME-Version: 1.0\r\n\
+                    Content-Type: text/html; charset=big5\r\n\
+                    Content-Transfer-Encoding: 8bit\r\n\r\n\
+                    <html><body><img width=10 height=10>"
+        .to_vec();
+    for _ in 0..10 {
+        msg.extend_from_slice(b"\xa4\xa4\xa4\xe5");
+    }
+    msg.extend_from_slice(b"</body></html>\r\n");
+    let report = engine.scan(&msg, &Envelope::new());
+    let mut names: Vec<&str> = report.rules().map(|(n, _, _)| n).collect();
+    names.sort();
+    assert_eq!(names, ["LEN_CHARS", "RATIO_CHARS"]);
+}
+
+#[test]
+fn freemail_reply_reads_anchor_mailto_links_not_form_actions() {
+    let (e, _dir) = engine(
+        "freemail_domains mail.example other.example\n\
+         header FM_REPLY eval:check_freemail_replyto('reply')\n",
+    );
+    let hit = |html: &str| {
+        let msg = format!(
+            "From: A <a@mail.example>\r\nSubject: x\r\nContent-Type: text/html\r\n\r\n{html}\r\n"
+        );
+        hits(&e, &msg).iter().any(|(n, _)| n == "FM_REPLY")
+    };
+    // A link to another freemail address: the reply goes elsewhere.
+    assert!(hit(
+        "<a href=\"mailto:b@other.example?subject=hi\">write</a>"
+    ));
+    // A form posting to it is not a link SpamAssassin's FreeMail plugin reads.
+    assert!(!hit(
+        "<form action=\"mailto:b@other.example\"><input type=submit></form>"
+    ));
+    // Written out in the text, it counts again.
+    assert!(hit("<p>write to b@other.example</p>"));
+}
+
+#[test]
+fn text_uris_without_a_valid_domain_are_dropped() {
+    // Words run together ("AkkaBay.comIf") make hosts with no valid TLD: SpamAssassin
+    // drops such URIs found in text, but keeps what an HTML link says.
+    let (e, _dir) = engine(
+        "util_rb_tld com example\nuri URI_GLUED /comIf/\nuri URI_PLAIN /^http:\\/\\/AkkaBay\\.com$/\n\
+         uri URI_HREF /^http:\\/\\/glued\\.comIf/\n",
+    );
+    let plain = "From: a@x.example\r\nSubject: x\r\n\r\n\
+                 Designs http://AkkaBay.comIf you have questions, see http://AkkaBay.com now\r\n";
+    assert_eq!(hit_names(&e, plain), ["URI_PLAIN"]);
+    let html = "From: a@x.example\r\nSubject: x\r\nContent-Type: text/html\r\n\r\n\
+                <a href=\"http://glued.comIf\">x</a>\r\n";
+    assert_eq!(hit_names(&e, html), ["URI_GLUED", "URI_HREF"]);
+}

@@ -13,6 +13,8 @@ pub struct Rendered {
     pub text: Vec<u8>,
     /// Link targets in document order, entities decoded.
     pub uris: Vec<Vec<u8>>,
+    /// The `href` targets of `<a>` tags alone (a subset of `uris`), in document order.
+    pub anchors: Vec<Vec<u8>>,
 }
 
 const BLOCK: &[&str] = &[
@@ -315,7 +317,11 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
             for (attr, value) in attributes(&body[name_len..]) {
                 if URI_ATTRS.contains(&String::from_utf8_lossy(&attr).as_ref()) && !value.is_empty()
                 {
-                    r.uris.push(decode_entities(value.trim_ascii()));
+                    let uri = decode_entities(value.trim_ascii());
+                    if name == "a" && attr.eq_ignore_ascii_case(b"href") {
+                        r.anchors.push(uri.clone());
+                    }
+                    r.uris.push(uri);
                 }
             }
         }

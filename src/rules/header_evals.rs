@@ -578,17 +578,21 @@ fn body_freemails(texts: &Texts<'_>, data: &EvalData) -> Option<BTreeSet<String>
             seen.push(e);
         }
     };
-    for uri in &texts.uris {
+    // `<a href="mailto:...">` links first (the rendered text does not show them); not
+    // form actions or other link kinds.
+    for uri in &texts.anchor_links {
+        if seen.len() >= 20 {
+            break;
+        }
         if uri
             .get(..7)
             .is_some_and(|p| p.eq_ignore_ascii_case(b"mailto:"))
+            && let Some(m) = BODY_EMAIL.find(&uri[7..]).filter(|m| m.start() == 0)
         {
-            if let Some(m) = BODY_EMAIL.find(&uri[7..]) {
-                push(
-                    String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase(),
-                    &mut seen,
-                );
-            }
+            push(
+                String::from_utf8_lossy(m.as_bytes()).to_ascii_lowercase(),
+                &mut seen,
+            );
         }
     }
     'body: for line in &texts.body {

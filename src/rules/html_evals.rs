@@ -288,7 +288,8 @@ fn ok_attribute(tag: &str, name: &str) -> bool {
 pub struct HtmlStats {
     /// Per tag name: open count (start +1, end -1, floored at 0); present once seen.
     pub inside: HashMap<String, i64>,
-    /// Bytes of the part.
+    /// Characters of the part's decoded text (bytes when it is not UTF-8), as
+    /// SpamAssassin counts the text it gives its HTML parser.
     pub length: usize,
     /// Non-white-space characters of the rendered text.
     pub non_space_len: usize,
@@ -1000,10 +1001,14 @@ fn attributes(s: &[u8]) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Walks one HTML part and collects SpamAssassin's statistics.
+///
+/// `html` is the part's text as SpamAssassin parses it: decoded, with LF line ends, and
+/// recoded to UTF-8 when `normalize_charset` is on (then lengths count characters).
 pub fn analyze(html: &[u8]) -> HtmlStats {
+    let length = std::str::from_utf8(html).map_or(html.len(), |s| s.chars().count());
     let mut w = Walker {
         stats: HtmlStats {
-            length: html.len(),
+            length,
             max_size: 3,
             min_size: 3,
             flags: vec!["html"],

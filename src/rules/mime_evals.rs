@@ -540,6 +540,40 @@ fn has_inner_space(line: &[u8]) -> bool {
         .is_some_and(|sp| rest[sp..].iter().any(|b| !b.is_ascii_whitespace()))
 }
 
+/// Whether `line` starts with two base64-looking words of 60 to 76 characters, each
+/// followed by a space (Perl: `/^(?:[A-Za-z0-9+\/=]{60,76} ){2}/`): base64 left in the
+/// text, which the upper-case test skips.
+fn base64_lead(line: &[u8]) -> bool {
+    let mut at = 0;
+    for _ in 0..2 {
+        let run = line[at..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+            .count();
+        if !(60..=76).contains(&run) || line.get(at + run) != Some(&b' ') {
+            return false;
+        }
+        at += run + 1;
+    }
+    true
+}
+
+/// `line` without its ISO-2022-JP double-byte run (Perl: `s/\x1b\$B.*\x1b\(B//gs`, greedy:
+/// from the first `ESC $ B` to the last `ESC ( B` after it).
+fn without_jis_runs(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let Some(start) = memchr::memmem::find(line, b"\x1b$B") else {
+        return std::borrow::Cow::Borrowed(line);
+    };
+    match memchr::memmem::rfind(&line[start + 3..], b"\x1b(B") {
+        Some(end) => {
+            let mut out = line[..start].to_vec();
+            out.extend_from_slice(&line[start + 3 + end + 3..]);
+            std::borrow::Cow::Owned(out)
+        }
+        None => std::borrow::Cow::Borrowed(line),
+    }
+}
+
 /// Charsets on which the upper-case test misfires (CJK, Cyrillic, Thai ...).
 fn charset_fps_as_caps(c: &str) -> bool {
     let c = c.to_ascii_lowercase();
@@ -583,10 +617,11 @@ fn uppercase(texts: &Texts<'_>) -> f64 {
     }
     let (mut len, mut lower, mut upper) = (0usize, 0usize, 0usize);
     for line in &texts.body {
-        let inner_space = has_inner_space(line);
-        if !inner_space {
+        // Lines with an inner space, not lingering base64, without ISO-2022-JP runs.
+        if !has_inner_space(line) || base64_lead(line) {
             continue;
         }
+        let line = without_jis_runs(line);
         len += line.len();
         lower += line
             .iter()
@@ -650,7 +685,9 @@ pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) ->
                 PartType::Multipart(children) => {
                     stack.extend(children.iter().rev().map(|c| *c as usize));
                 }
-                PartType::Html(h) if summary[j].starts_with("text/") => {
+                // By the declared type: mail-parser can hand a text/html part over as
+                // `Text` (after a malformed first alternative, for one).
+                PartType::Html(h) | PartType::Text(h) if summary[j] == "text/html" => {
                     words(
                         &String::from_utf8_lossy(&crate::mime::html::render(h.as_bytes()).text),
                         &mut html,
@@ -659,7 +696,9 @@ pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) ->
                         html.insert("\n".into(), 1);
                     }
                 }
-                PartType::Text(x) if summary[j].starts_with("text/") => words(x, &mut text),
+                PartType::Html(x) | PartType::Text(x) if summary[j].starts_with("text/") => {
+                    words(x, &mut text)
+                }
                 _ => {}
             }
         }
@@ -913,6 +952,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn uppercase_skips_base64_and_iso_2022_jp_runs() {
+        let b64 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx";
+        assert_eq!(b64.len(), 72);
+        assert!(base64_lead(format!("{b64} {b64} {b64}").as_bytes()));
+        assert!(!base64_lead(format!("{b64} short {b64}").as_bytes()));
+        assert!(!base64_lead(format!("{b64}{b64} {b64} ").as_bytes()));
+        assert_eq!(
+            &*without_jis_runs(b"ab \x1b$BXY\x1b(B cd \x1b$BZZ\x1b(B ef"),
+            b"ab  ef"
+        );
+        assert_eq!(&*without_jis_runs(b"ab \x1b$BXY cd"), b"ab \x1b$BXY cd");
+    }
+
+    #[test]
     fn alternative_difference_counts_html_words_missing_from_text() {
         let msg = |text: &str, html: &str| {
             format!(
@@ -934,6 +987,13 @@ mod tests {
         assert_eq!(diff(msg("nothing alike", "totally different words")), 100.0);
         // Punctuation-only tokens are not words.
         assert_eq!(diff(msg("same", "same --- **")), 0.0);
+        // A first alternative with no header block (a blank line right after the
+        // boundary) and no closing boundary: mail-parser hands the HTML part over as
+        // text, and it still counts as HTML.
+        let odd = "Content-Type: multipart/alternative; boundary=\"b\"\n\n--b\n\n\ne\n\
+                   Content-type: text/plain\n\n--b\nContent-Type: text/html\n\n\
+                   <body>all different words</body>\n";
+        assert_eq!(diff(odd.to_string()), 100.0);
     }
 
     #[test]

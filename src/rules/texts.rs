@@ -29,6 +29,10 @@ pub struct Texts<'v> {
     pub rawbody: Vec<Vec<u8>>,
     /// `uri` values.
     pub uris: Vec<Vec<u8>>,
+    /// `<a href>` targets of the HTML parts that the body text does not also spell out
+    /// (SpamAssassin's URIs of type `a` and not `parsed`), as written; FreeMail reads the
+    /// `mailto:` ones.
+    pub anchor_links: Vec<Vec<u8>>,
     /// Top-level header fields.
     pub headers: &'v [HeaderField],
     /// The message body as received (after the header block), undecoded.
@@ -399,6 +403,35 @@ fn crlf_to_lf(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The `uri` rules' list, as SpamAssassin's `get_uri_list` builds it: the URIs `parsed` from
+/// the rendered body text (the Subject included) and those of the HTML parser, each
+/// canonicalized with its variants. A text URI none of whose variants has a domain
+/// (`http://AkkaBay.comIf`, from words run together) is dropped, as
+/// `add_uri_detail_list` drops it; HTML URIs are all kept.
+fn uri_list(
+    parsed: Vec<Vec<u8>>,
+    html_uris: Vec<Vec<u8>>,
+    networks: &super::run::TrustNetworks,
+) -> Vec<Vec<u8>> {
+    use super::uris::{MAX_URIS, canonicalize, has_domain};
+    let (redirectors, registry) = (&networks.redirectors, &networks.registry);
+    let mut all: Vec<Vec<u8>> = Vec::new();
+    for uri in parsed {
+        if all.len() >= MAX_URIS {
+            break;
+        }
+        let cleaned = canonicalize(std::slice::from_ref(&uri), redirectors, registry);
+        if cleaned.iter().any(|c| has_domain(c, registry)) {
+            all.extend(cleaned);
+        }
+    }
+    all.extend(canonicalize(&html_uris, redirectors, registry));
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|u| seen.insert(u.clone()));
+    all.truncate(MAX_URIS);
+    all
+}
+
 fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
     let data = &data[..data.len().min(RAWBODY_PART_CAP)];
     let mut start = 0;
@@ -439,6 +472,7 @@ impl<'v> Texts<'v> {
         // Subject line put first.
         let mut text: Vec<u8> = Vec::new();
         let mut html_uris: Vec<Vec<u8>> = Vec::new();
+        let mut anchors: Vec<Vec<u8>> = Vec::new();
         for o in view.objects {
             if o.origin != Origin::MimePart {
                 continue;
@@ -460,10 +494,11 @@ impl<'v> Texts<'v> {
                 std::borrow::Cow::Borrowed(&lf[..])
             };
             if o.is_html() {
-                t.html.push(super::html_evals::analyze(&o.data));
+                t.html.push(super::html_evals::analyze(&data));
                 let r = crate::mime::html::render_spamassassin(&data);
                 text.extend_from_slice(scan_cut(&r.text));
                 html_uris.extend(r.uris);
+                anchors.extend(r.anchors);
             } else {
                 text.extend_from_slice(scan_cut(&data));
             }
@@ -485,13 +520,13 @@ impl<'v> Texts<'v> {
         body.extend_from_slice(&normalize_whitespace(&text));
         t.body = short_lines(&body);
         t.subject_lines = 1;
-        // As SpamAssassin's get_uri_list: the URIs parsed from the rendered body text (the
-        // Subject included), then those of the HTML parser.
-        super::text_uris::parse(&t.body, &networks.registry, &mut t.uris);
-        t.uris.extend(html_uris);
         let html_img = t.html.iter().any(|h| h.inside.contains_key("img"));
         (t.mime_headers, t.madiff, t.images) = mime_headers(view.raw, html_img);
-        t.uris = super::uris::canonicalize(&t.uris, &networks.redirectors, &networks.registry);
+        let mut parsed = Vec::new();
+        super::text_uris::parse(&t.body, &networks.registry, &mut parsed);
+        anchors.retain(|a| !parsed.contains(a));
+        t.anchor_links = anchors;
+        t.uris = uri_list(parsed, html_uris, networks);
         t.joined = [&t.body, &t.rawbody, &t.uris].map(|lines| lines.join(&b'\n'));
         t.line_starts = [&t.body, &t.rawbody, &t.uris].map(|lines| {
             lines

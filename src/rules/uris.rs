@@ -23,7 +23,7 @@ use super::texts::Registry;
 
 /// Most URIs one message yields, variants included: a bound against a redirector chain
 /// or a message made of millions of links.
-const MAX_URIS: usize = 20_000;
+pub(crate) const MAX_URIS: usize = 20_000;
 
 /// The canonical list of `uris`: each cleaned original, then its variants, without
 /// duplicates, in first-seen order.
@@ -47,6 +47,63 @@ pub fn canonicalize(
         .chain(variants)
         .filter(|u| seen.insert(u.clone()))
         .collect()
+}
+
+/// Whether SpamAssassin's `RegistryBoundaries::uri_to_domain` finds a domain in `uri`: an IP
+/// address, or a valid host name ending in a valid TLD. `javascript:`, `cid:` and `file:`
+/// URIs have none, a `mailto:` with two `@` has none, and neither has a host holding a
+/// `%` escape of a printable character (its decoded variant is looked at instead).
+pub fn has_domain(uri: &[u8], registry: &Registry) -> bool {
+    let uri = uri.to_ascii_lowercase();
+    if [&b"javascript:"[..], b"cid:", b"file:"]
+        .iter()
+        .any(|p| uri.starts_with(p))
+    {
+        return false;
+    }
+    let host: &[u8] = if let Some(rest) = uri.strip_prefix(b"mailto:") {
+        let rest = rest.split(|&b| b == b'?').next().unwrap_or_default();
+        match memchr::memchr_iter(b'@', rest).count() {
+            1 => &rest[memchr::memrchr(b'@', rest).map_or(0, |p| p + 1)..],
+            _ => return false,
+        }
+    } else {
+        let scheme = uri.iter().take_while(|b| b.is_ascii_lowercase()).count();
+        let mut rest = &uri[..];
+        if scheme > 0 && uri.get(scheme) == Some(&b':') {
+            rest = &uri[scheme + 1..];
+            let slashes = rest.iter().take(2).take_while(|&&b| b == b'/').count();
+            rest = &rest[slashes..];
+        }
+        let rest = rest
+            .split(|&b| matches!(b, b'/' | b'?' | b'#'))
+            .next()
+            .unwrap_or_default();
+        let rest = &rest[memchr::memrchr(b'@', rest).map_or(0, |p| p + 1)..];
+        // `:\d*$`: a port, or a bare colon
+        match memchr::memrchr(b':', rest) {
+            Some(c) if rest[c + 1..].iter().all(u8::is_ascii_digit) => &rest[..c],
+            _ => rest,
+        }
+    };
+    let printable_escape = host.windows(3).any(|w| {
+        w[0] == b'%'
+            && matches!(
+                (w[1], w[2]),
+                (b'2', b'1'..=b'9' | b'a'..=b'f')
+                    | (b'3'..=b'6', b'0'..=b'9' | b'a'..=b'f')
+                    | (b'7', b'0'..=b'9' | b'a'..=b'e')
+            )
+    });
+    if printable_escape {
+        return false;
+    }
+    let ipv4 = host.split(|&b| b == b'.').count() == 4
+        && host
+            .split(|&b| b == b'.')
+            .all(|p| (1..=3).contains(&p.len()) && p.iter().all(u8::is_ascii_digit));
+    ipv4 || (super::text_uris::fqdn_valid(host)
+        && std::str::from_utf8(host).is_ok_and(|h| registry.is_domain_valid(h)))
 }
 
 /// Newlines and CRs dropped, surrounding white space trimmed.
@@ -524,6 +581,27 @@ mod tests {
         .into_iter()
         .map(|u| String::from_utf8_lossy(&u).into_owned())
         .collect()
+    }
+
+    #[test]
+    fn domains_as_uri_to_domain_finds_them() {
+        let registry = Registry {
+            tlds: ["com", "net"].iter().map(|s| s.to_string()).collect(),
+            ..Registry::default()
+        };
+        let has = |u: &str| has_domain(u.as_bytes(), &registry);
+        assert!(has("http://www.Example.com/path?q"));
+        assert!(has("http://user:pw@example.com:8080/"));
+        assert!(has("https://192.0.2.1/x"));
+        assert!(has("mailto:a@example.net?subject=x"));
+        assert!(has("www.example.com"));
+        assert!(!has("http://example.comIf"));
+        assert!(!has("http://P.Eng"));
+        assert!(!has("http://localhost/"));
+        assert!(!has("mailto:a@b@example.com"));
+        assert!(!has("javascript:void(0)"));
+        assert!(!has("http://ex%61mple.com/"));
+        assert!(!has("http://-bad-.example.com/"));
     }
 
     #[test]
