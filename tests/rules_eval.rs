@@ -1305,3 +1305,74 @@ fn text_uris_without_a_valid_domain_are_dropped() {
                 <a href=\"http://glued.comIf\">x</a>\r\n";
     assert_eq!(hit_names(&e, html), ["URI_GLUED", "URI_HREF"]);
 }
+
+#[test]
+fn raw_header_folds_end_in_lf_and_keep_stray_crs() {
+    // SpamAssassin keeps a folded header's line break as LF (CRLF squashed); only a CR
+    // inside a line is a CR (`__CR_IN_SUBJ`).
+    let (e, _d) = engine(
+        "header CR_IN_SUBJ Subject:raw =~ /\\015/\nheader LF_FOLD Subject:raw =~ /packaging\\n\\s+un/\n\
+         mimeheader CR_IN_CT Content-Type:raw =~ /\\015/\n",
+    );
+    for eol in ["\n", "\r\n"] {
+        let folded = format!(
+            "From: a@x.example{eol}Subject: makes packaging{eol}    unnecessarily difficult{eol}\
+             Content-Type: text/plain;{eol} charset=us-ascii{eol}{eol}body{eol}"
+        );
+        assert_eq!(hit_names(&e, &folded), ["LF_FOLD"], "line ends {eol:?}");
+    }
+    let stray = "From: a@x.example\nSubject: odd\rsubject\n\nbody\n";
+    assert_eq!(hit_names(&e, stray), ["CR_IN_SUBJ"]);
+}
+
+#[test]
+fn freemail_body_parse_rewrites_the_body_later_rules_see() {
+    // SpamAssassin's FreeMail plugin strips quoted addresses from the body array in place
+    // when check_freemail_replyto reads the body (a freemail From, no Reply-To): body rules
+    // then miss them. Only then: with no such eval, or a From that is not freemail, the
+    // address stays.
+    let msg = |from: &str| {
+        format!(
+            "From: A <{from}>\r\nSubject: x\r\n\r\nSpamassassin-talk mailing list\r\n\
+             Spamassassin-talk@lists.example.net\r\nhttps://lists.example.net/listinfo\r\n"
+        )
+    };
+    let body_rule = "body HAS_ANY_EMAIL /\\w@\\S+\\.\\w/\n";
+    let (with_eval, _d1) = engine(&format!(
+        "freemail_domains mail.example\nheader __FM_REPLY eval:check_freemail_replyto('reply')\n\
+         {body_rule}"
+    ));
+    assert!(hit_names(&with_eval, &msg("a@mail.example")).is_empty());
+    assert_eq!(
+        hit_names(&with_eval, &msg("a@corp.example")),
+        ["HAS_ANY_EMAIL"]
+    );
+    let (without, _d2) = engine(&format!("freemail_domains mail.example\n{body_rule}"));
+    assert_eq!(
+        hit_names(&without, &msg("a@mail.example")),
+        ["HAS_ANY_EMAIL"]
+    );
+}
+
+#[test]
+fn a_part_named_html_is_rendered_as_html() {
+    // SpamAssassin's effective type: an octet-stream attachment named `*.html` is HTML.
+    let (e, _d) = engine(
+        "body BUY /Buy now/\nrawbody DOCWRITE /document\\.write/\n\
+         body TAG_SCRIPT eval:html_tag_exists('script')\nbody RAW_TAG /<body>/\n",
+    );
+    let msg = |name: &str| {
+        format!(
+            "From: a@x.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+             Content-Type: text/plain\r\n\r\nsee the attachment\r\n--b\r\n\
+             Content-Type: application/octet-stream; name=\"{name}\"\r\n\r\n\
+             <html><body><script>document.write('x')</script>Buy now</body></html>\r\n--b--\r\n"
+        )
+    };
+    assert_eq!(
+        hit_names(&e, &msg("offer.HTML")),
+        ["BUY", "DOCWRITE", "TAG_SCRIPT"]
+    );
+    assert!(hit_names(&e, &msg("offer.bin")).is_empty());
+}

@@ -64,54 +64,81 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     memchr::memmem::find(hay.get(from..)?, needle).map(|p| p + from)
 }
 
-/// Decodes `&name;` and `&#N;` references.
+/// Decodes character references as HTML::Parser 3.81 does (checked against it): `&#N;`
+/// and `&#xH;` (the `;` optional, U+0000 and values past U+10FFFF left alone), and the
+/// named references of [`super::entities`], case-sensitively. A name above U+00FF needs
+/// its `;`; a Latin-1 one does not, and is taken as the longest known prefix of the
+/// letters and digits that follow (`&copy2` is `©2`, `&ampx` is `&x`).
 pub fn decode_entities(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
-        if s[i] == b'&' {
-            let end = s[i + 1..]
-                .iter()
-                .take(12)
-                .position(|&b| b == b';' || !(b.is_ascii_alphanumeric() || b == b'#'))
-                .map(|p| p + i + 1)
-                .or((s.len() - i - 1 <= 12).then_some(s.len()));
-            if let Some(e) = end {
-                let name = &s[i + 1..e];
-                let had_semi = s.get(e) == Some(&b';');
-                let code: Option<u32> = if let Some(num) = name.strip_prefix(b"#") {
-                    if let Some(hex) = num.strip_prefix(b"x").or_else(|| num.strip_prefix(b"X")) {
-                        std::str::from_utf8(hex)
-                            .ok()
-                            .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    } else {
-                        std::str::from_utf8(num).ok().and_then(|n| n.parse().ok())
-                    }
-                } else {
-                    match name.to_ascii_lowercase().as_slice() {
-                        b"amp" => Some(38),
-                        b"lt" => Some(60),
-                        b"gt" => Some(62),
-                        b"quot" => Some(34),
-                        b"apos" => Some(39),
-                        b"nbsp" => Some(160),
-                        b"copy" => Some(169),
-                        b"reg" => Some(174),
-                        _ => None,
-                    }
-                };
-                if let Some(c) = code.and_then(char::from_u32) {
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                    i = if had_semi { e + 1 } else { e };
-                    continue;
-                }
-            }
+        if s[i] == b'&'
+            && let Some((c, used)) = reference_at(&s[i + 1..])
+        {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            i += 1 + used;
+            continue;
         }
         out.push(s[i]);
         i += 1;
     }
     out
+}
+
+/// The character a reference right after a `&` stands for, and how many bytes it takes.
+fn reference_at(s: &[u8]) -> Option<(char, usize)> {
+    use super::entities::ENTITIES;
+    let semi = |at: usize| usize::from(s.get(at) == Some(&b';'));
+    if let Some(num) = s.strip_prefix(b"#") {
+        let (digits, radix, skip) = match num.first() {
+            Some(b'x' | b'X') => (
+                num[1..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_hexdigit())
+                    .count(),
+                16,
+                2,
+            ),
+            _ => (num.iter().take_while(|b| b.is_ascii_digit()).count(), 10, 1),
+        };
+        if digits == 0 || digits > 8 {
+            return None;
+        }
+        let text = std::str::from_utf8(&s[skip..skip + digits]).ok()?;
+        let c = u32::from_str_radix(text, radix)
+            .ok()
+            .filter(|&n| n != 0)
+            .and_then(char::from_u32)?;
+        return Some((c, skip + digits + semi(skip + digits)));
+    }
+    let name_len = s
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let lookup = |name: &[u8]| {
+        let name = std::str::from_utf8(name).ok()?;
+        ENTITIES
+            .binary_search_by(|(n, _, _)| n.cmp(&name))
+            .ok()
+            .map(|i| ENTITIES[i])
+    };
+    // The whole name with its `;`.
+    if semi(name_len) == 1
+        && let Some((_, code, _)) = lookup(&s[..name_len])
+    {
+        return Some((char::from_u32(code)?, name_len + 1));
+    }
+    // Else the longest Latin-1 name the text starts with.
+    (2..=name_len)
+        .rev()
+        .find_map(|n| {
+            let (_, code, needs_semi) = lookup(&s[..n])?;
+            (!needs_semi).then(|| (char::from_u32(code), n + semi(n)))
+        })
+        .and_then(|(c, n)| Some((c?, n)))
 }
 
 /// Parses `name=value` attributes of one tag body.
@@ -183,6 +210,42 @@ pub fn render_spamassassin(html: &[u8]) -> Rendered {
 enum Mode {
     Blocks,
     SpamAssassin,
+}
+
+/// Where the tag starting at `html[start]` (a `<`) ends: its first `>` outside a quoted
+/// attribute value (a quote opens a value right after `=` or white space), or the end of
+/// the text. `<meta content="text/html; <p>charset=x">` is one tag.
+pub fn tag_end(html: &[u8], start: usize) -> usize {
+    let mut quote: Option<u8> = None;
+    let mut j = start + 1;
+    while j < html.len() {
+        let b = html[j];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if (b == b'"' || b == b'\'')
+                && matches!(html[j - 1], b'=' | b' ' | b'\t' | b'\n' | b'\r') =>
+            {
+                quote = Some(b);
+            }
+            None if b == b'>' => return j,
+            None => {}
+        }
+        j += 1;
+    }
+    html.len()
+}
+
+/// Whether `name` is one of HTML::Parser's literal elements, whose content is text up to
+/// the matching end tag (or to the end, for `plaintext`) rather than markup; `Some(true)`
+/// when entities in it are decoded (`title`, `textarea`), `Some(false)` when not
+/// (`script`, `style`, `xmp`, `iframe`, `plaintext`). Checked against HTML::Parser 3.81.
+pub fn literal_element(name: &str) -> Option<bool> {
+    match name {
+        "title" | "textarea" => Some(true),
+        "script" | "style" | "xmp" | "iframe" | "plaintext" => Some(false),
+        _ => None,
+    }
 }
 
 /// HTML.pm's `html_whitespace` for a tag.
@@ -286,7 +349,7 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
             text_start = i;
             continue;
         }
-        let end = memchr::memchr(b'>', &html[i..]).map_or(html.len(), |p| p + i);
+        let end = tag_end(html, i);
         let inner = &html[i + 1..end];
         let closing = inner.first() == Some(&b'/');
         let body = if closing { &inner[1..] } else { inner };
@@ -324,6 +387,27 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
                     r.uris.push(uri);
                 }
             }
+            // HTML::Parser's other literal elements: their content is text (script and
+            // style were skipped above).
+            if mode == Mode::SpamAssassin
+                && name != "script"
+                && name != "style"
+                && let Some(decode) = literal_element(&name)
+            {
+                let end = if name == "plaintext" {
+                    html.len()
+                } else {
+                    find(&lower, format!("</{name}").as_bytes(), i).unwrap_or(html.len())
+                };
+                if end > i {
+                    if decode {
+                        display.text(&mut r.text, &decode_entities(&html[i..end]));
+                    } else {
+                        display.text(&mut r.text, &html[i..end]);
+                    }
+                }
+                i = end;
+            }
         }
         text_start = i;
     }
@@ -336,6 +420,65 @@ mod tests {
     use super::*;
 
     /// HTML::Parser 3.81: a `<!--` with no `-->` after it ends at the first `>`.
+    #[test]
+    fn a_quoted_attribute_value_may_hold_a_greater_than_sign() {
+        let r = render_spamassassin(b"<meta content=\"text/html; <p>charset=x\"><p>hello");
+        assert_eq!(String::from_utf8_lossy(&r.text), "\n\nhello");
+        // An unterminated quote swallows the rest, as in HTML::Parser.
+        let r = render_spamassassin(b"ok <a href=\"x>hello</a> world");
+        assert_eq!(String::from_utf8_lossy(&r.text), "ok ");
+    }
+
+    #[test]
+    fn character_references_as_html_parser_decodes_them() {
+        // Each case checked with HTML::Parser 3.81 (dtext).
+        let d = |s: &str| String::from_utf8(decode_entities(s.as_bytes())).expect("utf-8");
+        assert_eq!(d("a&nbsp b"), "a\u{a0} b");
+        assert_eq!(d("a&amp b"), "a& b");
+        assert_eq!(d("a&eacute b"), "a\u{e9} b");
+        assert_eq!(d("a&euro b"), "a&euro b");
+        assert_eq!(d("a&euro;b"), "a\u{20ac}b");
+        assert_eq!(d("a&AMP;b"), "a&AMP;b");
+        assert_eq!(d("a&ampx b"), "a&x b");
+        assert_eq!(d("a&#8364 b"), "a\u{20ac} b");
+        assert_eq!(d("a&#x20ac b"), "a\u{20ac} b");
+        assert_eq!(d("a&copy2 b"), "a\u{a9}2 b");
+        assert_eq!(d("a&lt3 b"), "a<3 b");
+        assert_eq!(d("a&Eacute;b"), "a\u{c9}b");
+        assert_eq!(d("a&ampx; b"), "a&x; b");
+        assert_eq!(d("a&eurox; b"), "a&eurox; b");
+        assert_eq!(d("a&#; b"), "a&#; b");
+        assert_eq!(d("a&#0; b"), "a&#0; b");
+        assert_eq!(d("a&#1114112; b"), "a&#1114112; b");
+        assert_eq!(d("a&#65;1 b"), "aA1 b");
+        assert_eq!(d("a&amp;amp; b"), "a&amp; b");
+        assert_eq!(
+            d("&trade;&hellip;&mdash;&rsquo;"),
+            "\u{2122}\u{2026}\u{2014}\u{2019}"
+        );
+        assert_eq!(d("&"), "&");
+        assert_eq!(d("&#x"), "&#x");
+    }
+
+    #[test]
+    fn literal_elements_hold_text_not_tags() {
+        // As Mail::SpamAssassin::HTML renders them (HTML::Parser 3.81): a <script> inside
+        // an <iframe> is text, entities stay encoded there and in <xmp>, and are decoded in
+        // <title> and <textarea>.
+        let r = render_spamassassin(
+            b"<iframe src=\"http://ad.example/\"><script src=x>&amp;</script></iframe>\
+              <title>a&amp;b <b>c</b></title><xmp><i>&lt;</i></xmp>",
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&r.text),
+            "<script src=x>&amp;</script>\n\na&b <b>c</b>\n\n\n\n<i>&lt;</i>\n\n"
+        );
+        assert_eq!(r.uris, [b"http://ad.example/".to_vec()]);
+        let r = render_spamassassin(b"<p>x<plaintext><a href=http://no.example>y");
+        assert!(r.uris.is_empty());
+        assert!(String::from_utf8_lossy(&r.text).ends_with("<a href=http://no.example>y"));
+    }
+
     #[test]
     fn an_unterminated_comment_ends_at_the_first_gt() {
         let r =

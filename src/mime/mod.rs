@@ -11,6 +11,7 @@
 pub mod blocks;
 pub mod charset;
 pub mod decode;
+pub mod entities;
 pub mod header;
 pub mod html;
 pub mod walk;

@@ -568,10 +568,6 @@ fn freemail_header(
 /// Freemail addresses written in the body text (up to the plugin's limits), or `None` when
 /// the body names too many addresses for the test to be meaningful.
 fn body_freemails(texts: &Texts<'_>, data: &EvalData) -> Option<BTreeSet<String>> {
-    static URL_AT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-        regex::bytes::Regex::new(r"(?i-u)<?https?://\S{0,255}(?:@|%40)\S{0,255}")
-            .expect("static regex")
-    });
     let mut seen: Vec<String> = Vec::new();
     let push = |e: String, seen: &mut Vec<String>| {
         if !seen.contains(&e) {
@@ -640,14 +636,19 @@ fn body_freemails(texts: &Texts<'_>, data: &EvalData) -> Option<BTreeSet<String>
 /// Whether text after an address reads like `  wrote:` (up to 10 spaces, 2-11 letters, a
 /// colon), other than fax/tel/phone/mail labels.
 fn is_quote_word(after: &[u8]) -> bool {
+    quote_word_len(after).is_some()
+}
+
+/// The length of the `  wrote:`-like text at the start of `after` ([`is_quote_word`]).
+fn quote_word_len(after: &[u8]) -> Option<usize> {
     let spaces = after.iter().take_while(|b| b.is_ascii_whitespace()).count();
     if spaces == 0 || spaces > 10 {
-        return false;
+        return None;
     }
     let rest = &after[spaces..];
     let letters = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();
     if !(2..=11).contains(&letters) || rest.get(letters) != Some(&b':') {
-        return false;
+        return None;
     }
     let word = rest[..letters].to_ascii_lowercase();
     let label = [
@@ -659,16 +660,25 @@ fn is_quote_word(after: &[u8]) -> bool {
         b"e-mail",
         b"mail",
     ];
-    !label.iter().any(|l| word.starts_with(l))
+    (!label.iter().any(|l| word.starts_with(l))).then_some(spaces + letters + 1)
 }
 
-/// `check_freemail_replyto('replyto'|'reply')`: From and Reply-To are different freemail
-/// addresses, or the reply address differs from a freemail address in the body.
-fn freemail_replyto(texts: &Texts<'_>, data: &EvalData, what: &str) -> bool {
+/// How `check_freemail_replyto(what)` decides from the headers alone, when it does.
+enum ReplyCheck {
+    /// Decided: hit or not.
+    Decided(bool),
+    /// It compares the body's freemail addresses with `reply` (From or Reply-To).
+    Body {
+        /// The addresses the body's are compared with.
+        reply: Vec<String>,
+    },
+}
+
+fn freemail_reply_check(texts: &Texts<'_>, data: &EvalData, what: &str) -> ReplyCheck {
     if let Some(env) = addrs(texts, "EnvelopeFrom").first()
         && BULK_ENVFROM.is_match(env)
     {
-        return false;
+        return ReplyCheck::Decided(false);
     }
     let from = addrs(texts, "From");
     let replyto = addrs(texts, "Reply-To");
@@ -676,22 +686,87 @@ fn freemail_replyto(texts: &Texts<'_>, data: &EvalData, what: &str) -> bool {
     let replyto_fm = replyto.iter().any(|a| is_freemail(a, data));
     let from_not_in_replyto = !from.iter().any(|f| replyto.contains(f));
     if from_fm && replyto_fm && from_not_in_replyto {
-        return true;
+        return ReplyCheck::Decided(true);
     }
     if what == "replyto" {
         if !replyto_fm {
-            return false;
+            return ReplyCheck::Decided(false);
         }
     } else if !replyto.is_empty() && !replyto_fm || !from_fm {
-        return false;
+        return ReplyCheck::Decided(false);
     }
+    ReplyCheck::Body {
+        reply: if what == "replyto" || replyto_fm {
+            replyto
+        } else {
+            from
+        },
+    }
+}
+
+/// Whether `check_freemail_replyto(what)` reads the body text. SpamAssassin's FreeMail
+/// plugin then strips, *in place*, the URLs holding an `@` and the quoted addresses
+/// (`<a@b.example>`, `a@b.example wrote:`) from the body lines its body rules see later
+/// ([`strip_quoted_addresses`]).
+pub fn freemail_reads_body(texts: &Texts<'_>, data: &EvalData, what: &str) -> bool {
+    matches!(
+        freemail_reply_check(texts, data, what),
+        ReplyCheck::Body { .. }
+    )
+}
+
+/// A body line as FreeMail's `_parse_body` leaves it: each URL with an `@` (or `%40`) in it,
+/// and each address in `<...>` or followed by a `wrote:`-like word, replaced by a space.
+pub fn strip_quoted_addresses(line: &[u8]) -> Vec<u8> {
+    let line = URL_AT.replace_all(line, &b" "[..]);
+    let mut out = Vec::with_capacity(line.len());
+    let mut copied = 0;
+    let mut start = 0;
+    while let Some(m) = BODY_EMAIL.find_at(&line, start) {
+        start = m.end();
+        let before = &line[..m.start()];
+        if before
+            .get(before.len().saturating_sub(7)..)
+            .is_some_and(|b| b.eq_ignore_ascii_case(b"mailto:"))
+        {
+            continue;
+        }
+        let after = &line[m.end()..];
+        let end = if after.starts_with(b">") {
+            m.end() + 1
+        } else if let Some(n) = quote_word_len(after) {
+            m.end() + n
+        } else {
+            continue;
+        };
+        let from = if before.ends_with(b"<") {
+            m.start() - 1
+        } else {
+            m.start()
+        };
+        out.extend_from_slice(&line[copied..from.max(copied)]);
+        out.push(b' ');
+        copied = end;
+        start = end;
+    }
+    out.extend_from_slice(&line[copied.min(line.len())..]);
+    out
+}
+
+/// `<?https?://\S{0,255}(?:@|%40)\S{0,255}`: URLs with an address in them.
+static URL_AT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    regex::bytes::Regex::new(r"(?i-u)<?https?://\S{0,255}(?:@|%40)\S{0,255}").expect("static regex")
+});
+
+/// `check_freemail_replyto('replyto'|'reply')`: From and Reply-To are different freemail
+/// addresses, or the reply address differs from a freemail address in the body.
+fn freemail_replyto(texts: &Texts<'_>, data: &EvalData, what: &str) -> bool {
+    let reply = match freemail_reply_check(texts, data, what) {
+        ReplyCheck::Decided(hit) => return hit,
+        ReplyCheck::Body { reply } => reply,
+    };
     let Some(body) = body_freemails(texts, data) else {
         return false;
-    };
-    let reply = if what == "replyto" || replyto_fm {
-        &replyto
-    } else {
-        &from
     };
     body.iter().any(|b| reply.iter().any(|r| r != b))
 }
@@ -978,6 +1053,23 @@ fn forged_received_trail(texts: &Texts<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn freemail_strips_urls_with_addresses_and_quoted_addresses() {
+        let strip =
+            |l: &str| String::from_utf8_lossy(&strip_quoted_addresses(l.as_bytes())).into_owned();
+        assert_eq!(
+            // ` https:` reads as a `wrote:` and goes with the address, as in Perl.
+            strip("list Spamassassin-talk@lists.example.net https://lists.example.net/x"),
+            "list  //lists.example.net/x"
+        );
+        assert_eq!(strip("From: Al <al@x.example> said"), "From: Al   said");
+        assert_eq!(strip("see http://u@h.example/p now"), "see   now");
+        // Not before a fax, phone or mail label, not after mailto:, not bare.
+        assert_eq!(strip("a@x.example fax: 1"), "a@x.example fax: 1");
+        assert_eq!(strip("mailto:a@x.example>"), "mailto:a@x.example>");
+        assert_eq!(strip("write a@x.example today"), "write a@x.example today");
+    }
 
     #[test]
     fn quote_words() {

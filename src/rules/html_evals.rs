@@ -1093,13 +1093,22 @@ pub fn analyze(html: &[u8]) -> HtmlStats {
             let attrs = attributes(&rest[1 + name_len..j.min(rest.len())]);
             w.tag(&name, &attrs, 1);
             i = lt + (j + 1).min(rest.len());
-            // script and style content is raw text up to the matching end tag.
-            if name == "script" || name == "style" {
-                let close = format!("</{name}");
+            // HTML::Parser's literal elements: their content is text up to the matching
+            // end tag (a `<script>` inside an `<iframe>` is no tag), entities decoded in
+            // title and textarea only; plaintext runs to the end.
+            if let Some(decode) = crate::mime::html::literal_element(&name) {
                 let body = &s[i..];
-                let end = find_ci(body, close.as_bytes()).unwrap_or(body.len());
+                let end = if name == "plaintext" {
+                    body.len()
+                } else {
+                    find_ci(body, format!("</{name}").as_bytes()).unwrap_or(body.len())
+                };
                 if end > 0 {
-                    w.text(&body[..end]);
+                    if decode {
+                        w.text(&crate::mime::html::decode_entities(&body[..end]));
+                    } else {
+                        w.text(&body[..end]);
+                    }
                 }
                 i += end;
             }
@@ -1301,6 +1310,15 @@ pub fn argument_pattern(call: &EvalCall) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_inside_literal_elements_are_text() {
+        let h = analyze(b"<iframe src=x><script src=y></script></iframe><p>z</p>");
+        assert!(h.inside.contains_key("iframe"));
+        assert!(!h.inside.contains_key("script"));
+        let h = analyze(b"<textarea><b>bold?</b></textarea>");
+        assert!(!h.inside.contains_key("b"));
+    }
 
     #[test]
     fn colours() {

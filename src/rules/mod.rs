@@ -285,7 +285,8 @@ impl RuleSet {
         if self.plan.is_empty() {
             return hits;
         }
-        let texts = texts::Texts::build(message, &self.plan.networks);
+        let mut texts = texts::Texts::build(message, &self.plan.networks);
+        self.plan.prepare(&mut texts);
         for (name, _value) in self.plan.run_scored(&texts, message.raw) {
             if let Some(s) = self.plan.scored.get(&name) {
                 hits.push(RuleHit {
@@ -304,7 +305,8 @@ impl RuleSet {
         &self,
         message: &MessageView<'_, '_>,
     ) -> std::collections::BTreeMap<String, f64> {
-        let texts = texts::Texts::build(message, &self.plan.networks);
+        let mut texts = texts::Texts::build(message, &self.plan.networks);
+        self.plan.prepare(&mut texts);
         self.plan.run(&texts, message.raw)
     }
 }

@@ -225,6 +225,9 @@ pub struct Config {
     pub trusted_networks: super::relays::Networks,
     /// `internal_networks` entries.
     pub internal_networks: super::relays::Networks,
+    /// `originating_ip_headers`: single-line headers (X-Originating-IP, ...) whose address
+    /// counts as one more relay after the Received chain.
+    pub originating_ip_headers: Vec<String>,
     /// Directives recognised and deliberately not used, with counts.
     pub ignored: BTreeMap<String, usize>,
     /// Unknown directives, with counts.
@@ -347,8 +350,6 @@ const IGNORED: &[&str] = &[
     "askdns",
     "dns_local_ports_avoid",
     "dns_block_rule",
-    "originating_ip_headers",
-    "clear_originating_ip_headers",
     "fns_ignore_headers",
     "fns_ignore_dkim",
     "fns_check",
@@ -727,6 +728,15 @@ impl Parser {
                     }
                 }
             }
+            "originating_ip_headers" => {
+                for name in rest.split_whitespace() {
+                    let list = &mut self.config.originating_ip_headers;
+                    if !list.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                        list.push(name.to_string());
+                    }
+                }
+            }
+            "clear_originating_ip_headers" => self.config.originating_ip_headers.clear(),
             "util_rb_tld" | "util_rb_2tld" | "util_rb_3tld" => {
                 let r = std::sync::Arc::make_mut(&mut self.config.registry);
                 let set = match directive {

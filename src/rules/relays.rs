@@ -347,14 +347,50 @@ fn qmail_line(line: &str) -> Option<QmailLine> {
     })
 }
 
+/// Lotus SMTP for NT's `from NAME (IP:PORT) by HOST (LSMTP for Windows NT v1.1b) ...`: no
+/// format of Received.pm takes an address in parentheses with a port, and the line then
+/// falls to its list of ignored lines (`/\(LSMTP for/`): not a relay, not unparseable
+/// (spam-2/00808). Without the port (`from NAME (IP) by ...`) it is an ordinary relay.
+fn lsmtp_unbracketed(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    let Some(by) = lower.find(" by ") else {
+        return false;
+    };
+    // `(IP:PORT)`: an address in parentheses, a colon and digits right after it.
+    let with_port = lower[..by].split('(').skip(1).any(|p| {
+        p.split_once(')').is_some_and(|(inner, _)| {
+            inner.split_once(':').is_some_and(|(ip, port)| {
+                ip.parse::<std::net::Ipv4Addr>().is_ok()
+                    && !port.is_empty()
+                    && port.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+    });
+    line.contains("(LSMTP for") && with_port
+}
+
+/// The synthetic Received line of an `originating_ip_headers` address.
+const ORIGINATING: &str = "from X-Originating-IP: ";
+
 /// Parses one unfolded Received value; `None` when it is not a relay with an IP.
 pub fn parse_received(line: &str) -> Option<Relay> {
     let line = line.trim();
+    if let Some(ip) = line.strip_prefix(ORIGINATING) {
+        let ip: IpAddr = ip.parse().ok()?;
+        return Some(Relay {
+            ip: ip.to_string(),
+            private: is_private(&ip),
+            ..Default::default()
+        });
+    }
     let lower = line.to_ascii_lowercase();
     lower.strip_prefix("from ")?;
     // Mail fetched by fetchmail/getmail over IMAP or POP: not an SMTP hop, ignored like
     // SpamAssassin ignores it.
     if lower.contains("(fetchmail") || lower.contains(" with imap") || lower.contains(" with pop") {
+        return None;
+    }
+    if lsmtp_unbracketed(line) {
         return None;
     }
     let by_pos = lower.find(" by ").unwrap_or(line.len());
@@ -367,11 +403,18 @@ pub fn parse_received(line: &str) -> Option<Relay> {
     };
     let first = from_part.split_whitespace().next().unwrap_or("");
     let before_ip = &from_part[..ip_pos];
+    let mut no_dns_lookup = false;
     let paren = before_ip
         .rfind('(')
         .map(|p| &before_ip[p + 1..])
         .unwrap_or("");
-    if let Some(h) = word_after(from_part, "helo=") {
+    let smtpsvc = smtpsvc_helo(line, from_part, &r.ip);
+    if let Some(helo) = smtpsvc {
+        // Microsoft SMTPSVC: from HELO ([IP]...) by HOST with Microsoft SMTPSVC; it does
+        // not look the rDNS up (Received.pm, which tries this before its other formats).
+        r.helo = helo.to_string();
+        no_dns_lookup = true;
+    } else if let Some(h) = word_after(from_part, "helo=") {
         // Exim: from RDNS ([IP] helo=HELO)
         r.helo = h.trim_end_matches(')').to_string();
         if !first.starts_with('(') && !first.starts_with('[') {
@@ -414,6 +457,12 @@ pub fn parse_received(line: &str) -> Option<Relay> {
         // the HELO too (Received.pm, its bug 5112).
         r.helo = first.to_string();
         r.rdns = first.to_string();
+    } else if let Some(name) = paren_helo(from_part, &r.ip) {
+        // from (NAME [IP]) by HOST, no name before the parenthesis (MailEnable): NAME is
+        // the HELO and there is no rDNS (Received.pm: "from (64.52.135.194
+        // [64.52.135.194]) by mail.unearthed.com").
+        r.helo = name.to_string();
+        no_dns_lookup = true;
     } else {
         r.helo = if first.starts_with('(') || first.starts_with('[') {
             String::new()
@@ -480,7 +529,7 @@ pub fn parse_received(line: &str) -> Option<Relay> {
     };
     // Lotus Domino never records the reverse name (SpamAssassin's bug 5926).
     let domino = lower.contains(" (lotus domino ");
-    r.dns_looked_up = (named || sendmail || qmail_named || mdaemon) && !domino;
+    r.dns_looked_up = (named || sendmail || qmail_named || mdaemon) && !domino && !no_dns_lookup;
     if let Some(id) = word_after(line, " id ") {
         r.id = id.trim_end_matches(';').to_string();
     }
@@ -497,7 +546,9 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             r.auth = w.to_string();
         }
     }
-    if let Some(q) = qmail_line(line) {
+    if smtpsvc.is_none()
+        && let Some(q) = qmail_line(line)
+    {
         r.dns_looked_up = !q.rdns.eq_ignore_ascii_case("unknown");
         r.rdns = if r.dns_looked_up {
             q.rdns
@@ -512,9 +563,48 @@ pub fn parse_received(line: &str) -> Option<Relay> {
     Some(r)
 }
 
+/// The HELO of Microsoft SMTPSVC's `from HELO ([IP] ...) by HOST with Microsoft SMTPSVC`
+/// (Received.pm: `^(\S*) \(\[(IP)\][^\)]{0,40}\) by (\S+) with Microsoft SMTPSVC`).
+fn smtpsvc_helo<'a>(line: &str, from_part: &'a str, ip: &str) -> Option<&'a str> {
+    if !line.contains(" SMTPSVC") {
+        return None;
+    }
+    let after_by = &line[5 + from_part.len()..];
+    let by_host = after_by.strip_prefix(" by ")?.split_whitespace();
+    let rest: Vec<&str> = by_host.skip(1).take(2).collect();
+    if rest.len() < 2 || rest[0] != "with" || !rest[1].starts_with("Microsoft") {
+        return None;
+    }
+    let from_part = from_part.trim_start();
+    let (helo, paren) = from_part.split_once(' ')?;
+    let inner = paren.trim_start().strip_prefix("([")?.strip_suffix(')')?;
+    let (addr, tail) = inner.split_once(']')?;
+    (addr == ip && tail.len() <= 40 && !tail.contains(')') && !helo.contains('(')).then_some(helo)
+}
+
+/// `NAME` when the from-part is just `(NAME [IP])`, `IP` the relay's address.
+fn paren_helo<'a>(from_part: &'a str, ip: &str) -> Option<&'a str> {
+    let inner = from_part.trim().strip_prefix('(')?.strip_suffix(')')?;
+    let mut words = inner.split_whitespace();
+    let (name, addr) = (words.next()?, words.next()?);
+    (words.next().is_none()
+        && !name.starts_with('[')
+        && addr.strip_prefix('[')?.strip_suffix(']')? == ip)
+        .then_some(name)
+}
+
 /// Parses the Received fields of a message (in header order: most recent first), trust
 /// and internal decided by `trusted_nets` and `internal_nets` when set.
-pub fn parse(headers: &[HeaderField], trusted_nets: &Networks, internal_nets: &Networks) -> Relays {
+///
+/// The last value of each of `originating` (`originating_ip_headers`: X-Originating-IP,
+/// ...) that holds an address adds one more relay with that address and nothing else, after
+/// the Received lines, as Received.pm's synthetic `from X-Originating-IP: IP` lines do.
+pub fn parse(
+    headers: &[HeaderField],
+    trusted_nets: &Networks,
+    internal_nets: &Networks,
+    originating: &[String],
+) -> Relays {
     let mut out = Relays::default();
     let mut trusted = true;
     // Each list stands in for the other when only one is set.
@@ -535,11 +625,19 @@ pub fn parse(headers: &[HeaderField], trusted_nets: &Networks, internal_nets: &N
     // parse, as Received.pm's found_pop_fetcher_sig does: the relays before it are
     // forgotten (they were the fetching host's own delivery), those after it counted.
     let mut fetch_restarts = true;
-    for h in headers
+    let received = headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("Received"))
-    {
-        let value = String::from_utf8_lossy(&h.unfolded()).replace(['\t', '\r', '\n'], " ");
+        .map(|h| String::from_utf8_lossy(&h.unfolded()).replace(['\t', '\r', '\n'], " "));
+    let synthetic = originating.iter().filter_map(|name| {
+        let h = headers
+            .iter()
+            .rfind(|h| h.name.eq_ignore_ascii_case(name))?;
+        let value = String::from_utf8_lossy(&h.unfolded()).into_owned();
+        let (_, ip) = find_ip_in(&value, true)?;
+        Some(format!("{ORIGINATING}{ip}"))
+    });
+    for value in received.chain(synthetic) {
         let Some(relay) = parse_received(&value) else {
             if trusted {
                 out.trusted_received += 1;
@@ -556,6 +654,7 @@ pub fn parse(headers: &[HeaderField], trusted_nets: &Networks, internal_nets: &N
             }
             if lower.starts_with("from ")
                 && !fetcher
+                && !lsmtp_unbracketed(value.trim())
                 && (from_part_has_ip(&value) || !ignorable_without_ip(&value))
             {
                 out.unparseable += 1;
@@ -654,7 +753,7 @@ mod tests {
                 name: "Received".into(),
                 raw_value: line.as_bytes().to_vec(),
             };
-            parse(&[h], &Networks::default(), &Networks::default()).unparseable
+            parse(&[h], &Networks::default(), &Networks::default(), &[]).unparseable
         };
         // No format SpamAssassin knows, with or without an address.
         assert_eq!(
@@ -708,6 +807,108 @@ mod tests {
         assert_eq!(
             count("from phobos [127.0.0.1] by localhost with IMAP (fetchmail-5.9.0)"),
             0
+        );
+    }
+
+    #[test]
+    fn lotus_lsmtp_lines_with_a_port_are_ignored() {
+        let h = |v: &str| HeaderField {
+            name: "Received".into(),
+            raw_value: v.as_bytes().to_vec(),
+        };
+        let relays = parse(
+            &[
+                h(
+                    "from hawaii.ireaye.net ([205.244.94.208]) by linux.midrange.com (8.11.6/8.11.6) with ESMTP id g6L4QH414517",
+                ),
+                h(
+                    "from alabama (192.168.4.195:1146) by hawaii.ireaye.net (LSMTP for Windows NT v1.1b) with SMTP id <82.000001A0@hawaii.ireaye.net>; 21 Jul 2002 11:28:26 -0400",
+                ),
+            ],
+            &Networks::default(),
+            &Networks::default(),
+            &[],
+        );
+        assert_eq!(relays.untrusted.len(), 1);
+        assert_eq!(relays.unparseable, 0);
+        // Without a port the line is a relay (spam-1/00008).
+        let r = parse_received(
+            "from tiputil1 (10.2.0.30) by TIPSMTP1.ADMANMAIL.COM (LSMTP for Windows NT v1.1b) with SMTP id <123.000035F8@TIPSMTP1.ADMANMAIL.COM>",
+        )
+        .expect("a relay");
+        assert_eq!((r.ip.as_str(), r.rdns.as_str()), ("10.2.0.30", "tiputil1"));
+    }
+
+    #[test]
+    fn originating_ip_headers_add_a_last_relay() {
+        let h = |n: &str, v: &str| HeaderField {
+            name: n.into(),
+            raw_value: v.as_bytes().to_vec(),
+        };
+        let headers = [
+            h(
+                "Received",
+                "from a.example (a.example [192.0.2.7]) by mx.example with SMTP id 1",
+            ),
+            h("X-Originating-IP", "[198.51.100.1]"),
+            h("X-Originating-IP", "[198.51.100.2]"),
+            h("X-Apparently-From", "no address"),
+        ];
+        let names = ["X-Yahoo-Post-IP", "X-Originating-IP", "X-Apparently-From"].map(String::from);
+        let relays = parse(&headers, &Networks::default(), &Networks::default(), &names);
+        let ips: Vec<&str> = relays.untrusted.iter().map(|r| r.ip.as_str()).collect();
+        // The last value of the header, as Perl's scalar get_header returns it.
+        assert_eq!(ips, ["192.0.2.7", "198.51.100.2"]);
+        assert!(relays.untrusted[1].rdns.is_empty() && relays.untrusted[1].by.is_empty());
+        let none = parse(&headers, &Networks::default(), &Networks::default(), &[]);
+        assert_eq!(none.untrusted.len(), 1);
+    }
+
+    #[test]
+    fn microsoft_smtpsvc_names_no_rdns() {
+        for (line, helo) in [
+            (
+                "from 213.67.19.63 ([213.67.19.63]) by MAIL-SRV.brio.de with Microsoft SMTPSVC(5.0.2195.2966)",
+                "213.67.19.63",
+            ),
+            (
+                "from inet-vrs-05.redmond.corp.microsoft.com ([157.54.6.157]) by INET-IMC-05.redmond.corp.microsoft.com with Microsoft SMTPSVC(5.0.2195.6624)",
+                "inet-vrs-05.redmond.corp.microsoft.com",
+            ),
+            (
+                "from tthompson ([217.35.105.172] unverified) by mail.neosinteractive.com with Microsoft SMTPSVC(5.0.2195.5329)",
+                "tthompson",
+            ),
+        ] {
+            let r = parse_received(line).expect("a relay");
+            assert_eq!((r.rdns.as_str(), r.helo.as_str()), ("", helo), "{line}");
+            assert!(!r.dns_looked_up, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_name_only_in_parentheses_is_the_helo() {
+        // MailEnable: `from  (IP [IP]) by ...`; Received.pm reads the name as the HELO.
+        let r = parse_received(
+            "from  (127.0.0.1 [127.0.0.1]) by MailEnable Inbound Mail Agent with ESMTP; Wed, 24 Jul 2002 01:39:57 -08:00",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                r.ip.as_str(),
+                r.rdns.as_str(),
+                r.helo.as_str(),
+                r.by.as_str()
+            ),
+            ("127.0.0.1", "", "127.0.0.1", "MailEnable")
+        );
+        assert!(!r.dns_looked_up);
+        // With a name before the parenthesis it stays the rDNS.
+        let r = parse_received("from h.example (mail.example [192.0.2.9]) by mx.example with SMTP")
+            .unwrap();
+        assert_eq!(
+            (r.rdns.as_str(), r.helo.as_str()),
+            ("mail.example", "h.example")
         );
     }
 
@@ -804,16 +1005,16 @@ mod tests {
             f(" from phobos [127.0.0.1] by localhost with IMAP (fetchmail-5.9.0) for jm"),
             f(" from a (a.example [192.0.2.7]) by b.example id 2"),
         ];
-        let relays = parse(&fetched, &none, &none);
+        let relays = parse(&fetched, &none, &none, &[]);
         assert_eq!((relays.trusted.len(), relays.untrusted.len()), (0, 1));
-        let relays = parse(&fetched[..2], &none, &none);
+        let relays = parse(&fetched[..2], &none, &none, &[]);
         assert!(relays.trusted.is_empty() && relays.untrusted.is_empty());
         let late = [
             f(" from a (a.example [192.0.2.7]) by b.example id 2"),
             f(" from phobos [127.0.0.1] by localhost with IMAP (fetchmail-5.9.0) for jm"),
             f(" from c (c.lan [10.0.0.3]) by a.example id 3"),
         ];
-        let relays = parse(&late, &none, &none);
+        let relays = parse(&late, &none, &none, &[]);
         assert_eq!((relays.trusted.len(), relays.untrusted.len()), (0, 2));
     }
 
@@ -829,7 +1030,7 @@ mod tests {
             f(" from d (d.lan [10.0.0.9]) by c.example id 3"),
         ];
         let none = Networks::default();
-        let relays = parse(&chain, &none, &none);
+        let relays = parse(&chain, &none, &none, &[]);
         assert_eq!(relays.trusted.len(), 1);
         assert_eq!(relays.untrusted.len(), 2);
         assert!(
@@ -842,12 +1043,12 @@ mod tests {
         let mut trusted = Networks::default();
         trusted.add("10/8").unwrap();
         trusted.add("192.0.2.5").unwrap();
-        let relays = parse(&chain, &trusted, &none);
+        let relays = parse(&chain, &trusted, &none, &[]);
         assert_eq!((relays.trusted.len(), relays.untrusted.len()), (3, 0));
         // internal_networks apart from trust: only 10.0.0.2 is internal.
         let mut internal = Networks::default();
         internal.add("10.0.0.2").unwrap();
-        let relays = parse(&chain, &trusted, &internal);
+        let relays = parse(&chain, &trusted, &internal, &[]);
         assert_eq!(relays.trusted.len(), 3);
         let external = relays.header("X-Spam-Relays-External").unwrap();
         assert!(external.starts_with("[ ip=192.0.2.5 "), "{external}");

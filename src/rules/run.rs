@@ -75,6 +75,8 @@ pub struct TrustNetworks {
     pub redirectors: Vec<super::compile::Matcher>,
     /// `normalize_charset`: body text parts recoded to UTF-8 as SpamAssassin 4 does.
     pub normalize_charset: bool,
+    /// `originating_ip_headers`, in order.
+    pub originating_ip_headers: Vec<String>,
 }
 
 /// A rule's score and description.
@@ -119,6 +121,9 @@ pub struct Plan {
     /// Whether meta rules can be evaluated on demand (no cycle, nesting within
     /// [`META_DEPTH`]): see [`Plan::run_scored`].
     lazy: bool,
+    /// The arguments of the `check_freemail_replyto` evals that run: SpamAssassin's FreeMail
+    /// plugin may rewrite the body text the body rules see (see [`Plan::prepare`]).
+    freemail_reply_checks: Vec<String>,
 }
 
 /// The filters of several ungated line rules over one text, as one alternation: when it
@@ -257,6 +262,7 @@ impl Plan {
                     .filter_map(|p| super::compile::compile_pattern(p).ok())
                     .collect(),
                 normalize_charset: config.normalize_charset.unwrap_or(true),
+                originating_ip_headers: config.originating_ip_headers.clone(),
             },
             ..Plan::default()
         };
@@ -423,7 +429,33 @@ impl Plan {
             plan.is_root[i] = true;
         }
         plan.lazy = plan.metas_acyclic();
+        for step in &plan.steps {
+            if let Kind::Eval(call, _) = &step.kind
+                && call.function == "check_freemail_replyto"
+            {
+                let what = call.args.first().map_or("replyto", String::as_str);
+                if !plan.freemail_reply_checks.iter().any(|w| w == what) {
+                    plan.freemail_reply_checks.push(what.to_string());
+                }
+            }
+        }
         plan
+    }
+
+    /// What the texts go through between being built and the rules running, as in
+    /// SpamAssassin: when a `check_freemail_replyto` eval reads the body (its header
+    /// evals run before the body rules of the same priority), FreeMail strips URLs with an
+    /// `@` and quoted addresses from the body lines in place, and every body rule and body
+    /// eval after it sees them so (`__HAS_ANY_EMAIL` misses `list@example.com  https:`
+    /// then). The URI list keeps the original text's.
+    pub fn prepare(&self, texts: &mut Texts<'_>) {
+        if self
+            .freemail_reply_checks
+            .iter()
+            .any(|what| super::header_evals::freemail_reads_body(texts, &self.eval_data, what))
+        {
+            texts.rewrite_body(super::header_evals::strip_quoted_addresses);
+        }
     }
 
     /// Whether no meta rule reaches itself and no chain of meta rules is longer than

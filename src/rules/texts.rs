@@ -403,6 +403,15 @@ fn crlf_to_lf(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Whether a part name ends in `.html`, `.htm`, `.shtml` or `.shtm` (Node.pm's
+/// `effective_type`: `/\.s?html?$/i`).
+fn named_html(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".html", ".htm", ".shtml", ".shtm"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+}
+
 /// The `uri` rules' list, as SpamAssassin's `get_uri_list` builds it: the URIs `parsed` from
 /// the rendered body text (the Subject included) and those of the HTML parser, each
 /// canonicalized with its variants. A text URI none of whose variants has a domain
@@ -457,7 +466,12 @@ impl<'v> Texts<'v> {
             envelope_from: view.envelope.sender.clone(),
             mime_headers: Vec::new(),
             mime: super::mime_evals::analyze(view.raw),
-            relays: super::relays::parse(view.headers, &networks.trusted, &networks.internal),
+            relays: super::relays::parse(
+                view.headers,
+                &networks.trusted,
+                &networks.internal,
+                &networks.originating_ip_headers,
+            ),
             registry: networks.registry.clone(),
             bayes: view.bayes,
             decoded: view
@@ -480,7 +494,11 @@ impl<'v> Texts<'v> {
             if !text.is_empty() {
                 text.push(b'\n');
             }
-            if !o.is_text() {
+            // SpamAssassin's effective type: a part named `*.html`, `*.htm` or `*.shtml` is
+            // rendered as HTML whatever its declared type (an `application/octet-stream`
+            // attachment `offer.html`), and is rawbody text too.
+            let html_by_name = !o.is_html() && o.name.as_deref().is_some_and(named_html);
+            if !o.is_text() && !html_by_name {
                 continue;
             }
             // SpamAssassin's decoded text has LF line ends: it squashes CRLF in a CRLF
@@ -493,7 +511,7 @@ impl<'v> Texts<'v> {
             } else {
                 std::borrow::Cow::Borrowed(&lf[..])
             };
-            if o.is_html() {
+            if o.is_html() || html_by_name {
                 t.html.push(super::html_evals::analyze(&data));
                 let r = crate::mime::html::render_spamassassin(&data);
                 text.extend_from_slice(scan_cut(&r.text));
@@ -527,8 +545,14 @@ impl<'v> Texts<'v> {
         anchors.retain(|a| !parsed.contains(a));
         t.anchor_links = anchors;
         t.uris = uri_list(parsed, html_uris, networks);
-        t.joined = [&t.body, &t.rawbody, &t.uris].map(|lines| lines.join(&b'\n'));
-        t.line_starts = [&t.body, &t.rawbody, &t.uris].map(|lines| {
+        t.index_lines();
+        t
+    }
+
+    /// Joins the lines of each text for the filters and the literal prefilter.
+    fn index_lines(&mut self) {
+        self.joined = [&self.body, &self.rawbody, &self.uris].map(|lines| lines.join(&b'\n'));
+        self.line_starts = [&self.body, &self.rawbody, &self.uris].map(|lines| {
             lines
                 .iter()
                 .scan(0, |at, l| {
@@ -538,7 +562,15 @@ impl<'v> Texts<'v> {
                 })
                 .collect()
         });
-        t
+    }
+
+    /// Rewrites every `body` line with `rewrite` (the URI list keeps what the original
+    /// text held).
+    pub(crate) fn rewrite_body(&mut self, rewrite: impl Fn(&[u8]) -> Vec<u8>) {
+        for line in &mut self.body {
+            *line = rewrite(line);
+        }
+        self.index_lines();
     }
 
     /// The lines rules of `area` run over (`body`, `rawbody` or `uri`).
@@ -689,9 +721,11 @@ impl<'v> Texts<'v> {
         // Appends field `i`'s value and a newline to `out`.
         let push_value = |i: usize, out: &mut Vec<u8>| {
             if raw {
+                // Folds as SpamAssassin keeps them: a LF (CRLF squashed), a CR elsewhere
+                // left alone (`__CR_IN_SUBJ`).
                 let r = &self.headers[i].raw_value;
                 let blank = r.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
-                out.extend_from_slice(&r[blank..]);
+                out.extend_from_slice(&crlf_to_lf(&r[blank..]));
             } else {
                 out.extend_from_slice(self.decoded[i].as_bytes());
             }
@@ -810,7 +844,7 @@ pub fn part_header_values(parts: &[Vec<HeaderField>], name: &str, raw: bool) -> 
     for part in parts {
         for h in part.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
             let mut v = if raw {
-                h.raw_value.trim_ascii_start().to_vec()
+                crlf_to_lf(h.raw_value.trim_ascii_start()).into_owned()
             } else {
                 h.decoded().trim().as_bytes().to_vec()
             };
