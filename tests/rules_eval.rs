@@ -1376,3 +1376,14 @@ fn a_part_named_html_is_rendered_as_html() {
     );
     assert!(hit_names(&e, &msg("offer.bin")).is_empty());
 }
+
+#[test]
+fn encoded_words_in_east_asian_charsets_decode() {
+    // SpamAssassin decodes RFC 2047 words with Perl's Encode: GB2312, Big5, EUC-KR,
+    // Shift_JIS and ISO-2022-JP words read as text, not replacement characters.
+    let (e, _d) = engine("header SUBJ_NIHAO Subject =~ /\\xe4\\xbd\\xa0\\xe5\\xa5\\xbd/\n");
+    let msg = "From: a@x.example\r\nSubject: =?GB2312?B?xOO6ww==?=\r\n\r\nbody\r\n";
+    assert_eq!(hit_names(&e, msg), ["SUBJ_NIHAO"]);
+    let big5 = "From: a@x.example\r\nSubject: =?big5?B?p0Gmbg==?=\r\n\r\nbody\r\n";
+    assert_eq!(hit_names(&e, big5), ["SUBJ_NIHAO"]);
+}

@@ -203,7 +203,46 @@ pub fn render(html: &[u8]) -> Rendered {
 /// and end tag (a space left by the text before is dropped, a space starting the text
 /// after is dropped); other tags, tables and rows included, nothing.
 pub fn render_spamassassin(html: &[u8]) -> Rendered {
-    render_with(html, Mode::SpamAssassin)
+    render_with(&spamassassin_prepare(html), Mode::SpamAssassin)
+}
+
+/// Prepares HTML as Mail::SpamAssassin::HTML does before parsing it: `&nbsp;` to a space,
+/// `<br/>` to `<br>`, curly double quotes (UTF-8) to `"` (so `<a href=”x”>` has a quoted
+/// value, and the rendered text has straight quotes).
+pub fn spamassassin_prepare(html: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(html.len());
+    let mut i = 0;
+    while i < html.len() {
+        let rest = &html[i..];
+        if rest.starts_with(b"&nbsp;") {
+            out.push(b' ');
+            i += 6;
+        } else if rest.starts_with(&[0xe2, 0x80, 0x9c]) || rest.starts_with(&[0xe2, 0x80, 0x9d]) {
+            out.push(b'"');
+            i += 3;
+        } else if rest[0] == b'<' {
+            let name = rest[1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            let mut j = 1 + name;
+            while j < rest.len() && matches!(rest[j], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+                j += 1;
+            }
+            if name > 0 && rest[j..].starts_with(b"/>") {
+                out.extend_from_slice(&rest[..1 + name]);
+                out.push(b'>');
+                i += j + 2;
+            } else {
+                out.push(b'<');
+                i += 1;
+            }
+        } else {
+            out.push(rest[0]);
+            i += 1;
+        }
+    }
+    out
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -420,6 +459,19 @@ mod tests {
     use super::*;
 
     /// HTML::Parser 3.81: a `<!--` with no `-->` after it ends at the first `>`.
+    #[test]
+    fn spamassassin_prepares_quotes_spaces_and_empty_tags() {
+        let r = render_spamassassin(
+            "Registered 01 \u{201c}Y\u{201d}&nbsp;plates<br/>next <a href=\u{201d}http://q.example/\u{201d}>x</a>"
+                .as_bytes(),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&r.text),
+            "Registered 01 \"Y\" plates\nnext x"
+        );
+        assert_eq!(r.uris, [b"http://q.example/".to_vec()]);
+    }
+
     #[test]
     fn a_quoted_attribute_value_may_hold_a_greater_than_sign() {
         let r = render_spamassassin(b"<meta content=\"text/html; <p>charset=x\"><p>hello");

@@ -912,44 +912,6 @@ fn default_style() -> Style {
     }
 }
 
-/// Prepares the text as SpamAssassin does before parsing: `&nbsp;` to a space, `<br/>` to
-/// `<br>`, curly double quotes (UTF-8) to `"`.
-fn prepare(html: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(html.len());
-    let mut i = 0;
-    while i < html.len() {
-        let rest = &html[i..];
-        if rest.starts_with(b"&nbsp;") {
-            out.push(b' ');
-            i += 6;
-        } else if rest.starts_with(&[0xe2, 0x80, 0x9c]) || rest.starts_with(&[0xe2, 0x80, 0x9d]) {
-            out.push(b'"');
-            i += 3;
-        } else if rest[0] == b'<' {
-            let name = rest[1..]
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-                .count();
-            let mut j = 1 + name;
-            while j < rest.len() && is_space(rest[j]) {
-                j += 1;
-            }
-            if name > 0 && rest[j..].starts_with(b"/>") {
-                out.extend_from_slice(&rest[..1 + name]);
-                out.push(b'>');
-                i += j + 2;
-            } else {
-                out.push(b'<');
-                i += 1;
-            }
-        } else {
-            out.push(rest[0]);
-            i += 1;
-        }
-    }
-    out
-}
-
 /// Parses attributes of a start tag body (after the name, before `>`).
 fn attributes(s: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
@@ -1018,7 +980,7 @@ pub fn analyze(html: &[u8]) -> HtmlStats {
         basefont: 3,
         last_piece: None,
     };
-    let text = prepare(html);
+    let text = crate::mime::html::spamassassin_prepare(html);
     let s = &text[..];
     let mut i = 0;
     let mut pending_text: Vec<u8> = Vec::new();

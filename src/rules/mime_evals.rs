@@ -659,7 +659,8 @@ pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) ->
     }
     let words = |text: &str, into: &mut HashMap<String, usize>| {
         for w in text.split(|c: char| c.is_ascii_whitespace()) {
-            if w.bytes().any(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            // Perl's `\w` on character strings: letters and digits of any script.
+            if w.chars().any(|c| c.is_alphanumeric() || c == '_') {
                 *into.entry(w.to_string()).or_default() += 1;
             }
         }
@@ -985,8 +986,12 @@ mod tests {
         // A word the HTML repeats more often than the text still counts as missing.
         assert_eq!(diff(msg("hi", "hi hi")), 100.0);
         assert_eq!(diff(msg("nothing alike", "totally different words")), 100.0);
-        // Punctuation-only tokens are not words.
+        // Punctuation-only tokens are not words; words of any script are.
         assert_eq!(diff(msg("same", "same --- **")), 0.0);
+        assert_eq!(
+            diff(msg("hello", "\u{4f60}\u{597d} \u{4e16}\u{754c}")),
+            100.0
+        );
         // A first alternative with no header block (a blank line right after the
         // boundary) and no closing boundary: mail-parser hands the HTML part over as
         // text, and it still counts as HTML.
