@@ -210,10 +210,12 @@ fn find_ip_in(s: &str, loose: bool) -> Option<(usize, IpAddr)> {
             let end = s[i..]
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
                 .map_or(s.len(), |e| e + i);
+            // Not run into a word, nor into a bracketed address (`(1.2.3.4[1.2.3.4
+            // port:N])`, which Received.pm cannot parse: easy-ham-2/01131).
             let next_ok = s[end..]
                 .chars()
                 .next()
-                .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-');
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-' && c != '[');
             if next_ok && let Ok(ip) = s[i..end].trim_end_matches('.').parse::<IpAddr>() {
                 return Some((i, ip));
             }
@@ -464,7 +466,17 @@ pub fn parse_received(line: &str) -> Option<Relay> {
         r.helo = name.to_string();
         no_dns_lookup = true;
     } else {
-        r.helo = if first.starts_with('(') || first.starts_with('[') {
+        // `from [IP] ([IP]) by`: the bracketed HELO, its brackets turned into `!` as
+        // Received.pm flags invalid characters (`helo=!1.2.3.4!`); a bare `from [IP] by`
+        // or `from (...)` names none.
+        let literal_helo = first.starts_with('[')
+            && from_part
+                .trim_start()
+                .strip_prefix(first)
+                .is_some_and(|rest| rest.trim() == format!("([{}])", r.ip));
+        r.helo = if literal_helo {
+            first.replace(['[', ']'], "!")
+        } else if first.starts_with('(') || first.starts_with('[') {
             String::new()
         } else {
             first.to_string()
@@ -762,6 +774,12 @@ mod tests {
         );
         assert_eq!(
             count(
+                "From LOCALHOST.LOCALDOMAIN (148.121.170.2[148.121.170.2 port:4688]) by grimm1.grimstad Mail essentials (server 2.422) with SMTP id: <7700@grimm1.grimstad>"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
                 "from r-smtp.korea.com - 203.122.2.197 by dd_it7  with Microsoft SMTPSVC(5.5.1775.675.6);"
             ),
             1
@@ -884,6 +902,20 @@ mod tests {
             assert_eq!((r.rdns.as_str(), r.helo.as_str()), ("", helo), "{line}");
             assert!(!r.dns_looked_up, "{line}");
         }
+    }
+
+    #[test]
+    fn a_bracketed_helo_is_flagged_with_bangs() {
+        let r = parse_received(
+            "from [67.32.39.130] ([67.32.39.130]) by linux.midrange.com (8.11.6/8.11.6) with SMTP id g6N0Yee05828",
+        )
+        .expect("a relay");
+        assert_eq!((r.helo.as_str(), r.rdns.as_str()), ("!67.32.39.130!", ""));
+        let r = parse_received(
+            "from [193.80.199.68] by cavalryfw.example via smtpd (for x [192.168.1.17]) with SMTP",
+        )
+        .expect("a relay");
+        assert_eq!(r.helo, "");
     }
 
     #[test]
