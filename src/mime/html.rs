@@ -275,6 +275,197 @@ pub fn tag_end(html: &[u8], start: usize) -> usize {
     html.len()
 }
 
+/// A URI without surrounding white space and no-break spaces (HTML.pm's `canon_uri`).
+fn trim_uri(uri: &[u8]) -> &[u8] {
+    let mut u = uri.trim_ascii();
+    loop {
+        let before = u.len();
+        u = u.strip_prefix(b"\xc2\xa0").unwrap_or(u).trim_ascii_start();
+        u = u.strip_suffix(b"\xc2\xa0").unwrap_or(u).trim_ascii_end();
+        if u.len() == before {
+            return u;
+        }
+    }
+}
+
+fn has_prefix_ci(s: &[u8], prefixes: &[&[u8]]) -> bool {
+    prefixes
+        .iter()
+        .any(|p| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p))
+}
+
+/// The base a `<base href>` sets, as HTML.pm takes it: only an absolute http, https or ftp
+/// URI, its trailing file name dropped, ending in `/`.
+fn base_of(uri: &[u8]) -> Option<Vec<u8>> {
+    static FILE: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(r"(?i-u)^([a-z]+:/{0,2}[^/]+/.*?)[^/.]+\.[^/.]{2,4}$")
+            .expect("static regex")
+    });
+    if !has_prefix_ci(uri, &[b"http:", b"https:", b"ftp:"]) {
+        return None;
+    }
+    let mut base = match FILE.captures(uri) {
+        Some(c) => c[1].to_vec(),
+        None => uri.to_vec(),
+    };
+    if base.last() != Some(&b'/') {
+        base.push(b'/');
+    }
+    Some(base)
+}
+
+/// The parts of a URI (RFC 2396's regular expression: scheme, authority, path, query,
+/// fragment).
+struct UriParts<'a> {
+    scheme: Option<&'a [u8]>,
+    authority: Option<&'a [u8]>,
+    path: &'a [u8],
+    query: Option<&'a [u8]>,
+    fragment: Option<&'a [u8]>,
+}
+
+fn uri_parts(u: &[u8]) -> UriParts<'_> {
+    let mut rest = u;
+    let scheme = match u
+        .iter()
+        .position(|&b| matches!(b, b':' | b'/' | b'?' | b'#'))
+    {
+        Some(p) if p > 0 && u[p] == b':' => {
+            rest = &u[p + 1..];
+            Some(&u[..p])
+        }
+        _ => None,
+    };
+    let authority = rest.strip_prefix(b"//").map(|a| {
+        let end = a
+            .iter()
+            .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(a.len());
+        rest = &a[end..];
+        &a[..end]
+    });
+    let end = rest
+        .iter()
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(rest.len());
+    let path = &rest[..end];
+    rest = &rest[end..];
+    let query = rest.strip_prefix(b"?").map(|q| {
+        let end = q.iter().position(|&b| b == b'#').unwrap_or(q.len());
+        rest = &q[end..];
+        &q[..end]
+    });
+    // Perl's `.*`: the fragment stops at a newline.
+    let fragment = rest
+        .strip_prefix(b"#")
+        .map(|f| &f[..f.iter().position(|&b| b == b'\n').unwrap_or(f.len())]);
+    UriParts {
+        scheme,
+        authority,
+        path,
+        query,
+        fragment,
+    }
+}
+
+/// RFC 2396bis `remove_dot_segments`, as HTML.pm writes it (a leading `./` or `../`
+/// becomes `/`).
+fn remove_dot_segments(path: &[u8]) -> Vec<u8> {
+    let mut input: Vec<u8> = if let Some(rest) = path.strip_prefix(b"./") {
+        [b"/", rest].concat()
+    } else if let Some(rest) = path.strip_prefix(b"../") {
+        [b"/", rest].concat()
+    } else {
+        path.to_vec()
+    };
+    let mut output: Vec<u8> = Vec::new();
+    let mut at = 0;
+    while at < input.len() {
+        let rest = &input[at..];
+        let dot_end = |n: usize| rest.len() == n || rest[n] == b'/';
+        if rest.starts_with(b"/.") && dot_end(2) {
+            // `/.` or `/./` -> `/`
+            let skip = if rest.len() == 2 { 2 } else { 3 };
+            input.splice(at..at + skip, [b'/']);
+        } else if rest.starts_with(b"/..") && dot_end(3) {
+            let skip = if rest.len() == 3 { 3 } else { 4 };
+            input.splice(at..at + skip, [b'/']);
+            // drop the last segment of the output, with its slash
+            let cut = output.iter().rposition(|&b| b == b'/').unwrap_or(0);
+            output.truncate(cut);
+        } else {
+            let lead = usize::from(rest[0] == b'/');
+            let seg = rest[lead..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(rest.len(), |p| p + lead);
+            output.extend_from_slice(&rest[..seg]);
+            at += seg;
+        }
+    }
+    output
+}
+
+/// HTML.pm's `target_uri`: `r` resolved against `base` (RFC 2396 section 5.2, a scheme
+/// equal to the base's counting as none, and a scheme-less `//www.`/`//ftp.` host getting
+/// `http:`/`ftp:`).
+fn target_uri(base: &[u8], r: &[u8]) -> Vec<u8> {
+    let r = uri_parts(r);
+    let b = uri_parts(base);
+    let r_scheme = r.scheme.filter(|s| b.scheme != Some(*s));
+    let (scheme, authority, path, query) = if let Some(s) = r_scheme {
+        (Some(s), r.authority, remove_dot_segments(r.path), r.query)
+    } else if r.authority.is_some() {
+        (b.scheme, r.authority, remove_dot_segments(r.path), r.query)
+    } else if r.path.is_empty() {
+        (b.scheme, b.authority, b.path.to_vec(), r.query.or(b.query))
+    } else if r.path.first() == Some(&b'/') {
+        (b.scheme, b.authority, remove_dot_segments(r.path), r.query)
+    } else {
+        let merged = if b.authority.is_some() && b.path.is_empty() {
+            [b"/", r.path].concat()
+        } else {
+            let keep = b.path.iter().rposition(|&b| b == b'/').map_or(0, |p| p + 1);
+            [&b.path[..keep], r.path].concat()
+        };
+        (b.scheme, b.authority, remove_dot_segments(&merged), r.query)
+    };
+    let mut out = Vec::with_capacity(base.len() + path.len() + 8);
+    match (scheme.filter(|s| !s.is_empty() && *s != b"0"), authority) {
+        (Some(s), _) => {
+            out.extend_from_slice(s);
+            out.push(b':');
+        }
+        (None, Some(a)) if has_prefix_ci(a, &[b"www"]) && www_or_ftp(a, 3) => {
+            out.extend_from_slice(b"http:")
+        }
+        (None, Some(a)) if has_prefix_ci(a, &[b"ftp"]) && www_or_ftp(a, 3) => {
+            out.extend_from_slice(b"ftp:")
+        }
+        _ => {}
+    }
+    if let Some(a) = authority {
+        out.extend_from_slice(b"//");
+        out.extend_from_slice(a);
+    }
+    out.extend_from_slice(&path);
+    if let Some(q) = query {
+        out.push(b'?');
+        out.extend_from_slice(q);
+    }
+    if let Some(f) = r.fragment {
+        out.push(b'#');
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+/// `/^(?:www|ftp)\d*\./i` after the `n`-letter prefix: digits, then a dot.
+fn www_or_ftp(a: &[u8], n: usize) -> bool {
+    let digits = a[n..].iter().take_while(|b| b.is_ascii_digit()).count();
+    a.get(n + digits) == Some(&b'.')
+}
+
 /// Whether `name` is one of HTML::Parser's literal elements, whose content is text up to
 /// the matching end tag (or to the end, for `plaintext`) rather than markup; `Some(true)`
 /// when entities in it are decoded (`title`, `textarea`), `Some(false)` when not
@@ -363,6 +554,8 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
     let lower = html.to_ascii_lowercase();
     let mut text_start = 0;
     let mut i = 0;
+    // `<base href>`: the base relative links resolve against (SpamAssassin mode).
+    let mut base_href: Option<Vec<u8>> = None;
     let flush = |r: &mut Rendered, display: &mut Display, from: usize, to: usize| {
         if from < to {
             let decoded = decode_entities(&html[from..to]);
@@ -419,7 +612,31 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
             for (attr, value) in attributes(&body[name_len..]) {
                 if URI_ATTRS.contains(&String::from_utf8_lossy(&attr).as_ref()) && !value.is_empty()
                 {
-                    let uri = decode_entities(value.trim_ascii());
+                    let uri = if mode == Mode::SpamAssassin {
+                        // As HTML.pm's push_uri: trimmed, then resolved against the
+                        // `<base href>` seen so far (`./a.xml` is `/a.xml`).
+                        let uri = trim_uri(&decode_entities(&value)).to_vec();
+                        if uri.is_empty() {
+                            continue;
+                        }
+                        let target = if has_prefix_ci(
+                            &uri,
+                            &[b"data:", b"mailto:", b"file:", b"cid:", b"tel:"],
+                        ) {
+                            uri.clone()
+                        } else {
+                            target_uri(base_href.as_deref().unwrap_or_default(), &uri)
+                        };
+                        if name == "base" && attr.eq_ignore_ascii_case(b"href") {
+                            base_href = base_of(&uri).or(base_href.take());
+                        }
+                        if target.is_empty() {
+                            continue;
+                        }
+                        target
+                    } else {
+                        decode_entities(value.trim_ascii())
+                    };
                     if name == "a" && attr.eq_ignore_ascii_case(b"href") {
                         r.anchors.push(uri.clone());
                     }
@@ -459,6 +676,54 @@ mod tests {
     use super::*;
 
     /// HTML::Parser 3.81: a `<!--` with no `-->` after it ends at the first `>`.
+    #[test]
+    fn relative_links_resolve_as_html_pm_resolves_them() {
+        // Each expected value is Mail::SpamAssassin::HTML::target_uri's (4.0.1).
+        for (base, r, want) in [
+            (
+                "",
+                "./Alarms,%20New%20Hours_files/filelist.xml",
+                "/Alarms,%20New%20Hours_files/filelist.xml",
+            ),
+            ("", "../x/../y", "/y"),
+            (
+                "http://a.example/b/c.html",
+                "d/e?f#g",
+                "http://a.example/b/d/e?f#g",
+            ),
+            ("http://a.example/b/", "/top", "http://a.example/top"),
+            ("http://a.example", "rel", "http://a.example/rel"),
+            ("", "//www.x.example/p", "http://www.x.example/p"),
+            ("", "//ftp2.x.example", "ftp://ftp2.x.example"),
+            ("http://a.example/b/c", "http:d", "http://a.example/b/d"),
+            ("http://a.example/b/c", "?q", "http://a.example/b/c?q"),
+            ("", "#frag", "#frag"),
+            ("", "page.html", "page.html"),
+            ("http://a.example/x/", "../../up", "http://a.example/up"),
+            ("", "/a/./b/../c", "/a/c"),
+        ] {
+            let got = target_uri(base.as_bytes(), r.as_bytes());
+            assert_eq!(String::from_utf8_lossy(&got), want, "{base} + {r}");
+        }
+        let r = render_spamassassin(
+            b"<base href=\"http://b.example/dir/index.html\"><a href=\"x.html\">x</a>\
+              <img src=\"mailto:a@b.example\"><a href=\" \">y</a>",
+        );
+        let uris: Vec<String> = r
+            .uris
+            .iter()
+            .map(|u| String::from_utf8_lossy(u).into_owned())
+            .collect();
+        assert_eq!(
+            uris,
+            [
+                "http://b.example/dir/index.html",
+                "http://b.example/dir/x.html",
+                "mailto:a@b.example"
+            ]
+        );
+    }
+
     #[test]
     fn spamassassin_prepares_quotes_spaces_and_empty_tags() {
         let r = render_spamassassin(
