@@ -263,7 +263,10 @@ pub fn tag_end(html: &[u8], start: usize) -> usize {
             Some(q) if b == q => quote = None,
             Some(_) => {}
             None if (b == b'"' || b == b'\'')
-                && matches!(html[j - 1], b'=' | b' ' | b'\t' | b'\n' | b'\r') =>
+                && matches!(
+                    html[j - 1],
+                    b'=' | b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c
+                ) =>
             {
                 quote = Some(b);
             }
@@ -369,30 +372,33 @@ fn uri_parts(u: &[u8]) -> UriParts<'_> {
 }
 
 /// RFC 2396bis `remove_dot_segments`, as HTML.pm writes it (a leading `./` or `../`
-/// becomes `/`).
+/// becomes `/`). One pass: each rewrite of the input (`/./` to `/`, `/../` to `/`) is
+/// a step forward over it, so a hostile `/./././...` costs linear time.
 fn remove_dot_segments(path: &[u8]) -> Vec<u8> {
-    let mut input: Vec<u8> = if let Some(rest) = path.strip_prefix(b"./") {
-        [b"/", rest].concat()
-    } else if let Some(rest) = path.strip_prefix(b"../") {
-        [b"/", rest].concat()
+    let mut at = if path.starts_with(b"./") {
+        1
+    } else if path.starts_with(b"../") {
+        2
     } else {
-        path.to_vec()
+        0
     };
-    let mut output: Vec<u8> = Vec::new();
-    let mut at = 0;
-    while at < input.len() {
-        let rest = &input[at..];
-        let dot_end = |n: usize| rest.len() == n || rest[n] == b'/';
-        if rest.starts_with(b"/.") && dot_end(2) {
-            // `/.` or `/./` -> `/`
-            let skip = if rest.len() == 2 { 2 } else { 3 };
-            input.splice(at..at + skip, [b'/']);
-        } else if rest.starts_with(b"/..") && dot_end(3) {
-            let skip = if rest.len() == 3 { 3 } else { 4 };
-            input.splice(at..at + skip, [b'/']);
+    let mut output: Vec<u8> = Vec::with_capacity(path.len());
+    while at < path.len() {
+        let rest = &path[at..];
+        if rest == b"/." {
+            output.push(b'/');
+            break;
+        } else if rest.starts_with(b"/./") {
+            at += 2;
+        } else if rest == b"/.." || rest.starts_with(b"/../") {
             // drop the last segment of the output, with its slash
             let cut = output.iter().rposition(|&b| b == b'/').unwrap_or(0);
             output.truncate(cut);
+            if rest.len() == 3 {
+                output.push(b'/');
+                break;
+            }
+            at += 3;
         } else {
             let lead = usize::from(rest[0] == b'/');
             let seg = rest[lead..]
@@ -705,6 +711,9 @@ mod tests {
             let got = target_uri(base.as_bytes(), r.as_bytes());
             assert_eq!(String::from_utf8_lossy(&got), want, "{base} + {r}");
         }
+        // Linear on hostile input.
+        let long = "/.".repeat(200_000) + "/x";
+        assert_eq!(target_uri(b"", long.as_bytes()), b"/x");
         let r = render_spamassassin(
             b"<base href=\"http://b.example/dir/index.html\"><a href=\"x.html\">x</a>\
               <img src=\"mailto:a@b.example\"><a href=\" \">y</a>",

@@ -1035,23 +1035,7 @@ pub fn analyze(html: &[u8]) -> HtmlStats {
                 .count();
             let name = lower(&rest[1..1 + name_len]);
             // The tag ends at the first `>` outside quoted attribute values.
-            let mut j = 1 + name_len;
-            let mut quote: Option<u8> = None;
-            while j < rest.len() {
-                let b = rest[j];
-                match quote {
-                    Some(q) if b == q => quote = None,
-                    Some(_) => {}
-                    None if (b == b'"' || b == b'\'')
-                        && (rest[j - 1] == b'=' || is_space(rest[j - 1])) =>
-                    {
-                        quote = Some(b);
-                    }
-                    None if b == b'>' => break,
-                    None => {}
-                }
-                j += 1;
-            }
+            let j = crate::mime::html::tag_end(rest, 0);
             let attrs = attributes(&rest[1 + name_len..j.min(rest.len())]);
             w.tag(&name, &attrs, 1);
             i = lt + (j + 1).min(rest.len());

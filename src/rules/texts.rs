@@ -542,7 +542,8 @@ impl<'v> Texts<'v> {
         (t.mime_headers, t.madiff, t.images) = mime_headers(view.raw, html_img);
         let mut parsed = Vec::new();
         super::text_uris::parse(&t.body, &networks.registry, &mut parsed);
-        anchors.retain(|a| !parsed.contains(a));
+        let spelled: std::collections::HashSet<&[u8]> = parsed.iter().map(Vec::as_slice).collect();
+        anchors.retain(|a| !spelled.contains(a.as_slice()));
         t.anchor_links = anchors;
         t.uris = uri_list(parsed, html_uris, networks);
         t.index_lines();
