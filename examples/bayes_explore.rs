@@ -22,6 +22,15 @@
 //!   class (for spam: below `1 - m`; for ham: above `m`) is learned once more.
 //! - `LR=eta,epochs`: instead, an online logistic regression over the same tokens, as a
 //!   discriminative baseline.
+//! - `TOKENS=rawN[:BYTES]`: also learn every byte N-gram of the raw message (its first BYTES
+//!   bytes) as a token.
+//! - `NGRAM=n,bytes,eta,epochs[,words]`: instead, an online logistic regression over hashed,
+//!   L2-normalized byte n-grams of the raw message (the TREC spam track's strongest
+//!   filters: Goodman & Yih, Sculley); `words` 1 adds the tokenizer's tokens as features.
+//!   With `MIX=w1,w2,...` it also prints the Robinson/Fisher scores (shipped constants,
+//!   `PASSES`/`MARGIN`) mixed with it, `w·logit(bayes) + (1−w)·logit(lr)`.
+//! - `SPLIT=test`: learn the whole training half and score the test half, to confirm on the
+//!   issue's split a choice already made on the folds.
 
 use mailwarden::bayes::classifier::{self, Constants, Totals};
 use mailwarden::bayes::{Counts, Token, TokenRead, Tokenizer};
@@ -90,6 +99,7 @@ struct Message {
     spam: bool,
     fold: u64,
     tokens: Vec<Token>,
+    raw: Vec<u8>,
 }
 
 /// Applies the `TOKENS` knob to one message's tokens (in message order).
@@ -187,7 +197,7 @@ fn main() {
     let knob = std::env::var("TOKENS").unwrap_or_default();
     let messages: Vec<Message> = all
         .iter()
-        .filter(|p| number(p).is_some_and(|n| n % 2 == 0))
+        .filter(|p| test_split() || number(p).is_some_and(|n| n % 2 == 0))
         .map(|p| {
             let raw = std::fs::read(p).expect("corpus file");
             let mut words = Vec::new();
@@ -196,11 +206,49 @@ fn main() {
             });
             Message {
                 spam: is_spam(p),
-                fold: number(p).unwrap_or(0) % 4,
-                tokens: transform(&knob, words),
+                fold: if test_split() {
+                    number(p).unwrap_or(0) % 2
+                } else {
+                    number(p).unwrap_or(0) % 4
+                },
+                tokens: with_raw_ngrams(&knob, transform(&knob, words), &raw),
+                raw,
             }
         })
         .collect();
+    if let Ok(spec) = std::env::var("NGRAM") {
+        let v: Vec<f64> = spec.split(',').map(|x| x.parse().expect("NGRAM")).collect();
+        println!(
+            "NGRAM n={} bytes={} eta={} epochs={} words={}: {}",
+            v[0],
+            v[1],
+            v[2],
+            v[3],
+            v.get(4).copied().unwrap_or(0.0),
+            report(&ngram_lr(&messages, &v))
+        );
+        if let Ok(mix) = std::env::var("MIX") {
+            let k = Constants::default();
+            let (b, _) = bayes_scores(&messages, &k, env_num("PASSES", 0), env_num("MARGIN", 0.0));
+            let l = ngram_lr(&messages, &v);
+            let logit = |p: f64| {
+                let p = p.clamp(1e-6, 1.0 - 1e-6);
+                (p / (1.0 - p)).ln()
+            };
+            for wgt in mix.split(',').map(|x| x.parse::<f64>().expect("MIX")) {
+                let mixed: Vec<(bool, f64)> = b
+                    .iter()
+                    .zip(&l)
+                    .map(|(x, y)| {
+                        let z = wgt * logit(x.1) + (1.0 - wgt) * logit(y.1);
+                        (x.0, 1.0 / (1.0 + (-z).exp()))
+                    })
+                    .collect();
+                println!("MIX bayes weight {wgt}: {}", report(&mixed));
+            }
+        }
+        return;
+    }
     if let Ok(lr) = std::env::var("LR") {
         let v: Vec<f64> = lr.split(',').map(|x| x.parse().expect("LR")).collect();
         println!(
@@ -217,40 +265,7 @@ fn main() {
         .map(|s| parse_constants(&s))
         .unwrap_or_else(|_| vec![Constants::default()]);
     for k in ks {
-        let mut scored = Vec::new();
-        let mut relearned = 0;
-        for fold in [0u64, 2] {
-            let mut db = MemDb::default();
-            let mut weight: Vec<i32> = vec![0; messages.len()];
-            for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.fold == fold) {
-                db.apply(&m.tokens, m.spam, 1);
-                weight[i] = 1;
-            }
-            for _ in 0..passes {
-                for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.fold == fold) {
-                    // Leave-one-out: a message always looks right to a database that holds it.
-                    for _ in 0..weight[i] {
-                        db.apply(&m.tokens, m.spam, -1);
-                    }
-                    let p = classifier::classify(&m.tokens, &db, &k).unwrap_or(0.5);
-                    for _ in 0..weight[i] {
-                        db.apply(&m.tokens, m.spam, 1);
-                    }
-                    let wrong = if m.spam { p < 1.0 - margin } else { p > margin };
-                    if wrong {
-                        db.apply(&m.tokens, m.spam, 1);
-                        weight[i] += 1;
-                        relearned += 1;
-                    }
-                }
-            }
-            for m in messages.iter().filter(|m| m.fold != fold) {
-                scored.push((
-                    m.spam,
-                    classifier::classify(&m.tokens, &db, &k).unwrap_or(0.5),
-                ));
-            }
-        }
+        let (scored, relearned) = bayes_scores(&messages, &k, passes, margin);
         println!(
             "TOKENS={knob} s={} x={} min_strength={} max_tokens={} passes={passes} margin={margin} (relearned {relearned}): {}",
             k.unknown_word_strength,
@@ -267,7 +282,7 @@ fn main() {
 fn logistic(messages: &[Message], eta: f64, epochs: usize) -> Vec<(bool, f64)> {
     let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
     let mut scored = Vec::new();
-    for fold in [0u64, 2] {
+    for &fold in folds() {
         let mut w: HashMap<Token, f64> = HashMap::new();
         let mut bias = 0.0;
         let mut order: Vec<usize> = (0..messages.len())
@@ -305,4 +320,137 @@ fn logistic(messages: &[Message], eta: f64, epochs: usize) -> Vec<(bool, f64)> {
         }
     }
     scored
+}
+
+/// Hashed feature indices of one message: byte n-grams of its first `bytes` bytes, plus
+/// (when `words` is set) its tokenizer tokens.
+fn ngram_features(m: &Message, n: usize, bytes: usize, words: bool) -> Vec<u32> {
+    const BITS: u32 = 22;
+    let raw = &m.raw[..m.raw.len().min(bytes)];
+    let mut f: Vec<u32> = raw
+        .windows(n)
+        .map(|w| (mailwarden::bayes::tokenizer::hash(w) >> (64 - BITS)) as u32)
+        .collect();
+    if words {
+        f.extend(m.tokens.iter().map(|t| (t >> (64 - BITS)) as u32));
+    }
+    f.sort_unstable();
+    f.dedup();
+    f
+}
+
+/// Online logistic regression over binary, L2-normalized hashed features (Goodman & Yih;
+/// Sculley's TREC filters), epochs in a fixed pseudo-random order.
+fn ngram_lr(messages: &[Message], v: &[f64]) -> Vec<(bool, f64)> {
+    let (n, bytes, eta, epochs) = (v[0] as usize, v[1] as usize, v[2], v[3] as usize);
+    let words = v.get(4).is_some_and(|&w| w > 0.0);
+    let feats: Vec<Vec<u32>> = messages
+        .iter()
+        .map(|m| ngram_features(m, n, bytes, words))
+        .collect();
+    let sigmoid = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let mut scored = Vec::new();
+    for &fold in folds() {
+        let mut w = vec![0f64; 1 << 22];
+        let mut order: Vec<usize> = (0..messages.len())
+            .filter(|&i| messages[i].fold == fold)
+            .collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let score = |w: &[f64], f: &[u32]| {
+            let norm = 1.0 / (f.len().max(1) as f64).sqrt();
+            f.iter().map(|&i| w[i as usize]).sum::<f64>() * norm
+        };
+        for _ in 0..epochs {
+            for i in (1..order.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                order.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            for &i in &order {
+                let f = &feats[i];
+                let g = f64::from(u8::from(messages[i].spam)) - sigmoid(score(&w, f));
+                let step = eta * g / (f.len().max(1) as f64).sqrt();
+                for &j in f {
+                    w[j as usize] += step;
+                }
+            }
+        }
+        for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.fold != fold) {
+            scored.push((m.spam, sigmoid(score(&w, &feats[i]))));
+        }
+    }
+    scored
+}
+
+/// Robinson/Fisher scores of both folds, after `passes` of train on error.
+fn bayes_scores(
+    messages: &[Message],
+    k: &Constants,
+    passes: usize,
+    margin: f64,
+) -> (Vec<(bool, f64)>, usize) {
+    let mut scored = Vec::new();
+    let mut relearned = 0;
+    for &fold in folds() {
+        let mut db = MemDb::default();
+        let mut weight: Vec<i32> = vec![0; messages.len()];
+        for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.fold == fold) {
+            db.apply(&m.tokens, m.spam, 1);
+            weight[i] = 1;
+        }
+        for _ in 0..passes {
+            for (i, m) in messages.iter().enumerate().filter(|(_, m)| m.fold == fold) {
+                // Leave-one-out: a message always looks right to a database that holds it.
+                for _ in 0..weight[i] {
+                    db.apply(&m.tokens, m.spam, -1);
+                }
+                let p = classifier::classify(&m.tokens, &db, k).unwrap_or(0.5);
+                for _ in 0..weight[i] {
+                    db.apply(&m.tokens, m.spam, 1);
+                }
+                let wrong = if m.spam { p < 1.0 - margin } else { p > margin };
+                if wrong {
+                    db.apply(&m.tokens, m.spam, 1);
+                    weight[i] += 1;
+                    relearned += 1;
+                }
+            }
+        }
+        for m in messages.iter().filter(|m| m.fold != fold) {
+            scored.push((
+                m.spam,
+                classifier::classify(&m.tokens, &db, k).unwrap_or(0.5),
+            ));
+        }
+    }
+    (scored, relearned)
+}
+
+/// `TOKENS=rawN[:BYTES]`: adds the message's raw byte N-grams as tokens.
+fn with_raw_ngrams(knob: &str, mut tokens: Vec<Token>, raw: &[u8]) -> Vec<Token> {
+    let Some(spec) = knob.split(',').find_map(|x| x.strip_prefix("raw")) else {
+        return tokens;
+    };
+    let mut it = spec.split(':');
+    let n: usize = it.next().and_then(|x| x.parse().ok()).expect("rawN");
+    let bytes: usize = it.next().and_then(|x| x.parse().ok()).unwrap_or(usize::MAX);
+    let raw = &raw[..raw.len().min(bytes)];
+    tokens.extend(
+        raw.windows(n)
+            .map(|w| mailwarden::bayes::tokenizer::hash(w) ^ 0x5555_5555_5555_5555),
+    );
+    tokens.sort_unstable();
+    tokens.dedup();
+    tokens
+}
+
+/// `SPLIT=test`: learn the whole training half, score the test half (the split; for
+/// confirming a choice made on the folds, never for making one).
+fn test_split() -> bool {
+    std::env::var("SPLIT").is_ok_and(|v| v == "test")
+}
+
+fn folds() -> &'static [u64] {
+    if test_split() { &[0] } else { &[0, 2] }
 }
