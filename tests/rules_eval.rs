@@ -2,6 +2,8 @@
 
 use mailwarden::{Engine, Envelope};
 
+mod support;
+
 fn engine(cf: &str) -> (Engine, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("local.cf");
@@ -1386,4 +1388,35 @@ fn encoded_words_in_east_asian_charsets_decode() {
     assert_eq!(hit_names(&e, msg), ["SUBJ_NIHAO"]);
     let big5 = "From: a@x.example\r\nSubject: =?big5?B?p0Gmbg==?=\r\n\r\nbody\r\n";
     assert_eq!(hit_names(&e, big5), ["SUBJ_NIHAO"]);
+}
+
+#[test]
+fn mimeheader_reads_the_parts_of_attached_messages() {
+    // SpamAssassin's part tree continues into a message/rfc822 attachment: a mimeheader rule
+    // sees the attached message's own header and its parts' headers (easy-ham-1/01542, a
+    // bounce carrying a signed message). Encoded (base64) attachments alike.
+    let (e, _d) = engine(
+        "mimeheader CD_FILE Content-Disposition =~ /filename/\n\
+         mimeheader INNER_SUBJ Subject =~ /inner/\n",
+    );
+    let inner = "Subject: inner\r\nContent-Type: multipart/mixed; boundary=\"in\"\r\n\r\n--in\r\n\
+                 Content-Type: text/plain\r\n\r\nhello\r\n--in\r\n\
+                 Content-Type: application/octet-stream\r\n\
+                 Content-Disposition: attachment; filename=\"a.bin\"\r\n\r\nAAAA\r\n--in--\r\n";
+    let outer = |attached: &str, cte: &str| {
+        format!(
+            "From: a@x.example\r\nSubject: bounce\r\nMIME-Version: 1.0\r\n\
+             Content-Type: multipart/report; boundary=\"out\"\r\n\r\n--out\r\n\
+             Content-Type: text/plain\r\n\r\nundeliverable\r\n--out\r\n\
+             Content-Type: message/rfc822\r\n{cte}\r\n{attached}\r\n--out--\r\n"
+        )
+    };
+    assert_eq!(hit_names(&e, &outer(inner, "")), ["CD_FILE", "INNER_SUBJ"]);
+    let b64 = String::from_utf8(support::base64(inner.as_bytes())).expect("ascii");
+    assert_eq!(
+        hit_names(&e, &outer(&b64, "Content-Transfer-Encoding: base64\r\n")),
+        ["CD_FILE", "INNER_SUBJ"]
+    );
+    // Without the attachment neither hits: the outer parts have no such header.
+    assert!(hit_names(&e, &outer("Subject: other\r\n\r\nplain\r\n", "")).is_empty());
 }

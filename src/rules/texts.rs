@@ -267,14 +267,23 @@ fn mime_headers(
     };
     let madiff = super::mime_evals::alternative_difference(&msg, html_img);
     let images = super::mime_evals::image_info(&msg);
-    let headers = msg
-        .parts
-        .iter()
-        .map(|part| {
+    let mut headers = Vec::new();
+    part_headers(&msg, &mut headers);
+    (headers, madiff, images)
+}
+
+/// Appends the header fields of each part of `msg` in tree order, descending into attached
+/// messages as SpamAssassin's part tree does (a `message/rfc822` part is followed by the
+/// parts of the message it holds, whose header offsets are into that message's own bytes).
+fn part_headers(msg: &mail_parser::Message<'_>, out: &mut Vec<Vec<HeaderField>>) {
+    for part in &msg.parts {
+        out.push(
             part.headers
                 .iter()
                 .filter_map(|h| {
-                    let v = raw.get(h.offset_start as usize..h.offset_end as usize)?;
+                    let v = msg
+                        .raw_message
+                        .get(h.offset_start as usize..h.offset_end as usize)?;
                     let mut v = v.to_vec();
                     while v.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                         v.pop();
@@ -284,10 +293,12 @@ fn mime_headers(
                         raw_value: v,
                     })
                 })
-                .collect()
-        })
-        .collect();
-    (headers, madiff, images)
+                .collect(),
+        );
+        if let mail_parser::PartType::Message(inner) = &part.body {
+            part_headers(inner, out);
+        }
+    }
 }
 
 /// The part of a raw message after its header block (empty when it has no body).
