@@ -299,6 +299,7 @@ fn ignorable_without_ip(line: &str) -> bool {
               | \(AUTH:\s+\S+\)\s+by\s+\S+\s+with\s
               | \S+\s+\(\[unix\s+socket\]\)\s+by\s
               | no\.name\.available\s+by\s
+              | localhost\s+\(localhost\s+\[\[UNIX:\s+localhost\]\]\)\s+by\s
               | \S+\s+id\s+\S+$
             )|\bwith\s+local\b|\bwith\s+(?:POP3|IMAP)\b|\bwith\s+BSMTP\b|\(LSMTP\s+for",
         )
@@ -517,7 +518,20 @@ pub fn parse_received(line: &str) -> Option<Relay> {
         && before_ip
             .rfind('(')
             .is_some_and(|p| !before_ip[p + 1..].trim().is_empty());
+    // `from NAME [IP] by HOST (...)`, IMail's SMTPD32 (`by highstream.net (SMTPD32-7.07)`):
+    // Received.pm reads NAME as the HELO and assumes no lookup, though a parenthesis follows
+    // the receiving host as in sendmail's lines (spam-2/00086: no NO_RDNS_DOTCOM_HELO).
+    let bare_bracketed = {
+        let mut words = from_part.split_whitespace();
+        matches!(
+            (words.next(), words.next(), words.next()),
+            (Some(n), Some(ip), None) if !n.starts_with(['(', '['])
+                && ip.strip_prefix('[').and_then(|w| w.strip_suffix(']'))
+                    .is_some_and(|ip| ip.parse::<IpAddr>().is_ok())
+        )
+    };
     let sendmail = by_pos < line.len()
+        && !bare_bracketed
         && line[by_pos + 4..]
             .split_whitespace()
             .nth(1)
@@ -784,6 +798,13 @@ mod tests {
             ),
             1
         );
+        // sendmail's submission from a Unix socket is a local handover (easy-ham-2/00402).
+        assert_eq!(
+            count(
+                "from localhost (localhost [[UNIX: localhost]]) by docaoimh.tradesignals.com (8.11.6/8.11.6) id g7DD20W22917; Tue, 13 Aug 2002 14:02:00 +0100"
+            ),
+            0
+        );
         // `from NAME (IP)` with nothing after `by HOST` but the date (spam-2/00571); with
         // something after it, or qmail's `with SMTP`, it parses (all checked with -D).
         assert_eq!(
@@ -826,6 +847,26 @@ mod tests {
             count("from phobos [127.0.0.1] by localhost with IMAP (fetchmail-5.9.0)"),
             0
         );
+    }
+
+    #[test]
+    fn imail_smtpd32_lines_name_the_helo_and_look_nothing_up() {
+        // Received.pm: `from NAME [IP] by HOST ` names the HELO, no rDNS, no lookup, even
+        // with a parenthesis after the host (spam-2/00086).
+        let r = parse_received(
+            "from tmiaw.aol.com [65.160.252.196] by mail.ericcohler.com (SMTPD32-6.06) id AEE6F4002C; Sun, 22 Jul 2001 17:00:22 -0400",
+        )
+        .expect("a relay");
+        assert_eq!(
+            (r.helo.as_str(), r.rdns.as_str(), r.dns_looked_up),
+            ("tmiaw.aol.com", "", false)
+        );
+        // MDaemon's `by HOST [IP] with` form does look the name up.
+        let r = parse_received(
+            "from mail.example.com [192.0.2.7] by mx.example.net [198.51.100.1] with SMTP (MDaemon.PRO.v5.0.6.R) for <a@example.net>",
+        )
+        .expect("a relay");
+        assert!(r.dns_looked_up);
     }
 
     #[test]
