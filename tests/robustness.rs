@@ -201,3 +201,47 @@ fn binary_garbage() {
     assert!(r.viruses().is_empty());
     assert!(r.category <= Category::Unchecked, "{:?}", r.category);
 }
+
+/// 100,000 `message/rfc822` parts nested in each other (5 MB), scanned with rules loaded:
+/// the rule texts read every level's headers (mimeheader sees the innermost Subject, though
+/// the engine's own unpacking stops at `max_levels`, so the innermost body is not) and
+/// nothing recurses once per level. mail-parser's own drop did, and overflowed the stack.
+#[test]
+fn nested_messages_100_000_deep_with_rules() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let cf = dir.path().join("local.cf");
+    std::fs::write(
+        &cf,
+        "mimeheader DEEPEST Subject =~ /level 100000\\b/\nscore DEEPEST 0.1\n\
+         body HELLO /innermost hello/\nscore HELLO 0.1\n",
+    )
+    .unwrap();
+    let engine = EngineBuilder::new()
+        .limits(Limits {
+            max_time_ms: BUDGET_MS,
+            ..Limits::default()
+        })
+        .rules(&cf)
+        .build()
+        .unwrap();
+    let mut m = head("Content-Type: message/rfc822\r\n");
+    for i in 1..100_000 {
+        m.extend_from_slice(
+            format!("Subject: level {i}\r\nContent-Type: message/rfc822\r\n\r\n").as_bytes(),
+        );
+    }
+    m.extend_from_slice(
+        b"Subject: level 100000\r\nContent-Type: text/plain\r\n\r\ninnermost hello\r\n",
+    );
+    let t = Instant::now();
+    let r = engine.scan(&m, &Envelope::new().recipient("a@example.net"));
+    let hits: Vec<&str> = r.rules().map(|(name, _, _)| name).collect();
+    eprintln!(
+        "{} bytes: {:?} in {:.2} s, rules {hits:?}",
+        m.len(),
+        r.category,
+        t.elapsed().as_secs_f64()
+    );
+    assert!(hits.contains(&"DEEPEST"), "{hits:?}");
+}

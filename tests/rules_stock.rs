@@ -100,3 +100,63 @@ fn stock_rules_not_run_are_only_network_bayes_and_known_evals() {
     // DKIM needs DNS lookups (a network test SpamAssassin's DKIM plugin runs).
     assert_eq!(evals, ["eval check_dkim_dependable()"], "evals not run");
 }
+
+/// Message shapes that made one rule step quadratic or recursive, scanned with the stock
+/// rules: each scan returns (no stack overflow, no minutes-long loop) and the rules ran
+/// (a rule that reads the shape hits: the HTML rules, the alternatives' word difference).
+/// Each was found by generating it, not by the fuzzer: the shapes are megabytes of repeats.
+#[test]
+fn hostile_shapes_scan_with_the_stock_rules() {
+    if !PathBuf::from(STOCK).join("10_default_prefs.cf").exists() {
+        panic!("{STOCK} is missing: run scripts/setup.sh (installs Debian's spamassassin)");
+    }
+    let engine = mailwarden::Engine::builder()
+        .rules(STOCK)
+        .rules(SITE)
+        .build()
+        .expect("engine");
+    let head = "From: a@x.example\r\nSubject: s\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n\
+                Message-ID: <a@x.example>\r\nMIME-Version: 1.0\r\n";
+    let mut shapes: Vec<(&str, String, &str)> = Vec::new();
+    // 100,000 message/rfc822 parts nested in each other (mail-parser's drop recursed).
+    let mut m = format!("{head}To: b@y.example\r\nContent-Type: message/rfc822\r\n\r\n");
+    for i in 0..100_000 {
+        m += &format!("Subject: level {i}\r\nContent-Type: message/rfc822\r\n\r\n");
+    }
+    m += "Content-Type: text/plain\r\n\r\nhello\r\n";
+    shapes.push(("nested messages", m, "NO_RELAYS"));
+    // 100,000 multipart/alternative parts nested (each one's subtree was walked).
+    let mut m = format!(
+        "{head}To: b@y.example\r\nContent-Type: multipart/alternative; boundary=b0\r\n\r\n"
+    );
+    for i in 1..100_000 {
+        m += &format!(
+            "--b{}\r\nContent-Type: multipart/alternative; boundary=b{i}\r\n\r\n",
+            i - 1
+        );
+    }
+    m += "--b99999\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n";
+    shapes.push(("nested alternatives", m, "MPART_ALT_DIFF"));
+    // One tag with 300,000 attributes (duplicate names were looked up in a list).
+    let attrs: Vec<String> = (0..300_000).map(|i| format!("a{i}=\"v\"")).collect();
+    let m = format!(
+        "{head}To: b@y.example\r\nContent-Type: text/html\r\n\r\n<p {}>hello</p>\r\n",
+        attrs.join(" ")
+    );
+    shapes.push(("attributes", m, "HTML_MESSAGE"));
+    // A To header of 200,000 addresses (the recipient list was deduplicated in a list).
+    let to: Vec<String> = (0..200_000).map(|i| format!("u{i}@d{i}.example")).collect();
+    let m = format!("To: {}\r\n{head}\r\nhello\r\n", to.join(", "));
+    shapes.push(("recipients", m, "NO_RELAYS"));
+    for (what, message, expected) in &shapes {
+        let t = std::time::Instant::now();
+        let report = engine.scan(message.as_bytes(), &mailwarden::Envelope::new());
+        let hits: Vec<&str> = report.rules().map(|(name, _, _)| name).collect();
+        println!(
+            "{what}: {} bytes, {:.2} s, {hits:?}",
+            message.len(),
+            t.elapsed().as_secs_f64()
+        );
+        assert!(hits.contains(expected), "{what}: {expected} missing");
+    }
+}

@@ -915,6 +915,8 @@ fn default_style() -> Style {
 /// Parses attributes of a start tag body (after the name, before `>`).
 fn attributes(s: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    // Names kept so far (a set: a hostile tag has 300,000 attributes).
+    let mut names = std::collections::HashSet::new();
     let mut i = 0;
     while i < s.len() {
         while i < s.len() && (is_space(s[i]) || s[i] == b'/') {
@@ -955,7 +957,7 @@ fn attributes(s: &[u8]) -> Vec<(String, Vec<u8>)> {
         } else {
             name.clone().into_bytes()
         };
-        if !out.iter().any(|(n, _)| *n == name) {
+        if names.insert(name.clone()) {
             out.push((name, crate::mime::html::decode_entities(&value)));
         }
     }

@@ -16,7 +16,7 @@
 //! Address patterns are globs (`*@example.com`, `?ob@*.example.org`), matched whole and
 //! without case; subject patterns match anywhere in the subject.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 
 use super::eval::EvalData;
@@ -235,9 +235,15 @@ fn first_address(texts: &Texts<'_>, name: &str) -> String {
     addrs(texts, name).into_iter().next().unwrap_or_default()
 }
 
-fn push_unique(out: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
+/// Appends the items not seen yet, in order (a set beside the list: a hostile To header
+/// holds 200,000 addresses).
+fn push_unique(
+    out: &mut Vec<String>,
+    seen: &mut HashSet<String>,
+    items: impl IntoIterator<Item = String>,
+) {
     for a in items {
-        if !out.contains(&a) {
+        if seen.insert(a.clone()) {
             out.push(a);
         }
     }
@@ -253,9 +259,9 @@ fn from_addresses(texts: &Texts<'_>) -> Vec<String> {
 /// To, Apparently-To, Delivered-To and the other recipient headers MTAs and delivery agents
 /// write, then Cc.
 fn to_addresses(texts: &Texts<'_>) -> Vec<String> {
-    let mut out = Vec::new();
-    push_unique(&mut out, addrs(texts, "Resent-To:first"));
-    push_unique(&mut out, addrs(texts, "Resent-Cc:first"));
+    let (mut out, mut seen) = (Vec::new(), HashSet::new());
+    push_unique(&mut out, &mut seen, addrs(texts, "Resent-To:first"));
+    push_unique(&mut out, &mut seen, addrs(texts, "Resent-Cc:first"));
     if !out.is_empty() {
         return out;
     }
@@ -266,7 +272,7 @@ fn to_addresses(texts: &Texts<'_>) -> Vec<String> {
         .take(3)
     {
         if let Some(a) = received_for(&String::from_utf8_lossy(line)) {
-            push_unique(&mut out, [a]);
+            push_unique(&mut out, &mut seen, [a]);
         }
     }
     for name in [
@@ -283,7 +289,7 @@ fn to_addresses(texts: &Texts<'_>) -> Vec<String> {
         "X-Real-To",
         "Cc",
     ] {
-        push_unique(&mut out, addrs(texts, name));
+        push_unique(&mut out, &mut seen, addrs(texts, name));
     }
     out
 }

@@ -657,14 +657,28 @@ pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) ->
     if summary == ["multipart/alternative", "text/html", "text/calendar"] {
         return Madiff::default();
     }
-    let words = |text: &str, into: &mut HashMap<String, usize>| {
+    // Distinct words of one text, with their counts.
+    let words = |text: &str| {
+        let mut into: HashMap<String, usize> = HashMap::new();
         for w in text.split(|c: char| c.is_ascii_whitespace()) {
             // Perl's `\w` on character strings: letters and digits of any script.
             if w.chars().any(|c| c.is_alphanumeric() || c == '_') {
                 *into.entry(w.to_string()).or_default() += 1;
             }
         }
+        into
     };
+    let add = |from: &HashMap<String, usize>, into: &mut HashMap<String, usize>| {
+        for (w, n) in from {
+            *into.entry(w.clone()).or_default() += n;
+        }
+    };
+    // Nested alternatives share leaves, so each leaf's words are found once, and the
+    // whole comparison has a work budget (parts visited plus words merged): a hostile
+    // message nests 100,000 alternatives, and walking every one's subtree is quadratic.
+    // Past the budget the largest share found so far stands.
+    let mut leaf_words: HashMap<usize, (bool, HashMap<String, usize>)> = HashMap::new();
+    let mut budget: usize = 2_000_000;
     let mut madiff = Madiff::default();
     for (i, t) in summary.iter().enumerate() {
         if t != "multipart/alternative" {
@@ -673,34 +687,43 @@ pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) ->
         let (mut html, mut text) = (HashMap::new(), HashMap::new());
         // The text leaves under this part, depth first.
         let mut stack = vec![i];
-        let mut seen = 0;
         while let Some(j) = stack.pop() {
-            seen += 1;
-            if seen > 10_000 {
-                break;
+            budget = budget.saturating_sub(1);
+            if budget == 0 {
+                return madiff;
             }
             let Some(part) = msg.parts.get(j) else {
                 continue;
             };
-            match &part.body {
-                PartType::Multipart(children) => {
-                    stack.extend(children.iter().rev().map(|c| *c as usize));
-                }
+            if let PartType::Multipart(children) = &part.body {
+                stack.extend(children.iter().rev().map(|c| *c as usize));
+                continue;
+            }
+            let leaf = leaf_words.entry(j).or_insert_with(|| match &part.body {
                 // By the declared type: mail-parser can hand a text/html part over as
                 // `Text` (after a malformed first alternative, for one).
-                PartType::Html(h) | PartType::Text(h) if summary[j] == "text/html" => {
-                    words(
-                        &String::from_utf8_lossy(&crate::mime::html::render(h.as_bytes()).text),
-                        &mut html,
-                    );
-                    if html.is_empty() && html_img {
-                        html.insert("\n".into(), 1);
-                    }
-                }
+                PartType::Html(h) | PartType::Text(h) if summary[j] == "text/html" => (
+                    true,
+                    words(&String::from_utf8_lossy(
+                        &crate::mime::html::render(h.as_bytes()).text,
+                    )),
+                ),
                 PartType::Html(x) | PartType::Text(x) if summary[j].starts_with("text/") => {
-                    words(x, &mut text)
+                    (false, words(x))
                 }
-                _ => {}
+                _ => (false, HashMap::new()),
+            });
+            budget = budget.saturating_sub(leaf.1.len());
+            if budget == 0 {
+                return madiff;
+            }
+            if leaf.0 {
+                add(&leaf.1, &mut html);
+                if html.is_empty() && html_img {
+                    html.insert("\n".into(), 1);
+                }
+            } else {
+                add(&leaf.1, &mut text);
             }
         }
         let orig = html.len();

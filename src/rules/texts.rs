@@ -269,19 +269,26 @@ fn mime_headers(
     let images = super::mime_evals::image_info(&msg);
     let mut headers = Vec::new();
     part_headers(&msg, &mut headers);
+    drop_flat(msg);
     (headers, madiff, images)
 }
 
 /// Appends the header fields of each part of `msg` in tree order, descending into attached
 /// messages as SpamAssassin's part tree does (a `message/rfc822` part is followed by the
 /// parts of the message it holds, whose header offsets are into that message's own bytes).
+/// An explicit stack, not recursion: a hostile message nests attachments without limit.
 fn part_headers(msg: &mail_parser::Message<'_>, out: &mut Vec<Vec<HeaderField>>) {
-    for part in &msg.parts {
+    let mut stack = vec![(msg, 0usize)];
+    while let Some((m, i)) = stack.pop() {
+        let Some(part) = m.parts.get(i) else {
+            continue;
+        };
+        stack.push((m, i + 1));
         out.push(
             part.headers
                 .iter()
                 .filter_map(|h| {
-                    let v = msg
+                    let v = m
                         .raw_message
                         .get(h.offset_start as usize..h.offset_end as usize)?;
                     let mut v = v.to_vec();
@@ -296,7 +303,27 @@ fn part_headers(msg: &mail_parser::Message<'_>, out: &mut Vec<Vec<HeaderField>>)
                 .collect(),
         );
         if let mail_parser::PartType::Message(inner) = &part.body {
-            part_headers(inner, out);
+            stack.push((inner, 0));
+        }
+    }
+}
+
+/// Drops a parsed message one attached message at a time. mail-parser's own drop recurses
+/// once per nesting level, and 100,000 nested `message/rfc822` parts (5 MB of mail)
+/// overflow the stack with it.
+fn drop_flat(msg: mail_parser::Message<'_>) {
+    let mut pending = vec![msg];
+    while let Some(mut m) = pending.pop() {
+        for part in &mut m.parts {
+            if matches!(part.body, mail_parser::PartType::Message(_)) {
+                let body = std::mem::replace(
+                    &mut part.body,
+                    mail_parser::PartType::Text(std::borrow::Cow::Borrowed("")),
+                );
+                if let mail_parser::PartType::Message(inner) = body {
+                    pending.push(inner);
+                }
+            }
         }
     }
 }
