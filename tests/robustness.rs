@@ -245,3 +245,28 @@ fn nested_messages_100_000_deep_with_rules() {
     );
     assert!(hits.contains(&"DEEPEST"), "{hits:?}");
 }
+
+/// A file name split into 100,000 RFC 2231 sections (a 1.4 MB header) whose last section
+/// makes it `.exe`: joined in linear time (mail-parser alone copies the name so far for
+/// each section, half a minute at this size), and the whole name is the object's name,
+/// so a banned extension cannot hide past a section limit.
+#[test]
+fn file_name_in_100_000_rfc2231_sections() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut m = head("Content-Type: multipart/mixed; boundary=b\r\n");
+    m.extend_from_slice(
+        b"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment",
+    );
+    for n in 0..100_000 {
+        m.extend_from_slice(format!(";\r\n filename*{n}=a").as_bytes());
+    }
+    m.extend_from_slice(b";\r\n filename*100000=.exe\r\n\r\nMZ\r\n--b--\r\n");
+    let (r, _) = scan(&m);
+    let names: Vec<&str> = r.objects.iter().filter_map(|o| o.name.as_deref()).collect();
+    let expected = format!("{}.exe", "a".repeat(100_000));
+    assert!(
+        names.contains(&expected.as_str()),
+        "{:?}",
+        names.iter().map(|n| n.len()).collect::<Vec<_>>()
+    );
+}

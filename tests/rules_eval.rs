@@ -1420,3 +1420,18 @@ fn mimeheader_reads_the_parts_of_attached_messages() {
     // Without the attachment neither hits: the outer parts have no such header.
     assert!(hit_names(&e, &outer("Subject: other\r\n\r\nplain\r\n", "")).is_empty());
 }
+
+#[test]
+fn encoded_words_decode_in_place_and_addresses_come_from_the_raw_value() {
+    // spam-1/00263: an encoded word glued to `@domain`. SpamAssassin decodes it in place
+    // for ordinary header rules (`121@FreeBSD.ORG`, no space added) but reads `:addr` from
+    // the raw value, where the address keeps the encoded word.
+    let (e, _d) = engine(
+        "header TO_DECODED To =~ /^121\\@FreeBSD\\.ORG$/\n\
+         header TO_ADDR_RAW To:addr =~ /^=\\?iso-2022-jp\\?B\\?MTIx\\?=\\@FreeBSD\\.ORG$/\n\
+         header TO_ADDR_DECODED To:addr =~ /^121\\@/\n",
+    );
+    let msg =
+        "From: a@x.example\r\nTo: =?iso-2022-jp?B?MTIx?=@FreeBSD.ORG\r\nSubject: s\r\n\r\nbody\r\n";
+    assert_eq!(hit_names(&e, msg), ["TO_ADDR_RAW", "TO_DECODED"]);
+}

@@ -148,6 +148,21 @@ fn hostile_shapes_scan_with_the_stock_rules() {
     let to: Vec<String> = (0..200_000).map(|i| format!("u{i}@d{i}.example")).collect();
     let m = format!("To: {}\r\n{head}\r\nhello\r\n", to.join(", "));
     shapes.push(("recipients", m, "NO_RELAYS"));
+    // A part's Content-Type and Content-Disposition in 100,000 RFC 2231 sections each
+    // (mail-parser's joining copied the value so far per section).
+    let sections = |name: &str| -> String {
+        (0..100_000)
+            .map(|n| format!(";\r\n {name}*{n}*=ab%41"))
+            .collect()
+    };
+    let m = format!(
+        "{head}To: b@y.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+         Content-Type: application/octet-stream{}\r\nContent-Disposition: attachment{}\r\n\r\n\
+         AAAA\r\n--b--\r\n",
+        sections("name"),
+        sections("filename")
+    );
+    shapes.push(("RFC 2231 sections", m, "NO_RELAYS"));
     for (what, message, expected) in &shapes {
         let t = std::time::Instant::now();
         let report = engine.scan(message.as_bytes(), &mailwarden::Envelope::new());

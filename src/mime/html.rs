@@ -190,6 +190,53 @@ fn attributes(tag: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
+/// Whether HTML.pm's `html_uri` reads attribute `attr` of element `tag` as a link: a
+/// background of body and table cells, `href` of a, area, link and base, `src` of the
+/// embedding elements, a form's `action`. Other attributes (`cite`, `lowsrc`, an input's
+/// `src`) are no URIs there (easy-ham-1/00883's `<blockquote cite="mid...">`).
+fn spamassassin_uri_attr(tag: &str, attr: &[u8]) -> bool {
+    match tag {
+        "body" | "table" | "tr" | "td" => attr == b"background",
+        "a" | "area" | "link" => attr == b"href" || attr == b"data-saferedirecturl",
+        "img" | "frame" | "iframe" | "embed" | "script" | "bgsound" => attr == b"src",
+        "form" => attr == b"action",
+        "base" => attr == b"href",
+        _ => false,
+    }
+}
+
+/// The target of `<meta http-equiv="refresh" content="0; url=...">`, as HTML.pm takes it:
+/// after the last `url=`, up to a `;`.
+fn meta_refresh_url(attrs: &[(Vec<u8>, Vec<u8>)]) -> Option<Vec<u8>> {
+    let get = |name: &[u8]| attrs.iter().find(|(a, _)| a == name).map(|(_, v)| v);
+    let equiv = get(b"http-equiv")?;
+    find(&equiv.to_ascii_lowercase(), b"refresh", 0)?;
+    let content = get(b"content")?;
+    let lower = content.to_ascii_lowercase();
+    // `s/^.*\burl\s*=\s*//i`: the last `url` at a word start followed by `=`.
+    let mut start = None;
+    let mut from = 0;
+    while let Some(p) = find(&lower, b"url", from) {
+        let word_start = p == 0 || !(lower[p - 1].is_ascii_alphanumeric() || lower[p - 1] == b'_');
+        let mut j = p + 3;
+        while j < lower.len() && lower[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if word_start && lower.get(j) == Some(&b'=') {
+            j += 1;
+            while j < lower.len() && lower[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            start = Some(j);
+        }
+        from = p + 1;
+    }
+    let rest = &content[start?..];
+    // `s/\s*;.*//`: up to the first `;`, blanks before it dropped.
+    let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+    Some(rest[..end].trim_ascii_end().to_vec())
+}
+
 /// Renders HTML bytes: block elements become paragraph breaks, `<br>` a line break, an
 /// image a space.
 pub fn render(html: &[u8]) -> Rendered {
@@ -615,9 +662,27 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
             r.text.push(b' ');
         }
         if !closing {
-            for (attr, value) in attributes(&body[name_len..]) {
-                if URI_ATTRS.contains(&String::from_utf8_lossy(&attr).as_ref()) && !value.is_empty()
+            let attrs = attributes(&body[name_len..]);
+            let links: Vec<(Vec<u8>, Vec<u8>)> = if mode == Mode::SpamAssassin {
+                let mut links: Vec<_> = attrs
+                    .iter()
+                    .filter(|(attr, _)| spamassassin_uri_attr(&name, attr))
+                    .cloned()
+                    .collect();
+                if name == "meta"
+                    && let Some(url) = meta_refresh_url(&attrs)
                 {
+                    links.push((b"content".to_vec(), url));
+                }
+                links
+            } else {
+                attrs
+                    .into_iter()
+                    .filter(|(attr, _)| URI_ATTRS.contains(&String::from_utf8_lossy(attr).as_ref()))
+                    .collect()
+            };
+            for (attr, value) in links {
+                if !value.is_empty() {
                     let uri = if mode == Mode::SpamAssassin {
                         // As HTML.pm's push_uri: trimmed, then resolved against the
                         // `<base href>` seen so far (`./a.xml` is `/a.xml`).
@@ -680,6 +745,30 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spamassassin_links_come_from_html_pm_attributes_only() {
+        // The expected list is SpamAssassin 4.0.1's get_uri_list for this HTML.
+        let html = br#"<html><head><meta http-equiv="Refresh" content="5; URL = http://refresh.example/a?b=1 ; x"></head><body background="http://bg.example/i.gif"><blockquote cite="http://cite.example/"><img lowsrc="http://low.example/" src="http://src.example/i.gif"><input type=image src="http://input.example/x"><a x/href="http://slash.example/">y</a><form action="http://form.example/go"></form><div data-saferedirecturl="http://div.example/"></div><a data-saferedirecturl="http://safe.example/" href="http://a.example/">z</a></body></html>"#;
+        let mut uris: Vec<String> = render_spamassassin(html)
+            .uris
+            .iter()
+            .map(|u| String::from_utf8_lossy(u).into_owned())
+            .collect();
+        uris.sort();
+        assert_eq!(
+            uris,
+            [
+                "http://a.example/",
+                "http://bg.example/i.gif",
+                "http://form.example/go",
+                "http://refresh.example/a?b=1",
+                "http://safe.example/",
+                "http://slash.example/",
+                "http://src.example/i.gif",
+            ]
+        );
+    }
 
     /// HTML::Parser 3.81: a `<!--` with no `-->` after it ends at the first `>`.
     #[test]

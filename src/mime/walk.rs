@@ -118,6 +118,8 @@ struct ContentType {
 }
 
 fn parse_content_type(raw: &[u8]) -> ContentType {
+    let merged = super::header::merge_long_continuations(raw);
+    let raw = merged.as_deref().unwrap_or(raw);
     let mut buf = Vec::with_capacity(raw.len() + 20);
     buf.extend_from_slice(b"Content-Type:");
     buf.extend_from_slice(raw);

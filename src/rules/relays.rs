@@ -187,6 +187,10 @@ fn find_ip_in(s: &str, loose: bool) -> Option<(usize, IpAddr)> {
         from = p + 1;
     }
     let b = s.as_bytes();
+    // A bare address opening the text is the HELO when a parenthesized one follows
+    // (`from 63.21.73.21 (63.21.73.21) by`: Received.pm's qmail-like format reads the
+    // first as the rDNS and HELO, the second as the address; spam-2/00043).
+    let mut opening: Option<(usize, IpAddr)> = None;
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'[' {
@@ -217,14 +221,17 @@ fn find_ip_in(s: &str, loose: bool) -> Option<(usize, IpAddr)> {
                 .next()
                 .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '-' && c != '[');
             if next_ok && let Ok(ip) = s[i..end].trim_end_matches('.').parse::<IpAddr>() {
-                return Some((i, ip));
+                if loose || !s[..i].trim().is_empty() {
+                    return Some((i, ip));
+                }
+                opening.get_or_insert((i, ip));
             }
             i = end;
             continue;
         }
         i += 1;
     }
-    None
+    opening
 }
 
 /// qmail's `from NAME ([ident@]IP) by ...`: the address straight inside the parenthesis,
@@ -372,6 +379,31 @@ fn lsmtp_unbracketed(line: &str) -> bool {
     line.contains("(LSMTP for") && with_port
 }
 
+/// Received.pm's ignore rule `^\S+ by \S+ (?:with|via|for|\()`, which it tries after its
+/// formats and before its last-resort guess: a one-word `from` part with the address glued
+/// to the name (`yahoo.com([IP])`, `host[IP]`), which none of its formats reads, followed by
+/// `with`, `via`, `for` or a comment after the receiving host, is not a relay and not
+/// unparseable (spam-2/00327, IBM OS/400's `by HOST (IBM OS/400 SMTP ...) with TCP`).
+fn glued_address_handover(line: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(?i:from) (\S+) by \S+ (?:with|via|for|\()").expect("static regex")
+    });
+    let Some(c) = RE.captures(line.trim()) else {
+        return false;
+    };
+    let word = &c[1];
+    let glued = |open: &str| {
+        word.find(open).is_some_and(|p| {
+            p > 0
+                && word[p + open.len()..]
+                    .split(']')
+                    .next()
+                    .is_some_and(|ip| ip.parse::<IpAddr>().is_ok())
+        })
+    };
+    glued("([") || glued("[")
+}
+
 /// The synthetic Received line of an `originating_ip_headers` address.
 const ORIGINATING: &str = "from X-Originating-IP: ";
 
@@ -393,7 +425,7 @@ pub fn parse_received(line: &str) -> Option<Relay> {
     if lower.contains("(fetchmail") || lower.contains(" with imap") || lower.contains(" with pop") {
         return None;
     }
-    if lsmtp_unbracketed(line) {
+    if lsmtp_unbracketed(line) || glued_address_handover(line) {
         return None;
     }
     let by_pos = lower.find(" by ").unwrap_or(line.len());
@@ -537,7 +569,12 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             .nth(1)
             .is_some_and(|w| w.starts_with('('));
     // qmail writes `unknown` when tcpserver passed no name: nothing was looked up then.
-    let qmail_named = qmail && !first.eq_ignore_ascii_case("unknown");
+    // Received.pm decides that only for lines with qmail's protocol (`with SMTP`, `QMQP`);
+    // `from unknown (HELO h) (IP) by HOST with asmtp` falls to its later qmail-like
+    // formats, which always assume a lookup (spam-1/00085 hits NO_RDNS_DOTCOM_HELO so).
+    let qmail_named = qmail
+        && (!first.eq_ignore_ascii_case("unknown")
+            || !qmail_protocol(&line[by_pos.min(line.len())..]));
     // MDaemon: from HELO [IP] by HOST [IP] with ... (it looks the name up).
     let mdaemon = {
         let words: Vec<&str> = from_part.split_whitespace().collect();
@@ -681,6 +718,7 @@ pub fn parse(
             if lower.starts_with("from ")
                 && !fetcher
                 && !lsmtp_unbracketed(value.trim())
+                && !glued_address_handover(&value)
                 && (from_part_has_ip(&value) || !ignorable_without_ip(&value))
             {
                 out.unparseable += 1;
@@ -798,6 +836,32 @@ mod tests {
             ),
             1
         );
+        // A one-word `from` part with the address glued on and a comment, `with`, `via` or
+        // `for` after the host: ignored (spam-2/00327); with ` id ` there it parses.
+        assert_eq!(
+            count(
+                "from yahoo.com([208.166.82.124]) by MIRAFLORES.GOB.PE (IBM OS/400 SMTP V05R01M00) with TCP; Wed, 15 May 2002 10:23:51 +0000"
+            ),
+            0
+        );
+        assert!(
+            parse_received(
+                "from yahoo.com([208.166.82.124]) by MIRAFLORES.GOB.PE (IBM OS/400 SMTP V05R01M00) with TCP; Wed, 15 May 2002"
+            )
+            .is_none()
+        );
+        assert_eq!(
+            count("from yahoo.com[1.2.3.4] by host.example with SMTP; Wed, 15 May 2002"),
+            0
+        );
+        assert!(
+            parse_received("from yahoo.com([1.2.3.4]) by host.example id 5; Wed, 15 May 2002")
+                .is_some()
+        );
+        assert!(
+            parse_received("from yahoo.com(1.2.3.4) by host.example with SMTP; Wed, 15 May 2002")
+                .is_some()
+        );
         // sendmail's submission from a Unix socket is a local handover (easy-ham-2/00402).
         assert_eq!(
             count(
@@ -850,7 +914,7 @@ mod tests {
     }
 
     #[test]
-    fn imail_smtpd32_lines_name_the_helo_and_look_nothing_up() {
+    fn which_received_formats_imply_a_dns_lookup() {
         // Received.pm: `from NAME [IP] by HOST ` names the HELO, no rDNS, no lookup, even
         // with a parenthesis after the host (spam-2/00086).
         let r = parse_received(
@@ -861,6 +925,31 @@ mod tests {
             (r.helo.as_str(), r.rdns.as_str(), r.dns_looked_up),
             ("tmiaw.aol.com", "", false)
         );
+        // An address opening the line is the HELO and rDNS when another follows in
+        // parentheses (spam-2/00043); alone it is the address.
+        let r = parse_received(
+            "from 63.21.73.21 (63.21.73.21) by nt1meltingpoint with MERCUR-SMTP/POP3/IMAP4-Server (v3.20.01 AS-0098319) for <root@eire.com>; Fri, 29 Jun 2001",
+        )
+        .expect("a relay");
+        assert_eq!(
+            (r.ip.as_str(), r.rdns.as_str(), r.helo.as_str()),
+            ("63.21.73.21", "63.21.73.21", "63.21.73.21")
+        );
+        let r = parse_received("from 1.2.3.4 by host.example with SMTP; Wed, 15 May 2002")
+            .expect("a relay");
+        assert_eq!((r.ip.as_str(), r.rdns.as_str()), ("1.2.3.4", ""));
+        // `unknown` is qmail's no-name only with qmail's protocol; Received.pm's other
+        // qmail-like formats assume a lookup (spam-1/00085).
+        let r = parse_received(
+            "from unknown (HELO rly-xw01.mx.aol.com) (96.213.243.25) by n9.groups.yahoo.com with asmtp; Aug, 25 2002 6:19:40 AM -0100",
+        )
+        .expect("a relay");
+        assert_eq!((r.rdns.as_str(), r.dns_looked_up), ("", true));
+        let r = parse_received(
+            "from unknown (HELO rly-xw01.mx.aol.com) (96.213.243.25) by n9.groups.yahoo.com with SMTP; 25 Aug 2002 06:19:40 -0000",
+        )
+        .expect("a relay");
+        assert_eq!((r.rdns.as_str(), r.dns_looked_up), ("", false));
         // MDaemon's `by HOST [IP] with` form does look the name up.
         let r = parse_received(
             "from mail.example.com [192.0.2.7] by mx.example.net [198.51.100.1] with SMTP (MDaemon.PRO.v5.0.6.R) for <a@example.net>",

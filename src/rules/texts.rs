@@ -262,6 +262,8 @@ fn mime_headers(
     super::mime_evals::Madiff,
     super::mime_evals::ImageInfo,
 ) {
+    let merged = merge_long_continuations_in_message(raw);
+    let raw = merged.as_deref().unwrap_or(raw);
     let Some(msg) = mail_parser::MessageParser::default().parse(raw) else {
         return (Vec::new(), Default::default(), Default::default());
     };
@@ -271,6 +273,67 @@ fn mime_headers(
     part_headers(&msg, &mut headers);
     drop_flat(msg);
     (headers, madiff, images)
+}
+
+/// The raw message with each Content-Type and Content-Disposition field whose parameters
+/// run to thousands of RFC 2231 sections rewritten with them joined
+/// ([`crate::mime::header::merge_long_continuations`]), for mail-parser's whole-message
+/// parse; `None` (the message as it is) unless the message holds that many sections at
+/// all. Rewritten fields lose their folding; only hostile messages get here.
+fn merge_long_continuations_in_message(raw: &[u8]) -> Option<Vec<u8>> {
+    // Cheap count first: `*N=` or `*N*=` anywhere.
+    let mut sections = 0usize;
+    for p in memchr::memchr_iter(b'*', raw) {
+        let digits = raw[p + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let after = raw.get(p + 1 + digits..);
+        if digits > 0 && after.is_some_and(|a| a.starts_with(b"=") || a.starts_with(b"*=")) {
+            sections += 1;
+        }
+    }
+    if sections <= crate::mime::header::RFC2231_SECTIONS {
+        return None;
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < raw.len() {
+        let line_end = memchr::memchr(b'\n', &raw[i..]).map_or(raw.len(), |p| i + p + 1);
+        let line = &raw[i..line_end];
+        let name_len = [&b"content-type:"[..], b"content-disposition:"]
+            .iter()
+            .find(|n| line.len() >= n.len() && line[..n.len()].eq_ignore_ascii_case(n))
+            .map(|n| n.len());
+        let Some(name_len) = name_len else {
+            out.extend_from_slice(line);
+            i = line_end;
+            continue;
+        };
+        // The field: this line and its continuation lines.
+        let mut end = line_end;
+        while end < raw.len() && matches!(raw[end], b' ' | b'\t') {
+            end = memchr::memchr(b'\n', &raw[end..]).map_or(raw.len(), |p| end + p + 1);
+        }
+        let value: Vec<u8> = raw[i + name_len..end]
+            .iter()
+            .copied()
+            .filter(|&b| b != b'\r' && b != b'\n')
+            .collect();
+        match crate::mime::header::merge_long_continuations(&value) {
+            Some(merged) => {
+                out.extend_from_slice(&raw[i..i + name_len]);
+                out.push(b' ');
+                out.extend_from_slice(&merged);
+                out.extend_from_slice(b"\r\n");
+                changed = true;
+            }
+            None => out.extend_from_slice(&raw[i..end]),
+        }
+        i = end;
+    }
+    changed.then_some(out)
 }
 
 /// Appends the header fields of each part of `msg` in tree order, descending into attached
@@ -515,7 +578,7 @@ impl<'v> Texts<'v> {
             decoded: view
                 .headers
                 .iter()
-                .map(|h| h.decoded_collapsed().trim().to_string())
+                .map(|h| h.spamassassin_decoded_collapsed().trim().to_string())
                 .collect(),
             ..Default::default()
         };
@@ -564,7 +627,11 @@ impl<'v> Texts<'v> {
         }
         let mut body = match view.header("Subject").next() {
             Some(subject) => {
-                let mut s = subject.decoded().trim_start().as_bytes().to_vec();
+                let mut s = subject
+                    .spamassassin_decoded()
+                    .trim_start()
+                    .as_bytes()
+                    .to_vec();
                 while s.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                     s.pop();
                 }
@@ -756,7 +823,9 @@ impl<'v> Texts<'v> {
 
     /// [`Texts::header`] before the host and IP modifiers.
     fn header_fields(&self, name: &str, modifiers: &[String]) -> Option<Vec<Vec<u8>>> {
-        let raw = modifiers.iter().any(|m| m == "raw");
+        // `:addr` parses the raw value too, as SpamAssassin's `get` does (`$needraw`): an
+        // encoded word glued to an address is no address there.
+        let raw = modifiers.iter().any(|m| m == "raw" || m == "addr");
         // Appends field `i`'s value and a newline to `out`.
         let push_value = |i: usize, out: &mut Vec<u8>| {
             if raw {
@@ -885,7 +954,7 @@ pub fn part_header_values(parts: &[Vec<HeaderField>], name: &str, raw: bool) -> 
             let mut v = if raw {
                 crlf_to_lf(h.raw_value.trim_ascii_start()).into_owned()
             } else {
-                h.decoded().trim().as_bytes().to_vec()
+                h.spamassassin_decoded().trim().as_bytes().to_vec()
             };
             v.push(b'\n');
             out.push(v);
