@@ -177,14 +177,23 @@ fn find_ip(s: &str) -> Option<(usize, IpAddr)> {
 
 fn find_ip_in(s: &str, loose: bool) -> Option<(usize, IpAddr)> {
     let mut from = 0;
+    // A bracketed address opening the text is the HELO when another bracketed one follows
+    // (`from [192.168.1.2] (host [64.2.62.8]) by`: spam-2/01379).
+    let mut opening_literal = None;
     while let Some(p) = s[from..].find('[').map(|p| p + from) {
         if let Some(end) = s[p + 1..].find(']') {
             let inner = s[p + 1..p + 1 + end].trim_start_matches("IPv6:");
             if let Ok(ip) = inner.parse::<IpAddr>() {
-                return Some((p, ip));
+                if loose || opening_literal.is_some() || !s[..p].trim().is_empty() {
+                    return Some((p, ip));
+                }
+                opening_literal = Some((p, ip));
             }
         }
         from = p + 1;
+    }
+    if opening_literal.is_some() {
+        return opening_literal;
     }
     let b = s.as_bytes();
     // A bare address opening the text is the HELO when a parenthesized one follows
@@ -243,7 +252,12 @@ fn qmail_plain(from_part: &str, ip_pos: usize) -> bool {
     };
     let inside = &from_part[open + 1..ip_pos];
     let after_ip = &from_part[ip_pos..];
-    !first.starts_with('(')
+    // Before the parenthesis: the name and a space, or the name and `(HELO h) ` (not
+    // `from Life 300(113.2.2.1) Life1 by`, which no format reads: spam-2/00032).
+    let head = &from_part[..open];
+    let head_ok = head.ends_with(' ') && (head.trim() == first || head.trim_end().ends_with(')'));
+    head_ok
+        && !first.starts_with('(')
         && !first.starts_with('[')
         && (inside.is_empty() || (inside.ends_with('@') && !inside.contains(char::is_whitespace)))
         && !after_ip.starts_with('[')
@@ -394,7 +408,9 @@ fn glued_address_handover(line: &str) -> bool {
     let word = &c[1];
     let glued = |open: &str| {
         word.find(open).is_some_and(|p| {
+            // Glued to a name: `from ([IP]) by` is Received.pm's `(\[?IP\]?) by` format.
             p > 0
+                && word.as_bytes()[p - 1].is_ascii_alphanumeric()
                 && word[p + open.len()..]
                     .split(']')
                     .next()
@@ -431,6 +447,39 @@ pub fn parse_received(line: &str) -> Option<Relay> {
     let by_pos = lower.find(" by ").unwrap_or(line.len());
     let from_part = &line[5..by_pos];
     let (ip_pos, ip) = find_ip(from_part)?;
+    // An address in a parenthesis glued to a word is smap's `from NAME(IP) by` or
+    // `from NAME(IP, HELO h) by` when the word is the first; after other words
+    // (`from Life 300(113.2.2.1) Life1 by`: spam-2/00032) no format reads it.
+    let b = from_part.as_bytes();
+    if ip_pos >= 2
+        && b[ip_pos - 1] == b'('
+        && !b[ip_pos - 2].is_ascii_whitespace()
+        && from_part[..ip_pos - 1].trim().contains(char::is_whitespace)
+    {
+        return None;
+    }
+    // A bare address opening the line is the relay's only as `from IP by` or qmail's
+    // `from IP (HELO h) by`; `from IP - IP by ... SMTPSVC`, `from IP foo by` and
+    // `from IP (x) by` fit no format of Received.pm (spam-2/00013, checked line by line).
+    if from_part[..ip_pos].trim().is_empty() && !from_part[ip_pos..].starts_with('[') {
+        let after = from_part[ip_pos..]
+            .trim_start_matches(|c: char| c.is_ascii_hexdigit() || c == '.' || c == ':')
+            .trim_start()
+            .to_ascii_lowercase();
+        // Received.pm's `^(IP) \([A-Za-z][^\)]+\) by (\S+) with ` (webmail:
+        // `from IP (SquirrelMail authenticated user u) by H with HTTP`).
+        let comment = after.strip_prefix('(').is_some_and(|c| {
+            c.starts_with(|ch: char| ch.is_ascii_alphabetic())
+                && c.find(')').is_some_and(|e| e >= 2 && e + 1 == c.len())
+        }) && line[by_pos..].split_whitespace().nth(2) == Some("with");
+        if !(after.is_empty()
+            || after.starts_with("(helo ")
+            || after.starts_with("(ehlo ")
+            || comment)
+        {
+            return None;
+        }
+    }
     let mut r = Relay {
         ip: ip.to_string(),
         private: is_private(&ip),
@@ -506,7 +555,7 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             && from_part
                 .trim_start()
                 .strip_prefix(first)
-                .is_some_and(|rest| rest.trim() == format!("([{}])", r.ip));
+                .is_some_and(|rest| rest.trim_start().starts_with('('));
         r.helo = if literal_helo {
             first.replace(['[', ']'], "!")
         } else if first.starts_with('(') || first.starts_with('[') {
@@ -938,6 +987,36 @@ mod tests {
         let r = parse_received("from 1.2.3.4 by host.example with SMTP; Wed, 15 May 2002")
             .expect("a relay");
         assert_eq!((r.ip.as_str(), r.rdns.as_str()), ("1.2.3.4", ""));
+        let r = parse_received(
+            "from smtp.greyware.com(208.14.208.51, HELO smtp.sff.net) by x.x.org via smap (V1.3) id xma002908; Fri, 27 Feb 04",
+        )
+        .expect("smap's format");
+        assert_eq!(r.ip, "208.14.208.51");
+        let r = parse_received(
+            "from [192.168.1.2] (w008.z064002062.sjc-ca.dsl.cnc.net [64.2.62.8]) by dogma.slashnull.org (8.11.6/8.11.6) with ESMTP id gAT07XW04583",
+        )
+        .expect("sendmail's format");
+        assert_eq!(
+            (r.ip.as_str(), r.rdns.as_str(), r.helo.as_str()),
+            (
+                "64.2.62.8",
+                "w008.z064002062.sjc-ca.dsl.cnc.net",
+                "!192.168.1.2!"
+            )
+        );
+        let r = parse_received(
+            "from 194.125.220.138 (SquirrelMail authenticated user yyyymail) by jmason.org with HTTP; Wed, 28 Aug 2002",
+        )
+        .expect("webmail's format");
+        assert_eq!(r.ip, "194.125.220.138");
+        for unparseable in [
+            "from Life 300(113.2.2.1) Life1 by sdn-ar-002riprovP318.dialsprint.net with ESMTP; Tue, 26 Jun 2001",
+            "from 64.3.210.238 - 64.3.210.238 by webman.example with Microsoft SMTPSVC(5.5.1774.114.11); Thu, 2 Aug 2001",
+            "from 1.2.3.4 foo by host.example with SMTP; Thu, 2 Aug 2001",
+            "from 1.2.3.4 (x) by host.example with SMTP; Thu",
+        ] {
+            assert!(parse_received(unparseable).is_none(), "{unparseable}");
+        }
         // `unknown` is qmail's no-name only with qmail's protocol; Received.pm's other
         // qmail-like formats assume a lookup (spam-1/00085).
         let r = parse_received(
