@@ -1435,3 +1435,35 @@ fn encoded_words_decode_in_place_and_addresses_come_from_the_raw_value() {
         "From: a@x.example\r\nTo: =?iso-2022-jp?B?MTIx?=@FreeBSD.ORG\r\nSubject: s\r\n\r\nbody\r\n";
     assert_eq!(hit_names(&e, msg), ["TO_ADDR_RAW", "TO_DECODED"]);
 }
+
+#[test]
+fn character_references_under_256_stay_single_bytes_on_an_ascii_page() {
+    // SpamAssassin 4.0.1's body text for an ASCII HTML part: `&#146;` is the byte 0x92
+    // (Perl's byte string) unless a reference above 255 made the text Unicode, when every
+    // character is UTF-8 (checked with get_decoded_stripped_body_text_array).
+    let (e, _d) = engine("body LATIN1 /one\\x92s/\nbody UTF8 /one\\xc2\\x92s/\n");
+    let page = |html: &str| {
+        format!(
+            "From: a@x.example\r\nSubject: s\r\nContent-Type: text/html; charset=us-ascii\r\n\r\n{html}\r\n"
+        )
+    };
+    assert_eq!(hit_names(&e, &page("<p>one&#146;s two</p>")), ["LATIN1"]);
+    assert_eq!(
+        hit_names(&e, &page("<p>one&#146;s two</p><p>three&#8217;s</p>")),
+        ["UTF8"]
+    );
+}
+
+#[test]
+fn addresses_skip_angle_brackets_in_quoted_names_and_junk_after_a_literal() {
+    // SpamAssassin 4.0.1's From:addr / From:name for spam-1/00210's and spam-2/00135's
+    // shapes.
+    let (e, _d) = engine(
+        "header ADDR From:addr =~ /^karen\\@example\\.com$/\n\
+         header NAME From:name =~ /^<Karen Duarte$/\n\
+         header RP Return-Path:addr =~ /^u\\@\\[1086695621\\]$/\n",
+    );
+    let msg = "Return-Path: <u@[1086695621] [ufa]>\r\nFrom: \"<Karen Duarte\" <karen@example.com>\r\n\
+               To: a@x.example\r\nSubject: s\r\n\r\nbody\r\n";
+    assert_eq!(hit_names(&e, msg), ["ADDR", "NAME", "RP"]);
+}

@@ -391,6 +391,16 @@ fn drop_flat(msg: mail_parser::Message<'_>) {
     }
 }
 
+/// `text` with each character as one byte when it is UTF-8 with some non-ASCII
+/// character and none above U+00FF (Perl's byte string); `None` otherwise.
+fn latin1_if_narrow(text: &[u8]) -> Option<Vec<u8>> {
+    let s = std::str::from_utf8(text).ok()?;
+    if s.is_ascii() || s.chars().any(|c| u32::from(c) > 0xff) {
+        return None;
+    }
+    Some(s.chars().map(|c| u32::from(c) as u8).collect())
+}
+
 /// The part of a raw message after its header block (empty when it has no body).
 fn raw_body(raw: &[u8]) -> &[u8] {
     let lf = memchr::memmem::find(raw, b"\n\n").map(|p| p + 2);
@@ -615,7 +625,16 @@ impl<'v> Texts<'v> {
             if o.is_html() || html_by_name {
                 t.html.push(super::html_evals::analyze(&data));
                 let r = crate::mime::html::render_spamassassin(&data);
-                text.extend_from_slice(scan_cut(&r.text));
+                // Perl keeps an ASCII page's text a byte string: a character reference
+                // under 256 (`&#146;`) is one byte there, unless one above 255 made the
+                // string Unicode (then all are UTF-8). hard-ham-1/00160's `&#146;`s are
+                // single bytes to `__HIGHBITS`.
+                let narrow = if data.is_ascii() {
+                    latin1_if_narrow(&r.text)
+                } else {
+                    None
+                };
+                text.extend_from_slice(scan_cut(narrow.as_deref().unwrap_or(&r.text)));
                 html_uris.extend(r.uris);
                 anchors.extend(r.anchors);
             } else {
@@ -970,8 +989,13 @@ fn addresses(v: &[u8]) -> Vec<Vec<u8>> {
     for part in split_list(v) {
         let p = strip_comments(&part);
         let p = p.trim_ascii();
-        let (addr, enclosed) = match (memchr::memchr(b'<', p), memchr::memrchr(b'>', p)) {
-            (Some(a), Some(b)) if a < b => (p[a + 1..b].trim_ascii().to_vec(), true),
+        // The angle brackets outside quoted strings (`"<Karen Duarte" <k@example.com>`:
+        // spam-1/00210).
+        let (addr, enclosed) = match (unquoted_byte(p, b'<'), memchr::memrchr(b'>', p)) {
+            (Some(a), Some(b)) if a < b => {
+                let inner = p[a + 1..b].trim_ascii();
+                (literal_domain_prefix(inner).unwrap_or(inner).to_vec(), true)
+            }
             _ => (p.to_vec(), false),
         };
         // SpamAssassin's parse_header_addresses gives no address for a word without `@`
@@ -996,6 +1020,34 @@ fn addresses(v: &[u8]) -> Vec<Vec<u8>> {
         out.push(Vec::new());
     }
     out
+}
+
+/// The first `byte` outside double-quoted strings.
+fn unquoted_byte(p: &[u8], byte: u8) -> Option<usize> {
+    let (mut quoted, mut escaped) = (false, false);
+    for (i, &b) in p.iter().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if quoted => escaped = true,
+            b'"' => quoted = !quoted,
+            _ if b == byte && !quoted => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `local@[literal]` when an enclosed address is that followed by more words: the address
+/// parser SpamAssassin uses stops at the literal's `]` (`<u@[1086695621] [ufa]>` is
+/// `u@[1086695621]`: spam-2/00135).
+fn literal_domain_prefix(inner: &[u8]) -> Option<&[u8]> {
+    let at = memchr::memchr(b'@', inner)?;
+    if inner.get(at + 1) != Some(&b'[') {
+        return None;
+    }
+    let close = memchr::memchr(b']', &inner[at..])? + at;
+    let rest = &inner[close + 1..];
+    (rest.first().is_some_and(u8::is_ascii_whitespace)).then_some(&inner[..=close])
 }
 
 /// A display name as SpamAssassin's address parser reads the phrase before `<`: quoted
@@ -1081,7 +1133,7 @@ fn mail_address(a: &[u8]) -> bool {
 fn display_names(v: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for part in split_list(v) {
-        let name = match memchr::memchr(b'<', &part) {
+        let name = match unquoted_byte(&part, b'<') {
             Some(a) => phrase(&part[..a]),
             None => {
                 // `addr (Name)` form.
