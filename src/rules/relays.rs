@@ -611,12 +611,38 @@ pub fn parse_received(line: &str) -> Option<Relay> {
                     .is_some_and(|ip| ip.parse::<IpAddr>().is_ok())
         )
     };
+    // `from NAME ([IP]) by` or `([IP.port])`: Received.pm's sendmail-like
+    // formats, which assume a lookup whatever follows the receiving host (spam-1/00316:
+    // `by smtp4.cyberec.com with NNFMP`). With more inside the parenthesis
+    // (`([IP] (may be forged))`) no format reads the line and nothing is assumed
+    // (spam-2/01340).
+    let bracket_only = {
+        let rest = from_part.trim_start();
+        rest.split_once(" ([").is_some_and(|(name, after)| {
+            !name.contains(char::is_whitespace)
+                && !name.starts_with(['(', '['])
+                && after.split_once(']').is_some_and(|(addr, tail)| {
+                    // The port, when there is one, inside the brackets: `[IP.port]`.
+                    let without_port = addr
+                        .rsplit_once([':', '.'])
+                        .filter(|(_, port)| {
+                            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+                        })
+                        .map(|(ip, _)| ip);
+                    tail.starts_with(')')
+                        && (addr.parse::<IpAddr>().is_ok()
+                            || without_port.is_some_and(|ip| ip.parse::<IpAddr>().is_ok()))
+                })
+        })
+    };
     let sendmail = by_pos < line.len()
         && !bare_bracketed
         && line[by_pos + 4..]
             .split_whitespace()
             .nth(1)
-            .is_some_and(|w| w.starts_with('('));
+            .is_some_and(|w| w.starts_with('('))
+        && !(from_part.contains(" ([") && !bracket_only)
+        || bracket_only;
     // qmail writes `unknown` when tcpserver passed no name: nothing was looked up then.
     // Received.pm decides that only for lines with qmail's protocol (`with SMTP`, `QMQP`);
     // `from unknown (HELO h) (IP) by HOST with asmtp` falls to its later qmail-like
@@ -1029,6 +1055,18 @@ mod tests {
         )
         .expect("a relay");
         assert_eq!((r.rdns.as_str(), r.dns_looked_up), ("", false));
+        // `NAME ([IP])` assumes a lookup whatever follows the host (spam-1/00316); with more
+        // inside the parenthesis nothing is assumed (spam-2/01340).
+        let r = parse_received(
+            "from rly-xl05.mx.aol.com ([147.119.50.98]) by smtp4.cyberec.com with NNFMP; Sep, 16 2002",
+        )
+        .expect("a relay");
+        assert!(r.dns_looked_up);
+        let r = parse_received(
+            "from smtp0261.mail.yahoo.com ([210.82.165.4] (may be forged)) by mail.chohungbank.co.kr (2.5 Build 2639 (Berkeley 8.8.6)/8.8.4) with SMTP id FAA22195",
+        )
+        .expect("a relay");
+        assert!(!r.dns_looked_up);
         // MDaemon's `by HOST [IP] with` form does look the name up.
         let r = parse_received(
             "from mail.example.com [192.0.2.7] by mx.example.net [198.51.100.1] with SMTP (MDaemon.PRO.v5.0.6.R) for <a@example.net>",
