@@ -635,14 +635,13 @@ pub fn parse_received(line: &str) -> Option<Relay> {
                 })
         })
     };
-    let sendmail = by_pos < line.len()
-        && !bare_bracketed
+    let paren_after_host = by_pos < line.len()
         && line[by_pos + 4..]
             .split_whitespace()
             .nth(1)
-            .is_some_and(|w| w.starts_with('('))
-        && !(from_part.contains(" ([") && !bracket_only)
-        || bracket_only;
+            .is_some_and(|w| w.starts_with('('));
+    let sendmail =
+        bracket_only || (paren_after_host && !bare_bracketed && !from_part.contains(" (["));
     // qmail writes `unknown` when tcpserver passed no name: nothing was looked up then.
     // Received.pm decides that only for lines with qmail's protocol (`with SMTP`, `QMQP`);
     // `from unknown (HELO h) (IP) by HOST with asmtp` falls to its later qmail-like
