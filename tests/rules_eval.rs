@@ -1467,3 +1467,20 @@ fn addresses_skip_angle_brackets_in_quoted_names_and_junk_after_a_literal() {
                To: a@x.example\r\nSubject: s\r\n\r\nbody\r\n";
     assert_eq!(hit_names(&e, msg), ["ADDR", "NAME", "RP"]);
 }
+
+#[test]
+fn title_to_subject_ratio_counts_the_subject_with_its_newline() {
+    // HTMLEval's `length($pms->get('Subject'))`: the value plus its newline, so an empty
+    // Subject is 1 long (any title is then far longer) and only a missing one is skipped.
+    let (e, _d) = engine("body TITLE_LONG eval:html_title_subject_ratio('3.5')\n");
+    let msg = |subject: &str| {
+        format!(
+            "From: a@x.example\r\n{subject}Content-Type: text/html\r\n\r\n\
+             <html><head><title>Cell Booster Antenna</title></head><body>x</body></html>\r\n"
+        )
+    };
+    assert_eq!(hit_names(&e, &msg("Subject: \r\n")), ["TITLE_LONG"]);
+    // 20 / 6 is under 3.5; without the newline 20 / 5 would be over.
+    assert!(hit_names(&e, &msg("Subject: Line?      \r\n")).is_empty());
+    assert!(hit_names(&e, &msg("")).is_empty());
+}

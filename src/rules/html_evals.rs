@@ -1233,9 +1233,12 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &super::eval::EvalData) -> 
                 .any(|h| h.strings(a(0)).iter().any(|s| m.is_match(s)))
         }
         "html_title_subject_ratio" => {
+            // `length($pms->get('Subject'))`: the trimmed value with its newline, so an
+            // empty Subject counts 1 (spam-2/01144) and `Line?` 6 (spam-2/01219); only an
+            // absent Subject is 0.
             let subject_len = texts
                 .header("Subject", &[])
-                .map(|v| v.concat().len().saturating_sub(1))
+                .map(|v| v.concat().len())
                 .unwrap_or(0);
             let Some(limit) = num(0) else {
                 return Some(false);
