@@ -1461,11 +1461,13 @@ fn addresses_skip_angle_brackets_in_quoted_names_and_junk_after_a_literal() {
     let (e, _d) = engine(
         "header ADDR From:addr =~ /^karen\\@example\\.com$/\n\
          header NAME From:name =~ /^<Karen Duarte$/\n\
-         header RP Return-Path:addr =~ /^u\\@\\[1086695621\\]$/\n",
+         header RP Return-Path:addr =~ /^u\\@\\[1086695621\\]$/\n\
+         header TO To:addr =~ /^a\\@b$/\n",
     );
     let msg = "Return-Path: <u@[1086695621] [ufa]>\r\nFrom: \"<Karen Duarte\" <karen@example.com>\r\n\
-               To: a@x.example\r\nSubject: s\r\n\r\nbody\r\n";
-    assert_eq!(hit_names(&e, msg), ["ADDR", "NAME", "RP"]);
+               To: a@b@21cn.com\r\nSubject: s\r\n\r\nbody\r\n";
+    // A second `@` ends the domain (spam-2/00080).
+    assert_eq!(hit_names(&e, msg), ["ADDR", "NAME", "RP", "TO"]);
 }
 
 #[test]

@@ -998,6 +998,16 @@ fn addresses(v: &[u8]) -> Vec<Vec<u8>> {
             }
             _ => (p.to_vec(), false),
         };
+        // A second `@` ends the domain (`a@b@21cn.com` is `a@b`: spam-2/00080).
+        let addr = match memchr::memchr(b'@', &addr) {
+            Some(at) if addr.first() != Some(&b'"') => {
+                match memchr::memchr(b'@', &addr[at + 1..]) {
+                    Some(second) => addr[..at + 1 + second].to_vec(),
+                    None => addr,
+                }
+            }
+            _ => addr,
+        };
         // SpamAssassin's parse_header_addresses gives no address for a word without `@`
         // (`Return-Path: yyyy`, `To: undisclosed-recipients:;`), nor for anything its
         // mail pattern does not match (`X-Sender: @ (Unverified)`). A bare value it reads
@@ -1127,7 +1137,11 @@ fn mail_address(a: &[u8]) -> bool {
         && domain[1..domain.len() - 1]
             .iter()
             .all(|&b| b.is_ascii_digit() || b == b':' || b == b'.');
-    literal || (!domain.is_empty() && domain.iter().all(|&b| b != b'"' && !special(b)))
+    literal
+        || (!domain.is_empty()
+            && domain
+                .iter()
+                .all(|&b| b != b'"' && b != b'@' && !special(b)))
 }
 
 fn display_names(v: &[u8]) -> Vec<Vec<u8>> {
