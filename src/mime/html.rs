@@ -701,6 +701,12 @@ fn render_with(html: &[u8], mode: Mode) -> Rendered {
                         if name == "base" && attr.eq_ignore_ascii_case(b"href") {
                             base_href = base_of(&uri).or(base_href.take());
                         }
+                        // HTML.pm also files an anchor's text under its href as written,
+                        // so the unresolved form is a URI too (`/mhg/?aid=...` beside
+                        // `http://200.43.112.5/mhg/?aid=...`: spam-1/00412).
+                        if name == "a" && attr.eq_ignore_ascii_case(b"href") && uri != target {
+                            r.uris.push(uri.clone());
+                        }
                         if target.is_empty() {
                             continue;
                         }
@@ -816,6 +822,8 @@ mod tests {
             uris,
             [
                 "http://b.example/dir/index.html",
+                // The anchor's href as written too (HTML.pm files its text under it).
+                "x.html",
                 "http://b.example/dir/x.html",
                 "mailto:a@b.example"
             ]
