@@ -1462,12 +1462,15 @@ fn addresses_skip_angle_brackets_in_quoted_names_and_junk_after_a_literal() {
         "header ADDR From:addr =~ /^karen\\@example\\.com$/\n\
          header NAME From:name =~ /^<Karen Duarte$/\n\
          header RP Return-Path:addr =~ /^u\\@\\[1086695621\\]$/\n\
-         header TO To:addr =~ /^a\\@b$/\n",
+         header TO To:addr =~ /^a\\@b$/\n\
+         header CC_NAME Cc:name =~ /^My Documents$/\n",
     );
     let msg = "Return-Path: <u@[1086695621] [ufa]>\r\nFrom: \"<Karen Duarte\" <karen@example.com>\r\n\
-               To: a@b@21cn.com\r\nSubject: s\r\n\r\nbody\r\n";
-    // A second `@` ends the domain (spam-2/00080).
-    assert_eq!(hit_names(&e, msg), ["ADDR", "NAME", "RP", "TO"]);
+               To: a@b@21cn.com\r\nCc: qvaC:\"My Documents\" <c@example.com>\r\n\
+               Subject: s\r\n\r\nbody\r\n";
+    // A second `@` ends the domain (spam-2/00080); a group label is no part of a name
+    // (spam-2/00916).
+    assert_eq!(hit_names(&e, msg), ["ADDR", "CC_NAME", "NAME", "RP", "TO"]);
 }
 
 #[test]

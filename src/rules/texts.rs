@@ -1148,7 +1148,12 @@ fn display_names(v: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for part in split_list(v) {
         let name = match unquoted_byte(&part, b'<') {
-            Some(a) => phrase(&part[..a]),
+            // A group label (`name:` outside quotes) is no part of the phrase
+            // (`qvaC:"\My Documents..." <a@b>`: spam-2/00916).
+            Some(a) => phrase(match unquoted_byte(&part[..a], b':') {
+                Some(colon) => &part[colon + 1..a],
+                None => &part[..a],
+            }),
             None => {
                 // `addr (Name)` form.
                 match (memchr::memchr(b'(', &part), memchr::memrchr(b')', &part)) {
