@@ -298,6 +298,16 @@ fn from_part_has_ip(line: &str) -> bool {
     find_ip_in(&line[..end], true).is_some()
 }
 
+/// Whether the from-part opens with a bare address (`from 210.214.94.76 (unverified) by`):
+/// when no format reads such a line, Received.pm's list of ignored handovers decides, as
+/// for lines without an address (spam-1/00249's Content Technologies line).
+fn opens_with_bare_ip(line: &str) -> bool {
+    line.trim_start()
+        .get(5..)
+        .and_then(|rest| rest.split_whitespace().next())
+        .is_some_and(|w| w.parse::<IpAddr>().is_ok())
+}
+
 /// The Received lines without an address that SpamAssassin's Received.pm passes over as
 /// local or internal handovers rather than counting them unparseable: `from NAME by HOST`
 /// with a one-word name, local delivery, `with (local-)?smtp` from localhost or a mail
@@ -466,16 +476,24 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             .trim_start_matches(|c: char| c.is_ascii_hexdigit() || c == '.' || c == ':')
             .trim_start()
             .to_ascii_lowercase();
-        // Received.pm's `^(IP) \([A-Za-z][^\)]+\) by (\S+) with ` (webmail:
-        // `from IP (SquirrelMail authenticated user u) by H with HTTP`).
+        // Received.pm's `^(IP) \([A-Za-z][^\)]+\) by (\S+) with ` and its webmail
+        // formats (`from IP (proxying for IP2) (SquirrelMail authenticated user u) by H
+        // with HTTP`: easy-ham-1/00110).
         let comment = after.strip_prefix('(').is_some_and(|c| {
             c.starts_with(|ch: char| ch.is_ascii_alphabetic())
                 && c.find(')').is_some_and(|e| e >= 2 && e + 1 == c.len())
         }) && line[by_pos..].split_whitespace().nth(2) == Some("with");
+        let words: Vec<&str> = lower.split_whitespace().collect();
+        let webmail = words.windows(3).any(|w| {
+            matches!(w[0], "(squirrelmail" | "(nasmail")
+                && w[1] == "authenticated"
+                && w[2] == "user"
+        });
         if !(after.is_empty()
             || after.starts_with("(helo ")
             || after.starts_with("(ehlo ")
-            || comment)
+            || comment
+            || webmail)
         {
             return None;
         }
@@ -676,10 +694,23 @@ pub fn parse_received(line: &str) -> Option<Relay> {
             .trim_matches(|c| c == '<' || c == '>')
             .to_string();
     }
-    if let Some(w) = word_after(line, " with ") {
-        let w = w.trim_end_matches(';');
-        let up = w.to_ascii_uppercase();
-        if up.ends_with("SMTPA") || up.ends_with("SMTPSA") || up == "LMTPA" || up == "LMTPSA" {
+    // Received.pm: ` with ((?:ES|L|UTF8S|UTF8L)MTPS?A|ASMTP|HTTP[SU]?)(?: |;|$)`, any
+    // ` with ` of the line, case-insensitively: authenticated submissions, webmail
+    // (`with HTTP`: easy-ham-1/01335's SquirrelMail hop is trusted so).
+    if lower.contains(" by ") {
+        let authenticated = |w: &str| {
+            let up = w.to_ascii_uppercase();
+            let mtp = ["ES", "L", "UTF8S", "UTF8L"].iter().any(|p| {
+                up.strip_prefix(p)
+                    .is_some_and(|rest| rest == "MTPA" || rest == "MTPSA")
+            });
+            mtp || matches!(up.as_str(), "ASMTP" | "HTTP" | "HTTPS" | "HTTPU")
+        };
+        if let Some(w) = lower.match_indices(" with ").find_map(|(p, _)| {
+            let rest = &line[p + 6..];
+            let end = rest.find([' ', ';']).unwrap_or(rest.len());
+            authenticated(&rest[..end]).then(|| &rest[..end])
+        }) {
             r.auth = w.to_string();
         }
     }
@@ -793,7 +824,8 @@ pub fn parse(
                 && !fetcher
                 && !lsmtp_unbracketed(value.trim())
                 && !glued_address_handover(&value)
-                && (from_part_has_ip(&value) || !ignorable_without_ip(&value))
+                && (!ignorable_without_ip(&value)
+                    || (from_part_has_ip(&value) && !opens_with_bare_ip(&value)))
             {
                 out.unparseable += 1;
             }
@@ -936,6 +968,14 @@ mod tests {
             parse_received("from yahoo.com(1.2.3.4) by host.example with SMTP; Wed, 15 May 2002")
                 .is_some()
         );
+        // An opening address no format reads, on a handover Received.pm ignores
+        // (spam-1/00249).
+        assert_eq!(
+            count(
+                "from 210.214.94.76 (unverified) by mailsweeper.abc-arbitrage.com (Content Technologies SMTPRS 4.2.10) with ESMTP id <T5d3a@mailsweeper.abc-arbitrage.com>; Mon, 9 Sep 2002"
+            ),
+            0
+        );
         // sendmail's submission from a Unix socket is a local handover (easy-ham-2/00402).
         assert_eq!(
             count(
@@ -1029,6 +1069,11 @@ mod tests {
                 "!192.168.1.2!"
             )
         );
+        let r = parse_received(
+            "from 64.110.46.132 (proxying for 192.168.44.43, unknown) (SquirrelMail  authenticated user al) by mpsc.ph with HTTP; Wed, 21 Aug 2002",
+        )
+        .expect("webmail's format");
+        assert_eq!((r.ip.as_str(), r.auth.as_str()), ("64.110.46.132", "HTTP"));
         let r = parse_received(
             "from 194.125.220.138 (SquirrelMail authenticated user yyyymail) by jmason.org with HTTP; Wed, 28 Aug 2002",
         )
