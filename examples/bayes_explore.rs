@@ -290,12 +290,7 @@ fn logistic(messages: &[Message], eta: f64, epochs: usize) -> Vec<(bool, f64)> {
             .collect();
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..epochs {
-            for i in (1..order.len()).rev() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                order.swap(i, (state % (i as u64 + 1)) as usize);
-            }
+            shuffle(&mut order, &mut state);
             for &i in &order {
                 let m = &messages[i];
                 let z = bias
@@ -361,12 +356,7 @@ fn ngram_lr(messages: &[Message], v: &[f64]) -> Vec<(bool, f64)> {
             f.iter().map(|&i| w[i as usize]).sum::<f64>() * norm
         };
         for _ in 0..epochs {
-            for i in (1..order.len()).rev() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                order.swap(i, (state % (i as u64 + 1)) as usize);
-            }
+            shuffle(&mut order, &mut state);
             for &i in &order {
                 let f = &feats[i];
                 let g = f64::from(u8::from(messages[i].spam)) - sigmoid(score(&w, f));
@@ -453,4 +443,15 @@ fn test_split() -> bool {
 
 fn folds() -> &'static [u64] {
     if test_split() { &[0] } else { &[0, 2] }
+}
+
+/// Fisher-Yates with a xorshift generator: the same fixed pseudo-random epoch order on
+/// every run.
+fn shuffle(order: &mut [usize], state: &mut u64) {
+    for i in (1..order.len()).rev() {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        order.swap(i, (*state % (i as u64 + 1)) as usize);
+    }
 }
