@@ -31,6 +31,8 @@
 //!   `PASSES`/`MARGIN`) mixed with it, `w·logit(bayes) + (1−w)·logit(lr)`.
 //! - `SPLIT=test`: learn the whole training half and score the test half, to confirm on the
 //!   issue's split a choice already made on the folds.
+//! - `DUMP=n` (with `SPLIT=test` and `MIX`): list the n highest-scoring test ham and every
+//!   test spam missed at the operating point, with their files.
 
 use mailwarden::bayes::classifier::{self, Constants, Totals};
 use mailwarden::bayes::{Counts, Token, TokenRead, Tokenizer};
@@ -96,6 +98,7 @@ impl TokenRead for MemDb {
 }
 
 struct Message {
+    path: std::path::PathBuf,
     spam: bool,
     fold: u64,
     tokens: Vec<Token>,
@@ -205,6 +208,7 @@ fn main() {
                 tokenizer.each(v, &mut |t| words.push(t.to_string()))
             });
             Message {
+                path: p.clone(),
                 spam: is_spam(p),
                 fold: if test_split() {
                     number(p).unwrap_or(0) % 2
@@ -245,6 +249,7 @@ fn main() {
                     })
                     .collect();
                 println!("MIX bayes weight {wgt}: {}", report(&mixed));
+                dump(&messages, &mixed);
             }
         }
         return;
@@ -433,6 +438,30 @@ fn with_raw_ngrams(knob: &str, mut tokens: Vec<Token>, raw: &[u8]) -> Vec<Token>
     tokens.sort_unstable();
     tokens.dedup();
     tokens
+}
+
+/// `DUMP=n` with `SPLIT=test`: prints the n highest-scoring ham and the spam scored below
+/// the sixth-highest ham (the misses at the operating point), with their files.
+fn dump(messages: &[Message], scored: &[(bool, f64)]) {
+    let n: usize = env_num("DUMP", 0);
+    if n == 0 || !test_split() {
+        return;
+    }
+    let tested: Vec<(&Message, f64)> = messages
+        .iter()
+        .filter(|m| m.fold != 0)
+        .zip(scored)
+        .map(|(m, s)| (m, s.1))
+        .collect();
+    let mut hams: Vec<&(&Message, f64)> = tested.iter().filter(|x| !x.0.spam).collect();
+    hams.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let t = hams.get(hams.len() / 400).map_or(0.0, |x| x.1);
+    for (m, p) in hams.iter().take(n) {
+        println!("  ham  {p:.6} {}", m.path.display());
+    }
+    for (m, p) in tested.iter().filter(|x| x.0.spam && x.1 <= t) {
+        println!("  miss {p:.6} {}", m.path.display());
+    }
 }
 
 /// `SPLIT=test`: learn the whole training half, score the test half (the split; for
