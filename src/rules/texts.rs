@@ -514,6 +514,60 @@ fn crlf_to_lf(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
+/// The most blank lines of a run SpamAssassin keeps (`$max_blank_lines` in Message.pm).
+const MAX_BLANK_LINES: usize = 20;
+
+/// SpamAssassin's Message.pm, before it parses the MIME structure, cuts every run of more
+/// than [`MAX_BLANK_LINES`] blank lines (`/^\s*$/`: nothing but ASCII white space) of the
+/// raw body down to that many; a run that opens the body keeps one more (its loop stops at
+/// line 0 without counting it). Padding a message with blank lines therefore changes
+/// neither its rendered text nor its HTML length there. `at_body_start` says whether `data`
+/// opens the message body.
+fn collapse_blank_runs(data: &[u8], at_body_start: bool) -> std::borrow::Cow<'_, [u8]> {
+    let blank = |line: &[u8]| {
+        line.iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c'))
+    };
+    let mut out: Option<Vec<u8>> = None;
+    // Bytes of `data` before `copied` are in `out` (when it exists).
+    let mut copied = 0;
+    // Where each line of the current run of blank lines starts.
+    let mut run: Vec<usize> = Vec::new();
+    let mut at = 0;
+    loop {
+        let end = (at < data.len())
+            .then(|| memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |p| at + p + 1));
+        if let Some(end) = end.filter(|&end| blank(&data[at..end])) {
+            run.push(at);
+            at = end;
+            continue;
+        }
+        let keep = if at_body_start && run.first() == Some(&0) {
+            MAX_BLANK_LINES + 1
+        } else {
+            MAX_BLANK_LINES
+        };
+        if run.len() > keep {
+            // Perl's splice keeps the run's first line and its last `keep - 1`.
+            let o = out.get_or_insert_with(|| Vec::with_capacity(data.len()));
+            o.extend_from_slice(&data[copied..run[1]]);
+            copied = run[run.len() - (keep - 1)];
+        }
+        run.clear();
+        match end {
+            Some(end) => at = end,
+            None => break,
+        }
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(data),
+        Some(mut o) => {
+            o.extend_from_slice(&data[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
 /// Whether a part name ends in `.html`, `.htm`, `.shtml` or `.shtm` (Node.pm's
 /// `effective_type`: `/\.s?html?$/i`).
 fn named_html(name: &str) -> bool {
@@ -598,6 +652,7 @@ impl<'v> Texts<'v> {
         let mut text: Vec<u8> = Vec::new();
         let mut html_uris: Vec<Vec<u8>> = Vec::new();
         let mut anchors: Vec<Vec<u8>> = Vec::new();
+        let body_start = t.raw_body.as_ptr();
         for o in view.objects {
             if o.origin != Origin::MimePart {
                 continue;
@@ -615,6 +670,20 @@ impl<'v> Texts<'v> {
             // SpamAssassin's decoded text has LF line ends: it squashes CRLF in a CRLF
             // message, and after decoding base64 and quoted-printable text.
             let lf = crlf_to_lf(&o.data);
+            // Blank-line runs are cut in the raw body, so only in text that was not
+            // transfer-decoded (an attached message's own text is cut too: SpamAssassin
+            // parses it as a message). Base64 text has no blank lines to cut; a
+            // quoted-printable part's raw blank lines are cut by SpamAssassin but not here.
+            let lf = match (&o.data, lf) {
+                (std::borrow::Cow::Borrowed(d), lf) => {
+                    let at_body_start = d.as_ptr() == body_start;
+                    match collapse_blank_runs(&lf, at_body_start) {
+                        std::borrow::Cow::Borrowed(_) => lf,
+                        std::borrow::Cow::Owned(c) => std::borrow::Cow::Owned(c),
+                    }
+                }
+                (_, lf) => lf,
+            };
             // SpamAssassin 4 renders text recoded to UTF-8 (`normalize_charset`, on by
             // default); rawbody keeps the part's own bytes.
             let data = if networks.normalize_charset {
@@ -1255,6 +1324,44 @@ mod tests {
         let mut part = vec![b'y'; BODY_PART_CAP + 10];
         part[BODY_PART_CAP + 3] = b'\n';
         assert_eq!(scan_cut(&part).len(), BODY_PART_CAP + 4);
+    }
+
+    #[test]
+    fn blank_line_runs_cut_as_message_pm_cuts_them() {
+        // 25 blank lines (some holding white space) between two lines: the first and the
+        // last 19 stay, as Perl's splice leaves them.
+        let mut data = b"top\n".to_vec();
+        for i in 0..25 {
+            data.extend_from_slice(format!("{}\n", " ".repeat(i % 3)).as_bytes());
+        }
+        data.extend_from_slice(b"end\n");
+        let cut = collapse_blank_runs(&data, false);
+        let lines: Vec<&[u8]> = cut.split_inclusive(|b| *b == b'\n').collect();
+        assert_eq!(lines.len(), 22);
+        assert_eq!(lines[1], b"\n");
+        let last19: Vec<String> = (6..25)
+            .map(|i| format!("{}\n", " ".repeat(i % 3)))
+            .collect();
+        let kept: Vec<String> = lines[2..21]
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect();
+        assert_eq!(kept, last19);
+        // Twenty stay as they are; a run opening the body keeps 21; a final run without
+        // a newline on its last line is a run too.
+        let twenty = [b"a\n".as_slice(), &[b'\n'; 20], b"b"].concat();
+        assert!(matches!(
+            collapse_blank_runs(&twenty, false),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let opening = [&[b'\n'; 30][..], b"b\n"].concat();
+        assert_eq!(collapse_blank_runs(&opening, true).len(), 21 + 2);
+        assert_eq!(collapse_blank_runs(&opening, false).len(), 20 + 2);
+        let trailing = [b"a\n".as_slice(), &[b'\n'; 30], b"  "].concat();
+        assert_eq!(collapse_blank_runs(&trailing, false).len(), 2 + 19 + 2);
+        // Nothing but blank lines, and nothing at all.
+        assert_eq!(collapse_blank_runs(&[b'\n'; 40], false).len(), 20);
+        assert!(collapse_blank_runs(b"", true).is_empty());
     }
 
     #[test]
