@@ -41,6 +41,40 @@ fn looks_cp1252(data: &[u8]) -> bool {
     })
 }
 
+/// Whether `data` is EUC-CN as Perl's Encode decodes it strictly: ASCII, and pairs of
+/// bytes in GB2312's assigned rows (the symbol rows 0xA1-0xA9 have gaps, 0xAA-0xAF and
+/// 0xF8-0xFE are empty, row 0xD7 ends at 0xF9).
+fn gb2312_only(data: &[u8]) -> bool {
+    let mut i = 0;
+    while i < data.len() {
+        let lead = data[i];
+        if lead < 0x80 {
+            i += 1;
+            continue;
+        }
+        let Some(&trail) = data.get(i + 1) else {
+            return false;
+        };
+        let rows: &[(u8, u8)] = match lead {
+            0xa1 | 0xa3 | 0xb0..=0xd6 | 0xd8..=0xf7 => &[(0xa1, 0xfe)],
+            0xa2 => &[(0xb1, 0xe2), (0xe5, 0xee), (0xf1, 0xfc)],
+            0xa4 => &[(0xa1, 0xf3)],
+            0xa5 => &[(0xa1, 0xf6)],
+            0xa6 => &[(0xa1, 0xb8), (0xc1, 0xd8)],
+            0xa7 => &[(0xa1, 0xc1), (0xd1, 0xf1)],
+            0xa8 => &[(0xa1, 0xba), (0xc5, 0xe9)],
+            0xa9 => &[(0xa4, 0xef)],
+            0xd7 => &[(0xa1, 0xf9)],
+            _ => &[],
+        };
+        if !rows.iter().any(|&(lo, hi)| (lo..=hi).contains(&trail)) {
+            return false;
+        }
+        i += 2;
+    }
+    true
+}
+
 /// Windows-1252 to UTF-8; `None` when `strict` and a byte is undefined in it.
 fn cp1252(data: &[u8], strict: bool) -> Option<Vec<u8>> {
     if strict && data.iter().any(|b| CP1252_UNDEFINED.contains(b)) {
@@ -133,6 +167,14 @@ pub fn spamassassin_normalize<'a>(
             let (text, malformed) = enc.decode_with_bom_removal(data);
             (!malformed).then(|| text.into_owned().into_bytes())
         }
+        // Perl's Encode reads these labels as EUC-CN: GB2312 only, where encoding_rs reads
+        // them as GBK and so accepts text SpamAssassin cannot decode (spam-1/00500: GBK
+        // text declared GB2312, which SpamAssassin ends up reading as Windows-1252).
+        "gb2312" | "euc-cn" | "euccn" | "gb_2312-80" => gb2312_only(data)
+            .then(|| strict(encoding_rs::GBK))
+            .flatten(),
+        // Labels encoding_rs knows and Encode (without Encode::HanExtra) does not.
+        "csgb2312" | "x-gbk" | "chinese" | "iso-ir-58" => None,
         c => encoding_rs::Encoding::for_label(c.as_bytes()).and_then(strict),
     };
     if let Some(d) = decoded {
@@ -186,6 +228,14 @@ mod tests {
             "\u{3053}".as_bytes()
         );
         assert_eq!(&*norm(b"h\0i\0", Some("utf-16")), b"hi");
+        // GB2312 is EUC-CN as Perl reads it: GBK-only pairs fail it, and the text is
+        // then read as Windows-1252.
+        assert_eq!(
+            &*norm(b"\xc4\xe3\xba\xc3", Some("GB2312")),
+            "\u{4f60}\u{597d}".as_bytes()
+        );
+        assert_eq!(&*norm(b"\x95r", Some("gb2312")), "\u{2022}r".as_bytes());
+        assert_eq!(&*norm(b"\x95r", Some("gbk")), "\u{6642}".as_bytes());
         // What fails everywhere ends as Windows-1252 with replacement characters.
         assert_eq!(
             &*norm(b"a\x81b\xff", Some("x-unknown")),
