@@ -15,8 +15,10 @@
 //! - `http://word` also lists `http://www.word.com`, as Firefox does;
 //! - `mailto:` addresses lose `?subject=` parameters and `%20` padding.
 //!
-//! The result has no duplicates. Internationalized host names are lower-cased but not
-//! converted to punycode.
+//! - an internationalized host name is also listed in its punycode form, as
+//!   `Util::idn_to_ascii` converts it (the Unicode full stops are dots there).
+//!
+//! The result has no duplicates.
 
 use super::compile::Matcher;
 use super::texts::Registry;
@@ -407,16 +409,30 @@ fn http_variants(
         Some(p) if !p.is_empty() => p,
         _ => default_port,
     };
-    if let Some(p) = port {
+    // `$rest_noport`: the rest without a default port (`:80\b`), when a port was given.
+    let rest_noport: Option<&[u8]> = port.map(|p| {
         let after_port = &rest[1 + p.len()..];
         let boundary = after_port
             .first()
             .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
         if p == default_port && boundary {
             push(variants, &[&proto, &host, after_port]);
+            after_port
+        } else {
+            rest
         }
-    }
+    });
     let lower_host = host.to_ascii_lowercase();
+    // An internationalized host also in its ASCII form (punycode), which the rest of the
+    // list works on.
+    let ascii_host = idn_to_ascii(&host);
+    if ascii_host != lower_host {
+        push(variants, &[&proto, &ascii_host, rest]);
+        if let Some(r) = rest_noport.filter(|r| !r.is_empty()) {
+            push(variants, &[&proto, &ascii_host, r]);
+        }
+        host = ascii_host;
+    }
     // Control characters and spaces in the host are dropped by browsers.
     if host.iter().any(|&b| b <= 0x20) {
         host.retain(|&b| b > 0x20);
@@ -483,6 +499,41 @@ fn http_variants(
         }
     }
     targets
+}
+
+/// `Util::idn_to_ascii`: a host in its ASCII-compatible form. Plain ASCII host names are
+/// only lower-cased; UTF-8 ones have the Unicode full stops made dots, Latin-1 ones
+/// (letters only) are read as such, and both then go through UTS 46 processing (what
+/// libidn2 does for SpamAssassin with `IDN2_NONTRANSITIONAL`): lower case, normalization,
+/// punycode. A host that fails the conversion stays as it was (with its dots normalized);
+/// one in neither encoding is lower-cased.
+fn idn_to_ascii(host: &[u8]) -> Vec<u8> {
+    if host
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.:[]-".contains(b))
+    {
+        return host.to_ascii_lowercase();
+    }
+    let unicode: String = match std::str::from_utf8(host) {
+        Ok(s) => s.replace(['\u{3002}', '\u{ff0e}', '\u{ff61}'], "."),
+        Err(_) => {
+            let latin1_letter = |b: u8| {
+                b.is_ascii_alphanumeric()
+                    || b"_.-".contains(&b)
+                    || matches!(b, 0xc0..=0xd6 | 0xd8..=0xde | 0xe0..=0xf6 | 0xf8..=0xfe)
+            };
+            if !host.iter().all(|&b| latin1_letter(b)) {
+                return host.to_ascii_lowercase();
+            }
+            let latin1: String = host.iter().map(|&b| char::from(b)).collect();
+            return idna::domain_to_ascii_cow(latin1.as_bytes(), idna::AsciiDenyList::EMPTY)
+                .map_or_else(|_| host.to_vec(), |a| a.into_owned().into_bytes());
+        }
+    };
+    match idna::domain_to_ascii_cow(unicode.as_bytes(), idna::AsciiDenyList::EMPTY) {
+        Ok(ascii) => ascii.into_owned().into_bytes(),
+        Err(_) => unicode.into_bytes(),
+    }
 }
 
 /// A host written as a number: four decimal, hex (`0x..`) or octal (`0..`) parts, one hex
@@ -568,6 +619,54 @@ fn numeric_host(host: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_to_ascii_as_util_pm_converts_them() {
+        // Expected values printed by SpamAssassin 4.0.1's Util::idn_to_ascii (libidn2).
+        let cases: [(&[u8], &[u8]); 10] = [
+            (
+                "www.aacsb.edu.\u{53bb}\u{67e5}\u{8be2}\u{3002}".as_bytes(),
+                b"www.aacsb.edu.xn--1nr228byj0a.",
+            ),
+            ("B\u{fc}cher.DE".as_bytes(), b"xn--bcher-kva.de"),
+            (b"b\xfccher.de", b"xn--bcher-kva.de"),
+            (
+                "\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}.\u{440}\u{444}".as_bytes(),
+                b"xn--e1afmkfd.xn--p1ai",
+            ),
+            (b"EXAMPLE.com", b"example.com"),
+            (b"Example.biz!!!", b"example.biz!!!"),
+            (b"ex ample.com", b"ex ample.com"),
+            ("a\u{ff0e}b\u{e9}.com".as_bytes(), b"a.xn--b-bga.com"),
+            (b"x\x80\x81.com", b"x\x80\x81.com"),
+            ("stra\u{df}e.de".as_bytes(), b"xn--strae-oqa.de"),
+        ];
+        for (host, ascii) in cases {
+            assert_eq!(
+                idn_to_ascii(host),
+                ascii,
+                "{}",
+                String::from_utf8_lossy(host)
+            );
+        }
+        // The list gains the punycode form; a host followed by CJK text has no valid
+        // domain left (spam-2/00276: SpamAssassin lists no URI for it).
+        let registry = Registry::default();
+        let list = canonicalize(
+            &["http://B\u{fc}cher.de/x".as_bytes().to_vec()],
+            &[],
+            &registry,
+        );
+        assert!(list.contains(&b"http://xn--bcher-kva.de/x".to_vec()));
+        let list = canonicalize(
+            &["http://www.aacsb.edu.\u{53bb}\u{67e5}\u{3002}"
+                .as_bytes()
+                .to_vec()],
+            &[],
+            &registry,
+        );
+        assert!(!list.iter().any(|u| has_domain(u, &registry)), "{list:?}");
+    }
 
     fn canon(uris: &[&str]) -> Vec<String> {
         canonicalize(
