@@ -191,6 +191,26 @@ fn nosubject_body_rules_do_not_see_the_subject() {
 }
 
 #[test]
+fn subject_is_trimmed_before_decoding_and_the_last_one_counts() {
+    // Node.pm trims the raw value, then decodes: a space an encoded word starts with stays
+    // (spam-2/00276's `=?gb2312?q?_=B4=F2...?=`). The body's first line is the *last*
+    // Subject (`get_header` in scalar context).
+    let (e, _d) = engine(
+        "header SUBJ_LEAD Subject =~ /^ MBA/\nscore SUBJ_LEAD 1\n\
+         body BODY_LEAD /^ MBA/\nscore BODY_LEAD 1\n\
+         body BODY_SECOND /^second$/\nscore BODY_SECOND 1\n",
+    );
+    assert_eq!(
+        hit_names(&e, "Subject:  =?us-ascii?q?_MBA?=\r\n\r\nhi\r\n"),
+        ["BODY_LEAD", "SUBJ_LEAD"]
+    );
+    assert_eq!(
+        hit_names(&e, "Subject: first\r\nSubject: second\r\n\r\nhi\r\n"),
+        ["BODY_SECOND"]
+    );
+}
+
+#[test]
 fn spam_report_lists_hits_as_spamassassin_does() {
     let (e, _d) = engine(
         "body CASH /cash/\nscore CASH 2.5\ndescribe CASH Talks about cash\n\

@@ -56,6 +56,13 @@ impl HeaderField {
         spamassassin_decode(&self.name, &self.collapsed())
     }
 
+    /// The value as SpamAssassin's `Message::Node::header` stores it for the rule texts:
+    /// folds collapsed, the white space around the value trimmed, *then* decoded, so a
+    /// space an encoded word starts or ends with (`=?gb2312?q?_=B4=F2?=`) stays.
+    pub fn spamassassin_value(&self) -> String {
+        spamassassin_decode(&self.name, self.collapsed().trim_ascii())
+    }
+
     /// The value with each fold and the blanks after it made one space.
     fn collapsed(&self) -> Vec<u8> {
         let v = &self.raw_value;

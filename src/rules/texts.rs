@@ -642,7 +642,7 @@ impl<'v> Texts<'v> {
             decoded: view
                 .headers
                 .iter()
-                .map(|h| h.spamassassin_decoded_collapsed().trim().to_string())
+                .map(HeaderField::spamassassin_value)
                 .collect(),
             ..Default::default()
         };
@@ -713,18 +713,9 @@ impl<'v> Texts<'v> {
                 chunks(&lf, &mut t.rawbody);
             }
         }
-        let mut body = match view.header("Subject").next() {
-            Some(subject) => {
-                let mut s = subject
-                    .spamassassin_decoded()
-                    .trim_start()
-                    .as_bytes()
-                    .to_vec();
-                while s.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                    s.pop();
-                }
-                s
-            }
+        // `get_header('subject')` in scalar context: the last Subject field.
+        let mut body = match view.header("Subject").last() {
+            Some(subject) => subject.spamassassin_value().into_bytes(),
             None => Vec::new(),
         };
         body.push(b'\n');
@@ -1042,7 +1033,7 @@ pub fn part_header_values(parts: &[Vec<HeaderField>], name: &str, raw: bool) -> 
             let mut v = if raw {
                 crlf_to_lf(h.raw_value.trim_ascii_start()).into_owned()
             } else {
-                h.spamassassin_decoded().trim().as_bytes().to_vec()
+                h.spamassassin_value().into_bytes()
             };
             v.push(b'\n');
             out.push(v);
