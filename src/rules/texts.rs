@@ -531,29 +531,43 @@ fn collapse_blank_runs(data: &[u8], at_body_start: bool) -> std::borrow::Cow<'_,
     let mut out: Option<Vec<u8>> = None;
     // Bytes of `data` before `copied` are in `out` (when it exists).
     let mut copied = 0;
-    // Where each line of the current run of blank lines starts.
-    let mut run: Vec<usize> = Vec::new();
+    // The current run of blank lines: its length, where its second line starts, and where
+    // its last `keep - 1` lines start (bounded, so a message of newlines costs no memory).
+    let mut run = 0usize;
+    let mut second = 0usize;
+    let mut keep = MAX_BLANK_LINES;
+    let mut last: std::collections::VecDeque<usize> =
+        std::collections::VecDeque::with_capacity(MAX_BLANK_LINES + 1);
     let mut at = 0;
     loop {
         let end = (at < data.len())
             .then(|| memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |p| at + p + 1));
         if let Some(end) = end.filter(|&end| blank(&data[at..end])) {
-            run.push(at);
+            if run == 0 {
+                keep = if at_body_start && at == 0 {
+                    MAX_BLANK_LINES + 1
+                } else {
+                    MAX_BLANK_LINES
+                };
+                last.clear();
+            } else if run == 1 {
+                second = at;
+            }
+            run += 1;
+            if last.len() == keep - 1 {
+                last.pop_front();
+            }
+            last.push_back(at);
             at = end;
             continue;
         }
-        let keep = if at_body_start && run.first() == Some(&0) {
-            MAX_BLANK_LINES + 1
-        } else {
-            MAX_BLANK_LINES
-        };
-        if run.len() > keep {
+        if run > keep {
             // Perl's splice keeps the run's first line and its last `keep - 1`.
             let o = out.get_or_insert_with(|| Vec::with_capacity(data.len()));
-            o.extend_from_slice(&data[copied..run[1]]);
-            copied = run[run.len() - (keep - 1)];
+            o.extend_from_slice(&data[copied..second]);
+            copied = last.front().copied().unwrap_or(at);
         }
-        run.clear();
+        run = 0;
         match end {
             Some(end) => at = end,
             None => break,
