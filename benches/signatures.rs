@@ -195,6 +195,7 @@ fn main() {
             charset: None,
             detected: filetype::detect(d),
             data: Cow::Borrowed(d),
+            encoded: None,
         })
         .collect();
     let tmp = tempfile::tempdir().unwrap();

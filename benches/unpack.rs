@@ -279,6 +279,7 @@ fn unpack_all(data: &[u8], limits: &Limits) -> usize {
         charset: None,
         detected: filetype::detect(data),
         data: Cow::Owned(data.to_vec()),
+        encoded: None,
     }];
     let mut members = 0;
     while let Some(o) = work.pop() {

@@ -291,6 +291,7 @@ impl Engine {
             charset: None,
             detected: FileType::Mail,
             data: Cow::Borrowed(message),
+            encoded: None,
         }];
         let mut headers = Vec::new();
         let mut seen: HashSet<(usize, u64)> = HashSet::new();
@@ -557,6 +558,9 @@ fn into_owned(o: Object<'_>) -> Object<'static> {
         charset: o.charset,
         detected: o.detected,
         data: Cow::Owned(o.data.into_owned()),
+        // The encoded form borrows from a message that is going away; the rule texts fall
+        // back to `data`.
+        encoded: None,
     }
 }
 

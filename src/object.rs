@@ -63,6 +63,19 @@ pub struct Object<'a> {
     pub detected: FileType,
     /// The decoded bytes: borrowed from the message where no decoding changed them.
     pub data: Cow<'a, [u8]>,
+    /// A MIME part's body as the message holds it, when a base64 or quoted-printable
+    /// Content-Transfer-Encoding was undone to make `data`; `None` otherwise, and for the
+    /// parts of a message that was itself decoded.
+    pub encoded: Option<Encoded<'a>>,
+}
+
+/// A MIME part's body before its Content-Transfer-Encoding was undone.
+#[derive(Debug, Clone, Copy)]
+pub struct Encoded<'a> {
+    /// The encoding.
+    pub encoding: crate::mime::decode::TransferEncoding,
+    /// The body lines as they stand in the message.
+    pub body: &'a [u8],
 }
 
 impl Object<'_> {

@@ -24,6 +24,7 @@ fn unpack_all(name: &str, data: Vec<u8>) -> (Vec<Object<'static>>, Vec<&'static 
         charset: None,
         detected,
         data: Cow::Owned(data),
+        encoded: None,
     }];
     let mut next = 0;
     while next < objects.len() {

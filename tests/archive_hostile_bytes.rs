@@ -28,6 +28,7 @@ fn unpack_once(data: Vec<u8>) {
         charset: None,
         detected: mailwarden::filetype::detect(&data),
         data: Cow::Owned(data),
+        encoded: None,
     };
     if let Some(u) = unpacker_for(object.detected) {
         let mut out = Unpack {

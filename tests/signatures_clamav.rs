@@ -290,6 +290,7 @@ fn mailwarden(set: &SignatureSet, data: &[u8]) -> BTreeSet<String> {
         charset: None,
         detected: filetype::detect(data),
         data: Cow::Borrowed(data),
+        encoded: None,
     };
     let mut out = Vec::new();
     set.scan(&o, &mut out);

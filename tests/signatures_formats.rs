@@ -23,6 +23,7 @@ fn object_as<'a>(data: &'a [u8], origin: Origin, declared: Option<&str>) -> Obje
         charset: None,
         detected: filetype::detect(data),
         data: Cow::Borrowed(data),
+        encoded: None,
     }
 }
 

@@ -273,6 +273,7 @@ pub fn unpack(ft: FileType, data: &[u8]) {
             charset: None,
             detected: ft,
             data: Cow::Borrowed(data),
+            encoded: None,
         };
         let mut budget = Budget::new(&limits, data.len() as u64);
         let mut out = Unpack {
@@ -339,6 +340,7 @@ pub fn signatures(ext: &str, data: &[u8]) {
             charset: None,
             detected: mailwarden::filetype::detect(bytes),
             data: Cow::Borrowed(bytes),
+            encoded: None,
         };
         out.clear();
         set.scan(&object, &mut out);

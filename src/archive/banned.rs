@@ -409,6 +409,7 @@ mod tests {
             charset: None,
             detected: crate::filetype::detect(data),
             data: Cow::Borrowed(data),
+            encoded: None,
         }
     }
 
@@ -423,6 +424,7 @@ mod tests {
             charset: None,
             detected: FileType::Mail,
             data: Cow::Borrowed(b""),
+            encoded: None,
         }
     }
 

@@ -75,6 +75,7 @@ impl Unpack<'_> {
             charset: None,
             detected,
             data: Cow::Owned(data),
+            encoded: None,
         });
         true
     }

@@ -397,6 +397,7 @@ pub fn walk<'d>(
                                 name: None,
                                 declared_type: Some(ct_mime.clone()),
                                 charset: None,
+                                encoded: None,
                             },
                             Cow::Borrowed(body),
                         );
@@ -462,6 +463,7 @@ pub fn walk<'d>(
                                 name: None,
                                 declared_type: Some("text/plain".into()),
                                 charset: None,
+                                encoded: None,
                             },
                             Cow::Borrowed(preamble),
                         );
@@ -486,6 +488,7 @@ pub fn walk<'d>(
                                     name: None,
                                     declared_type: Some("text/plain".into()),
                                     charset: None,
+                                    encoded: None,
                                 },
                                 Cow::Borrowed(epilogue),
                             );
@@ -620,6 +623,11 @@ pub fn walk<'d>(
             name,
             declared_type: Some(ct_mime.clone()),
             charset,
+            encoded: matches!(
+                encoding,
+                TransferEncoding::Base64 | TransferEncoding::QuotedPrintable
+            )
+            .then_some(crate::object::Encoded { encoding, body }),
         };
         if let Some(id) = emit_leaf(&mut out, budget, spec, decoded) {
             if ct_mime.starts_with("text/") {
@@ -664,13 +672,14 @@ fn check_text(findings: &mut Vec<Finding>, path: &str, data: &[u8]) {
     }
 }
 
-struct LeafSpec {
+struct LeafSpec<'d> {
     path: String,
     depth: u32,
     origin: Origin,
     name: Option<String>,
     declared_type: Option<String>,
     charset: Option<String>,
+    encoded: Option<crate::object::Encoded<'d>>,
 }
 
 /// A multipart that cannot be split is read as one text part, so its content is still scanned.
@@ -694,6 +703,7 @@ fn emit_text_fallback<'d>(
         name: None,
         declared_type: Some("text/plain".into()),
         charset: None,
+        encoded: None,
     };
     if let Some(id) = emit_leaf(out, budget, spec, Cow::Borrowed(body)) {
         emit_blocks(out, budget, id);
@@ -703,7 +713,7 @@ fn emit_text_fallback<'d>(
 fn emit_leaf<'d>(
     out: &mut Walked<'d>,
     budget: &mut Budget,
-    spec: LeafSpec,
+    spec: LeafSpec<'d>,
     data: Cow<'d, [u8]>,
 ) -> Option<usize> {
     if !budget.add_object(&spec.path) {
@@ -748,6 +758,7 @@ fn emit_leaf<'d>(
         charset: spec.charset,
         detected,
         data,
+        encoded: spec.encoded,
     });
     Some(out.objects.len() - 1)
 }
@@ -777,6 +788,7 @@ fn emit_blocks(out: &mut Walked<'_>, budget: &mut Budget, id: usize) {
             name: block.name,
             declared_type: block.media_type,
             charset: None,
+            encoded: None,
         };
         match emit_leaf(out, budget, spec, Cow::Owned(block.data)) {
             // Block children point at their text part by local index; the engine remaps it.

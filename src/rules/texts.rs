@@ -582,6 +582,74 @@ fn collapse_blank_runs(data: &[u8], at_body_start: bool) -> std::borrow::Cow<'_,
     }
 }
 
+/// Part `o`'s text as SpamAssassin decodes it from the raw part, where that differs from
+/// the engine's `data`: base64 holding an `=` before more data ([`spamassassin_base64`];
+/// a list footer after a padded part), and quoted-printable whose raw lines hold a run of
+/// more than [`MAX_BLANK_LINES`] blank lines (Message.pm cuts it before decoding). `None`
+/// when `data` is what SpamAssassin reads.
+fn spamassassin_decoding(o: &crate::object::Object<'_>, body_start: *const u8) -> Option<Vec<u8>> {
+    use crate::mime::decode::{self, TransferEncoding};
+    let encoded = o.encoded?;
+    match encoded.encoding {
+        TransferEncoding::Base64 => {
+            let body = encoded.body;
+            let pad_inside = memchr::memchr(b'=', body)
+                .is_some_and(|p| body[p..].iter().any(|&b| base64_digit(b)));
+            pad_inside.then(|| spamassassin_base64(body))
+        }
+        TransferEncoding::QuotedPrintable => {
+            match collapse_blank_runs(encoded.body, encoded.body.as_ptr() == body_start) {
+                std::borrow::Cow::Owned(cut) => Some(decode::quoted_printable(&cut).0),
+                std::borrow::Cow::Borrowed(_) => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn base64_digit(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// `Util::base64_decode`: white space removed; text of only base64 digits and `=`, a
+/// multiple of 4 long, goes to MIME::Base64 with each run of `=` before the end read as
+/// `A`s; anything else keeps its digits and `=`s, loses its final padding, and is
+/// uudecoded with every `=` left inside read as the digit 63 (`tr` maps 65 characters onto
+/// 64).
+fn spamassassin_base64(body: &[u8]) -> Vec<u8> {
+    let s: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c'))
+        .collect();
+    let mut digits: Vec<u8> =
+        if s.len() >= 2 && s.len() % 4 == 0 && s.iter().all(|&b| base64_digit(b) || b == b'=') {
+            let pad = s.iter().rev().take_while(|&&b| b == b'=').count();
+            s[..s.len() - pad]
+                .iter()
+                .map(|&b| if b == b'=' { b'A' } else { b })
+                .collect()
+        } else {
+            let mut d: Vec<u8> = s
+                .into_iter()
+                .filter(|&b| base64_digit(b) || b == b'=')
+                .collect();
+            while d.last() == Some(&b'=') {
+                d.pop();
+            }
+            for b in &mut d {
+                if *b == b'=' {
+                    *b = b'/';
+                }
+            }
+            d
+        };
+    if digits.len() % 4 == 1 {
+        digits.pop();
+    }
+    crate::mime::decode::base64(&digits).0
+}
+
 /// Whether a part name ends in `.html`, `.htm`, `.shtml` or `.shtm` (Node.pm's
 /// `effective_type`: `/\.s?html?$/i`).
 fn named_html(name: &str) -> bool {
@@ -681,15 +749,17 @@ impl<'v> Texts<'v> {
             if !o.is_text() && !html_by_name {
                 continue;
             }
+            // SpamAssassin decodes the part itself, differently from the engine where an
+            // `=` sits inside base64 data, and after cutting blank-line runs in the raw
+            // lines ([`spamassassin_decoding`]).
+            let redecoded = spamassassin_decoding(o, body_start);
             // SpamAssassin's decoded text has LF line ends: it squashes CRLF in a CRLF
             // message, and after decoding base64 and quoted-printable text.
-            let lf = crlf_to_lf(&o.data);
-            // Blank-line runs are cut in the raw body, so only in text that was not
-            // transfer-decoded (an attached message's own text is cut too: SpamAssassin
-            // parses it as a message). Base64 text has no blank lines to cut; a
-            // quoted-printable part's raw blank lines are cut by SpamAssassin but not here.
+            let lf = crlf_to_lf(redecoded.as_deref().unwrap_or(&o.data));
+            // Text that was not transfer-decoded has its blank-line runs cut here (an
+            // attached message's own text too: SpamAssassin parses it as a message).
             let lf = match (&o.data, lf) {
-                (std::borrow::Cow::Borrowed(d), lf) => {
+                (std::borrow::Cow::Borrowed(d), lf) if o.encoded.is_none() => {
                     let at_body_start = d.as_ptr() == body_start;
                     match collapse_blank_runs(&lf, at_body_start) {
                         std::borrow::Cow::Borrowed(_) => lf,
@@ -1367,6 +1437,32 @@ mod tests {
         // Nothing but blank lines, and nothing at all.
         assert_eq!(collapse_blank_runs(&[b'\n'; 40], false).len(), 20);
         assert!(collapse_blank_runs(b"", true).is_empty());
+    }
+
+    #[test]
+    fn base64_decoded_as_util_pm_decodes_it() {
+        // Expected bytes printed by SpamAssassin 4.0.1's Util::base64_decode.
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or_default())
+                .collect()
+        };
+        let cases = [
+            ("aGVsbG8=\n", "68656c6c6f"),
+            ("aGk=aGk=", "6869006869"),
+            ("aGk=aGk=\n-- footer_x\n", "68693f68693f7e8a2d7abc"),
+            ("DQo=\n---\nThis sf.net\n", "0d0a3f4e18acb1f9de"),
+            ("aGVsbG8", "68656c6c6f"),
+            ("aGVsbG8=\n\n___\nab", "68656c6c6f3f69"),
+        ];
+        for (input, bytes) in cases {
+            assert_eq!(
+                spamassassin_base64(input.as_bytes()),
+                hex(bytes),
+                "{input:?}"
+            );
+        }
     }
 
     #[test]
