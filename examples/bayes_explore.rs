@@ -809,3 +809,26 @@ fn ppm_scores(messages: &[Message], v: &[f64]) -> Vec<(bool, f64)> {
     );
     scored
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CmModel;
+
+    /// AMDL scoring leaves the model as it found it: the same cost twice, the same tables
+    /// and mixer after, and a cost below the frozen (MDL) one for a repetitive message.
+    #[test]
+    fn amdl_forgets_the_scored_message() {
+        let mut m = CmModel::new(4, 10, 30, 0.02);
+        m.code(
+            b"Subject: hello world\nthe quick brown fox jumps over the lazy dog\n",
+            true,
+        );
+        let (buckets, weights) = (m.buckets.clone(), m.weights.clone());
+        let msg = b"Subject: buy now buy now buy now buy now buy now buy now\n";
+        let first = m.cost(msg, true);
+        assert_eq!(first, m.cost(msg, true));
+        assert!(m.buckets.iter().zip(&buckets).all(|(a, b)| a.0 == b.0));
+        assert_eq!(m.weights, weights);
+        assert!(first < m.cost(msg, false));
+    }
+}
