@@ -2,7 +2,10 @@
 # Oracle for tests/rules_differential.rs: runs the installed SpamAssassin (network tests off,
 # Bayes off, stock rules) over the message files named on stdin, one per line, and prints
 # "path<TAB>RULE,RULE,..." with every rule hit (tests=, the same list `spamassassin -L -t`
-# reports; with SA_SUBTESTS=1 in the environment also the __ sub-rules). Written for mailwarden; uses only Mail::SpamAssassin's public API.
+# reports; with SA_SUBTESTS=1 in the environment also the __ sub-rules). SA_SITE_RULES=DIR
+# reads the site configuration (local.cf, *.pre) from DIR instead of /etc/spamassassin: a
+# copy without sa-compile.pre compares against SpamAssassin without compiled body rules.
+# Written for mailwarden; uses only Mail::SpamAssassin's public API.
 use strict;
 use warnings;
 use Mail::SpamAssassin;
@@ -12,6 +15,7 @@ my $sa = Mail::SpamAssassin->new({
     dont_copy_prefs  => 1,
     userprefs_filename => '/dev/null',
     post_config_text => "use_bayes 0\nuse_auto_whitelist 0\nbayes_auto_learn 0\n",
+    ($ENV{SA_SITE_RULES} ? (site_rules_filename => $ENV{SA_SITE_RULES}) : ()),
 });
 $sa->init(1);
 while (my $path = <STDIN>) {
