@@ -199,3 +199,42 @@ fn per_recipient_verdicts_follow_the_envelope() {
     assert_eq!(r.recipients[1].recipient, "c@example.net");
     assert_eq!(r.recipients[1].verdict.action, Action::Reject);
 }
+
+#[test]
+fn encoded_parts_keep_their_encoded_body() {
+    // The rule texts decode some parts again as SpamAssassin does, from the body as the
+    // message holds it: base64 and quoted-printable parts carry it, other parts do not.
+    let msg = b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+        --b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGk=\r\n\
+        --b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db\r\n\
+        --b\r\nContent-Type: text/plain\r\n\r\nplain\r\n--b--\r\n";
+    let engine = mailwarden::Engine::builder().build().expect("engine");
+    let mut seen = Vec::new();
+    engine.normalize_with(msg, &mailwarden::Envelope::new(), |view| {
+        for o in view
+            .objects
+            .iter()
+            .filter(|o| o.origin == mailwarden::object::Origin::MimePart)
+        {
+            seen.push((
+                o.data.to_vec(),
+                o.encoded.map(|e| (e.encoding, e.body.to_vec())),
+            ));
+        }
+    });
+    use mailwarden::mime::decode::TransferEncoding;
+    assert_eq!(
+        seen,
+        vec![
+            (
+                b"hi".to_vec(),
+                Some((TransferEncoding::Base64, b"aGk=".to_vec()))
+            ),
+            (
+                b"a=b".to_vec(),
+                Some((TransferEncoding::QuotedPrintable, b"a=3Db".to_vec()))
+            ),
+            (b"plain".to_vec(), None),
+        ]
+    );
+}
