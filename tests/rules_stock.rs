@@ -170,6 +170,14 @@ fn hostile_shapes_scan_with_the_stock_rules() {
         "\r\n".repeat(4_000_000)
     );
     shapes.push(("blank lines", m, "NO_RELAYS"));
+    // 12 MB of base64 text after a padded block (the rule texts decode it again as
+    // Util::base64_decode does: linear, without a copy of the whole body).
+    let m = format!(
+        "{head}To: b@y.example\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+         aGk=\r\n{}",
+        "QUJDREVGR0g=\r\n".repeat(800_000)
+    );
+    shapes.push(("base64 after padding", m, "NO_RELAYS"));
     for (what, message, expected) in &shapes {
         let t = std::time::Instant::now();
         let report = engine.scan(message.as_bytes(), &mailwarden::Envelope::new());

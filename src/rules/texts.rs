@@ -617,33 +617,34 @@ fn base64_digit(b: u8) -> bool {
 /// uudecoded with every `=` left inside read as the digit 63 (`tr` maps 65 characters onto
 /// 64).
 fn spamassassin_base64(body: &[u8]) -> Vec<u8> {
-    let s: Vec<u8> = body
-        .iter()
-        .copied()
-        .filter(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c'))
-        .collect();
-    let mut digits: Vec<u8> =
-        if s.len() >= 2 && s.len() % 4 == 0 && s.iter().all(|&b| base64_digit(b) || b == b'=') {
-            let pad = s.iter().rev().take_while(|&&b| b == b'=').count();
-            s[..s.len() - pad]
-                .iter()
-                .map(|&b| if b == b'=' { b'A' } else { b })
-                .collect()
-        } else {
-            let mut d: Vec<u8> = s
-                .into_iter()
-                .filter(|&b| base64_digit(b) || b == b'=')
-                .collect();
-            while d.last() == Some(&b'=') {
-                d.pop();
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c');
+    // One pass to choose the path, one to collect the digits: no copy of the whole body.
+    let (mut len, mut clean) = (0usize, true);
+    for b in body.iter().filter(|b| !space(b)) {
+        len += 1;
+        clean &= base64_digit(*b) || *b == b'=';
+    }
+    let mut digits: Vec<u8> = Vec::with_capacity(len);
+    if clean && len >= 2 && len % 4 == 0 {
+        digits.extend(body.iter().filter(|b| !space(b)));
+        let pad = digits.iter().rev().take_while(|&&b| b == b'=').count();
+        digits.truncate(len - pad);
+        for b in &mut digits {
+            if *b == b'=' {
+                *b = b'A';
             }
-            for b in &mut d {
-                if *b == b'=' {
-                    *b = b'/';
-                }
+        }
+    } else {
+        digits.extend(body.iter().filter(|&&b| base64_digit(b) || b == b'='));
+        while digits.last() == Some(&b'=') {
+            digits.pop();
+        }
+        for b in &mut digits {
+            if *b == b'=' {
+                *b = b'/';
             }
-            d
-        };
+        }
+    }
     if digits.len() % 4 == 1 {
         digits.pop();
     }
