@@ -11,10 +11,8 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box};
 use mailwarden::config::SignatureConfig;
-use mailwarden::filetype;
 use mailwarden::object::{Object, Origin};
 use mailwarden::signatures::SignatureSet;
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -185,18 +183,7 @@ fn main() {
     );
     let objects: Vec<Object<'_>> = data
         .iter()
-        .map(|d| Object {
-            path: String::new(),
-            parent: None,
-            depth: 0,
-            origin: Origin::Message,
-            name: None,
-            declared_type: None,
-            charset: None,
-            detected: filetype::detect(d),
-            data: Cow::Borrowed(d),
-            encoded: None,
-        })
+        .map(|d| Object::new("", Origin::Message, &d[..]))
         .collect();
     let tmp = tempfile::tempdir().unwrap();
     let mut c = Criterion::default().configure_from_args();

@@ -24,8 +24,7 @@
 use criterion::{Criterion, Throughput, black_box};
 use mailwarden::archive::{Unpack, unpacker_for};
 use mailwarden::object::{Object, Origin};
-use mailwarden::{Budget, Category, Engine, Envelope, Limits, filetype};
-use std::borrow::Cow;
+use mailwarden::{Budget, Category, Engine, Envelope, Limits};
 use std::io::Write;
 use std::time::Duration;
 
@@ -270,16 +269,8 @@ fn container(i: usize, k: usize, eicar: bool) -> Container {
 fn unpack_all(data: &[u8], limits: &Limits) -> usize {
     let mut budget = Budget::new(limits, data.len() as u64);
     let mut work: Vec<Object<'static>> = vec![Object {
-        path: "1".into(),
-        parent: None,
         depth: 1,
-        origin: Origin::MimePart,
-        name: None,
-        declared_type: None,
-        charset: None,
-        detected: filetype::detect(data),
-        data: Cow::Owned(data.to_vec()),
-        encoded: None,
+        ..Object::new("1", Origin::MimePart, data.to_vec())
     }];
     let mut members = 0;
     while let Some(o) = work.pop() {

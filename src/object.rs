@@ -78,7 +78,36 @@ pub struct Encoded<'a> {
     pub body: &'a [u8],
 }
 
-impl Object<'_> {
+impl<'a> Object<'a> {
+    /// An object holding `data`, found as `origin` at `path`: no parent, depth 0, no
+    /// declared name, type or charset, no encoded form, its type detected from the content.
+    /// Set the rest with struct update syntax, which keeps compiling when fields are added:
+    ///
+    /// ```
+    /// use mailwarden::object::{Object, Origin};
+    /// let o = Object {
+    ///     depth: 1,
+    ///     name: Some("invoice.zip".into()),
+    ///     ..Object::new("2", Origin::MimePart, &b"PK\x03\x04"[..])
+    /// };
+    /// assert_eq!(o.detected, mailwarden::filetype::FileType::Zip);
+    /// ```
+    pub fn new(path: impl Into<String>, origin: Origin, data: impl Into<Cow<'a, [u8]>>) -> Self {
+        let data = data.into();
+        Object {
+            path: path.into(),
+            parent: None,
+            depth: 0,
+            origin,
+            name: None,
+            declared_type: None,
+            charset: None,
+            detected: crate::filetype::detect(&data),
+            data,
+            encoded: None,
+        }
+    }
+
     /// Whether this is a `text/*` MIME part (or preamble/epilogue text).
     pub fn is_text(&self) -> bool {
         match self.origin {

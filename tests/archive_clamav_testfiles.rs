@@ -3,7 +3,6 @@
 
 use mailwarden::archive::{Budget, Limits, Unpack, unpacker_for};
 use mailwarden::{FileType, Object, Origin};
-use std::borrow::Cow;
 use std::path::Path;
 
 const DIR: &str = "/usr/share/clamav-testfiles";
@@ -13,18 +12,10 @@ const DIR: &str = "/usr/share/clamav-testfiles";
 fn unpack_all(name: &str, data: Vec<u8>) -> (Vec<Object<'static>>, Vec<&'static str>) {
     let limits = Limits::default();
     let mut budget = Budget::new(&limits, data.len() as u64);
-    let detected = mailwarden::filetype::detect(&data);
     let mut objects = vec![Object {
-        path: "1".into(),
-        parent: None,
         depth: 1,
-        origin: Origin::MimePart,
         name: Some(name.into()),
-        declared_type: None,
-        charset: None,
-        detected,
-        data: Cow::Owned(data),
-        encoded: None,
+        ..Object::new("1", Origin::MimePart, data)
     }];
     let mut next = 0;
     while next < objects.len() {

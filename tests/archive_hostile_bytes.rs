@@ -3,7 +3,6 @@
 use mailwarden::archive::{Budget, Limits, Unpack, unpacker_for};
 use mailwarden::{Object, Origin};
 use proptest::prelude::*;
-use std::borrow::Cow;
 
 const MAGICS: &[&[u8]] = &[
     b"PK\x03\x04",
@@ -19,16 +18,9 @@ fn unpack_once(data: Vec<u8>) {
     let limits = Limits::default();
     let mut budget = Budget::new(&limits, data.len() as u64);
     let object = Object {
-        path: "1".into(),
-        parent: None,
         depth: 1,
-        origin: Origin::MimePart,
         name: Some("x".into()),
-        declared_type: None,
-        charset: None,
-        detected: mailwarden::filetype::detect(&data),
-        data: Cow::Owned(data),
-        encoded: None,
+        ..Object::new("1", Origin::MimePart, data)
     };
     if let Some(u) = unpacker_for(object.detected) {
         let mut out = Unpack {

@@ -7,10 +7,8 @@
 //! Needs Debian's `clamav` and `clamav-testfiles` (scripts/setup.sh installs them).
 
 use mailwarden::config::SignatureConfig;
-use mailwarden::filetype;
 use mailwarden::object::{Object, Origin};
 use mailwarden::signatures::SignatureSet;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -281,16 +279,8 @@ fn clamscan(db: &Path, files: &[std::path::PathBuf]) -> BTreeMap<String, BTreeSe
 
 fn mailwarden(set: &SignatureSet, data: &[u8]) -> BTreeSet<String> {
     let o = Object {
-        path: "1 f".into(),
-        parent: None,
         depth: 1,
-        origin: Origin::ArchiveMember,
-        name: None,
-        declared_type: None,
-        charset: None,
-        detected: filetype::detect(data),
-        data: Cow::Borrowed(data),
-        encoded: None,
+        ..Object::new("1 f", Origin::ArchiveMember, data)
     };
     let mut out = Vec::new();
     set.scan(&o, &mut out);

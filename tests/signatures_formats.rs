@@ -5,7 +5,6 @@ use mailwarden::config::SignatureConfig;
 use mailwarden::filetype::{self, FileType};
 use mailwarden::object::{Object, Origin};
 use mailwarden::signatures::{EICAR_NAME, SignatureSet};
-use std::borrow::Cow;
 use std::path::Path;
 
 fn object(data: &[u8]) -> Object<'_> {
@@ -14,16 +13,9 @@ fn object(data: &[u8]) -> Object<'_> {
 
 fn object_as<'a>(data: &'a [u8], origin: Origin, declared: Option<&str>) -> Object<'a> {
     Object {
-        path: "1".into(),
-        parent: None,
         depth: 1,
-        origin,
-        name: None,
         declared_type: declared.map(str::to_string),
-        charset: None,
-        detected: filetype::detect(data),
-        data: Cow::Borrowed(data),
-        encoded: None,
+        ..Object::new("1", origin, data)
     }
 }
 

@@ -264,16 +264,10 @@ pub fn unpack(ft: FileType, data: &[u8]) {
     let unpacker = unpacker_for(ft).expect("an unpacker for this type");
     let run = || {
         let object = Object {
-            path: "1".into(),
-            parent: None,
             depth: 1,
-            origin: Origin::MimePart,
             name: Some("fuzz".into()),
-            declared_type: None,
-            charset: None,
             detected: ft,
-            data: Cow::Borrowed(data),
-            encoded: None,
+            ..Object::new("1", Origin::MimePart, data)
         };
         let mut budget = Budget::new(&limits, data.len() as u64);
         let mut out = Unpack {
@@ -330,18 +324,7 @@ pub fn signatures(ext: &str, data: &[u8]) {
     let _ = set.describe();
     let mut out = Vec::new();
     for bytes in [PROBE, data] {
-        let object = Object {
-            path: String::new(),
-            parent: None,
-            depth: 0,
-            origin: Origin::Message,
-            name: None,
-            declared_type: None,
-            charset: None,
-            detected: mailwarden::filetype::detect(bytes),
-            data: Cow::Borrowed(bytes),
-            encoded: None,
-        };
+        let object = Object::new("", Origin::Message, bytes);
         out.clear();
         set.scan(&object, &mut out);
         let first = out.len();
