@@ -514,6 +514,11 @@ fn crlf_to_lf(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Perl's `\s` on a byte string: ASCII white space, vertical tab included.
+fn perl_space(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c')
+}
+
 /// The most blank lines of a run SpamAssassin keeps (`$max_blank_lines` in Message.pm).
 const MAX_BLANK_LINES: usize = 20;
 
@@ -524,10 +529,7 @@ const MAX_BLANK_LINES: usize = 20;
 /// neither its rendered text nor its HTML length there. `at_body_start` says whether `data`
 /// opens the message body.
 fn collapse_blank_runs(data: &[u8], at_body_start: bool) -> std::borrow::Cow<'_, [u8]> {
-    let blank = |line: &[u8]| {
-        line.iter()
-            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c'))
-    };
+    let blank = |line: &[u8]| line.iter().all(perl_space);
     let mut out: Option<Vec<u8>> = None;
     // Bytes of `data` before `copied` are in `out` (when it exists).
     let mut copied = 0;
@@ -617,16 +619,15 @@ fn base64_digit(b: u8) -> bool {
 /// uudecoded with every `=` left inside read as the digit 63 (`tr` maps 65 characters onto
 /// 64).
 fn spamassassin_base64(body: &[u8]) -> Vec<u8> {
-    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c');
     // One pass to choose the path, one to collect the digits: no copy of the whole body.
     let (mut len, mut clean) = (0usize, true);
-    for b in body.iter().filter(|b| !space(b)) {
+    for b in body.iter().filter(|b| !perl_space(b)) {
         len += 1;
         clean &= base64_digit(*b) || *b == b'=';
     }
     let mut digits: Vec<u8> = Vec::with_capacity(len);
     if clean && len >= 2 && len % 4 == 0 {
-        digits.extend(body.iter().filter(|b| !space(b)));
+        digits.extend(body.iter().filter(|b| !perl_space(b)));
         let pad = digits.iter().rev().take_while(|&&b| b == b'=').count();
         digits.truncate(len - pad);
         for b in &mut digits {
