@@ -1509,3 +1509,36 @@ fn title_to_subject_ratio_counts_the_subject_with_its_newline() {
     assert!(hit_names(&e, &msg("Subject: Line?      \r\n")).is_empty());
     assert!(hit_names(&e, &msg("")).is_empty());
 }
+
+/// `ALL:raw` is the header block as received (PerMsgStatus reads `get_pristine_header`),
+/// not the fields rebuilt as `Name: value`: `__HDRS_MISSP`'s `/^Subject:\S/ism` sees a
+/// missing space, and the fields keep their folding and, in a CRLF message, their CRs.
+/// Checked against SpamAssassin 4.0.1 (tests/rules_sa/mutate.py's `header-case`).
+#[test]
+fn all_raw_is_the_header_block_as_received() {
+    let (e, _d) = engine(
+        "header T_MISSP ALL:raw =~ /^(?:Subject|From):\\S/ism\n\
+         header T_MISSP_ALL ALL =~ /^(?:Subject|From):\\S/ism\n\
+         header T_FOLD ALL:raw =~ /^To: a\\@b\\.example,\\r?\\n\\tc\\@d\\.example\\r?$/m\n\
+         header T_CR ALL:raw =~ /\\r\\n/\n\
+         header T_MBOX ALL:raw =~ /^From /m\n",
+    );
+    let lf = "From x@y.example  Sat Sep  7 15:00:46 2002\nsUbJeCt:hello\n\
+              To: a@b.example,\n\tc@d.example\n\nbody\n";
+    assert_eq!(hit_names(&e, lf), ["T_FOLD", "T_MISSP"]);
+    let crlf = lf.replace('\n', "\r\n");
+    assert_eq!(hit_names(&e, &crlf), ["T_CR", "T_FOLD", "T_MISSP"]);
+    assert!(hit_names(&e, "Subject: fine\nFrom: a@b.example\n\nbody\n").is_empty());
+}
+
+/// `check_body_length` reads Message.pm's `pristine_body_length`: the body's bytes as
+/// received, so the CRs of a CRLF message count (tests/rules_sa/mutate.py's `crlf`).
+#[test]
+fn body_length_counts_the_crs_of_a_crlf_message() {
+    let (e, _d) = engine("body T_LE_20 eval:check_body_length('20')\n");
+    let body = "012345678\n012345678\n";
+    assert_eq!(body.len(), 20);
+    let lf = format!("Subject: x\n\n{body}");
+    assert_eq!(hit_names(&e, &lf), ["T_LE_20"]);
+    assert!(hit_names(&e, &lf.replace('\n', "\r\n")).is_empty());
+}

@@ -125,7 +125,10 @@ fn hostile_shapes_scan_with_the_stock_rules() {
     }
     m += "Content-Type: text/plain\r\n\r\nhello\r\n";
     shapes.push(("nested messages", m, "NO_RELAYS"));
-    // 100,000 multipart/alternative parts nested (each one's subtree was walked).
+    // 100,000 multipart/alternative parts nested (each one's subtree was walked). The part
+    // tree stops at SpamAssassin's 20 levels, so the HTML leaf is never seen: SpamAssassin
+    // 4.0.1 hits EMPTY_MESSAGE, MIME_NO_TEXT, MSGID_SHORT, NO_RECEIVED and NO_RELAYS on
+    // the same shape 1,000 levels deep, as mailwarden does.
     let mut m = format!(
         "{head}To: b@y.example\r\nContent-Type: multipart/alternative; boundary=b0\r\n\r\n"
     );
@@ -136,7 +139,7 @@ fn hostile_shapes_scan_with_the_stock_rules() {
         );
     }
     m += "--b99999\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n";
-    shapes.push(("nested alternatives", m, "MPART_ALT_DIFF"));
+    shapes.push(("nested alternatives", m, "MIME_NO_TEXT"));
     // One tag with 300,000 attributes (duplicate names were looked up in a list).
     let attrs: Vec<String> = (0..300_000).map(|i| format!("a{i}=\"v\"")).collect();
     let m = format!(

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::parser::EvalCall;
 use super::texts::Texts;
+use crate::mime::header::HeaderField;
 
 /// Nesting bound for multiparts and attached messages.
 const MAX_DEPTH: usize = 20;
@@ -28,6 +29,13 @@ pub struct MimeStats {
     pub body_length: usize,
     /// Charsets declared by parts.
     pub(crate) charsets: Vec<String>,
+    /// The header fields of every node of the part tree, in `find_parts` order (the
+    /// message first), for `mimeheader` rules.
+    pub(crate) part_headers: Vec<Vec<HeaderField>>,
+    /// The multipart/alternative difference without and with an image in the HTML.
+    madiff: [Madiff; 2],
+    /// The base64 images.
+    pub images: ImageInfo,
 }
 
 impl MimeStats {
@@ -50,9 +58,28 @@ impl MimeStats {
     pub fn has_flag(&self, f: &str) -> bool {
         self.flags.contains(&f)
     }
+    /// SpamAssassin's `madiff` (MIMEEval's `_multipart_alternative_difference`); `html_img`: the message's
+    /// HTML has an `<img>`, which makes an HTML alternative without words count one.
+    pub fn madiff(&self, html_img: bool) -> Madiff {
+        self.madiff[usize::from(html_img)]
+    }
 }
 
-fn header_like(line: &[u8]) -> bool {
+/// An mbox separator line as Message.pm recognizes it: `From`, blanks, and no colon right
+/// after them (`/^From\s+(?!:)/`, which backtracks: `From  :x` still is one).
+pub(crate) fn mbox_separator(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"From") else {
+        return false;
+    };
+    let ws = rest
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+        .count();
+    // With n >= 2 blanks, `\s+` may stop one short, where the next byte is a blank.
+    ws >= 2 || (ws == 1 && rest.get(1) != Some(&b':'))
+}
+
+pub(crate) fn header_like(line: &[u8]) -> bool {
     // ^[\041-\071\073-\176]+[ \t]*:  (printable, no colon, then a colon)
     let name = line
         .iter()
@@ -72,47 +99,108 @@ fn header_like(line: &[u8]) -> bool {
 /// Header fields of a block: (lowercased name, unfolded value).
 type Fields = Vec<(String, Vec<u8>)>;
 
-/// Reads a header block from `lines`; returns the fields and the index of the first body
-/// line, and whether a blank separator line was found.
-fn read_header(lines: &[&[u8]], stats: &mut MimeStats, top: bool) -> (Fields, usize, bool) {
+/// Which header block [`read_header`] reads.
+#[derive(Clone, Copy, PartialEq)]
+enum Block {
+    /// The message's own header: Message.pm's loop, whose anomalies are the message's
+    /// parse flags.
+    Top,
+    /// An attached `message/rfc822` message: SpamAssassin parses it with a new
+    /// `Mail::SpamAssassin::Message`, the same loop (an mbox `From ` line dropped, three
+    /// invalid lines tolerated, a `--` line ending the header), but its flags are that
+    /// object's, not the message's.
+    Embedded,
+    /// A multipart's part header: `_parse_multipart` ends it at the first line that is
+    /// not a field.
+    Part,
+}
+
+/// What [`read_header`] read: the fields as written (name as SpamAssassin keys it, value
+/// after the colon with its folding, line ends LF) and as the walk looks them up.
+struct HeaderRead {
+    raw: Vec<HeaderField>,
+    fields: Fields,
+    /// The first body line.
+    body: usize,
+    /// Whether a blank separator line ended the header.
+    separated: bool,
+}
+
+/// Reads a header block from `lines`.
+fn read_header(lines: &[&[u8]], stats: &mut MimeStats, block: Block) -> HeaderRead {
+    let (raw, fields, body, separated) = read_header_fields(lines, stats, block);
+    HeaderRead {
+        raw,
+        fields,
+        body,
+        separated,
+    }
+}
+
+fn read_header_fields(
+    lines: &[&[u8]],
+    stats: &mut MimeStats,
+    block: Block,
+) -> (Vec<HeaderField>, Fields, usize, bool) {
+    let top = block == Block::Top;
+    let whole = block != Block::Part;
+    let mut raw: Vec<HeaderField> = Vec::new();
     let mut fields: Fields = Vec::new();
     let mut i = 0;
+    // Message.pm drops an mbox separator first (`/^From\s+(?!:)/`).
+    if whole && lines.first().is_some_and(|l| mbox_separator(l)) {
+        i = 1;
+    }
     let mut errors = 0;
     while i < lines.len() {
         let l = lines[i];
         let trimmed = l.strip_suffix(b"\n").unwrap_or(l);
         let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
         if trimmed.is_empty() {
-            return (fields, i + 1, true);
+            return (raw, fields, i + 1, true);
         }
         if (l[0] == b' ' || l[0] == b'\t') && !fields.is_empty() {
             if let Some(last) = fields.last_mut() {
                 last.1.push(b' ');
                 last.1.extend_from_slice(trimmed.trim_ascii());
             }
+            if let Some(last) = raw.last_mut() {
+                last.raw_value.push(b'\n');
+                last.raw_value.extend_from_slice(trimmed);
+            }
             i += 1;
             continue;
         }
-        if top && trimmed.starts_with(b"--") {
-            stats.flag("missing_head_body_separator");
-            return (fields, i, false);
+        if whole && trimmed.starts_with(b"--") {
+            if top {
+                stats.flag("missing_head_body_separator");
+            }
+            return (raw, fields, i, false);
         }
         if !header_like(trimmed) {
-            if !top {
-                return (fields, i, false);
+            if !whole {
+                return (raw, fields, i, false);
             }
             errors += 1;
             if errors > 3 {
-                stats.flag("missing_head_body_separator");
-                return (fields, i, false);
+                if top {
+                    stats.flag("missing_head_body_separator");
+                }
+                return (raw, fields, i, false);
             }
             i += 1;
             continue;
         }
         let colon = memchr::memchr(b':', trimmed).unwrap_or(trimmed.len());
-        let name = String::from_utf8_lossy(&trimmed[..colon])
-            .trim_end()
-            .to_ascii_lowercase();
+        // Message.pm strips blanks before the colon of a message's field; a part's field
+        // keeps them in its name (`split(/:\s*/)`), so `Content-Type :` is no Content-Type.
+        let name = String::from_utf8_lossy(&trimmed[..colon]);
+        let name = if whole { name.trim_end() } else { &name[..] };
+        raw.push(HeaderField {
+            name: name.to_string(),
+            raw_value: trimmed.get(colon + 1..).unwrap_or(&[]).to_vec(),
+        });
+        let name = name.to_ascii_lowercase();
         let value = trimmed
             .get(colon + 1..)
             .unwrap_or(&[])
@@ -127,7 +215,7 @@ fn read_header(lines: &[&[u8]], stats: &mut MimeStats, top: bool) -> (Fields, us
     if top {
         stats.flag("missing_head_body_separator");
     }
-    (fields, lines.len(), false)
+    (raw, fields, lines.len(), false)
 }
 
 fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a [u8]> {
@@ -210,8 +298,24 @@ fn content_type(ct: Option<&[u8]>) -> (String, Option<Vec<u8>>, Option<String>) 
     (t, boundary, charset)
 }
 
+/// One node of SpamAssassin's part tree, as the walk found it.
+struct Node {
+    /// Its header fields as written: the message's own, a part's, an attached message's.
+    headers: Vec<HeaderField>,
+    /// Its type, as `parse_content_type` reads it.
+    ctype: String,
+    /// Its children, in order.
+    children: Vec<usize>,
+    /// A text leaf's distinct words with their counts, and whether it is HTML (rendered
+    /// first); found only for the leaves under a multipart/alternative.
+    words: Option<(bool, HashMap<String, usize>)>,
+}
+
 struct Walk {
     stats: MimeStats,
+    /// The part tree, in SpamAssassin's `find_parts` order (depth first, a node before its
+    /// children).
+    nodes: Vec<Node>,
     /// Per leaf: (type, bytes counted for the alternative ratio).
     leaves: Vec<(String, Option<usize>)>,
     alternative: bool,
@@ -260,7 +364,18 @@ fn qp_excess(line: &[u8]) -> f64 {
 }
 
 impl Walk {
-    fn part(&mut self, fields: &Fields, body: &[&[u8]], depth: usize) {
+    /// Walks one node (`head` is its header) and returns its index in [`Walk::nodes`].
+    /// `message`: the node is a message's root (the message, or an attached one);
+    /// `alternative`: it is inside a multipart/alternative of the same message.
+    fn part(
+        &mut self,
+        head: HeaderRead,
+        body: &[&[u8]],
+        depth: usize,
+        message: bool,
+        alternative: bool,
+    ) -> usize {
+        let fields = &head.fields;
         let (ctype, boundary, charset) = content_type(field(fields, "content-type"));
         let charset = charset.map(|c| c.to_ascii_lowercase()).unwrap_or_default();
         if ctype == "multipart/alternative" {
@@ -273,18 +388,87 @@ impl Walk {
             .map(|v| String::from_utf8_lossy(v).to_ascii_lowercase())
             .unwrap_or_default();
         self.mime_header(&ctype, &cte, &cd, &charset);
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            headers: head.raw,
+            ctype: ctype.clone(),
+            children: Vec::new(),
+            words: None,
+        });
         if depth < MAX_DEPTH && ctype.starts_with("multipart/") {
             if let Some(b) = boundary {
-                self.multipart(&b, body, depth);
-                return;
+                // Message.pm's bug 6845: a message body that opens with neither a blank
+                // line nor the delimiter gets a blank line put first, so no part header
+                // is looked for there.
+                let blank_first = message
+                    && body.len() > 1
+                    && body[0].iter().any(|b| !b.is_ascii_whitespace())
+                    && !body[0].starts_with(&[&b"--"[..], &b].concat());
+                let alternative = alternative || ctype == "multipart/alternative";
+                self.multipart(id, &b, body, depth, blank_first, alternative);
+                return id;
             }
         }
-        if depth < MAX_DEPTH && ctype == "message/rfc822" {
-            let (f, start, _) = read_header(body, &mut self.stats, false);
-            self.part(&f, &body[start.min(body.len())..], depth + 1);
-            return;
+        if depth < MAX_DEPTH && matches!(ctype.as_str(), "message/rfc822" | "message/global") {
+            // Message.pm decodes the part, then parses it as a message of its own.
+            let decoded;
+            let decoded_lines: Vec<&[u8]>;
+            let lines = if matches!(cte.as_str(), "base64" | "quoted-printable") {
+                decoded = leaf_bytes(&cte, body);
+                decoded_lines = decoded.split_inclusive(|b| *b == b'\n').collect();
+                &decoded_lines[..]
+            } else {
+                body
+            };
+            if !lines.is_empty() {
+                let inner = read_header(lines, &mut self.stats, Block::Embedded);
+                let start = inner.body.min(lines.len());
+                let child = self.part(inner, &lines[start..], depth + 1, true, false);
+                self.nodes[id].children.push(child);
+                return id;
+            }
         }
         self.leaf(&ctype, &cte, &cd, &charset, body);
+        if alternative && ctype.starts_with("text/") {
+            let bytes = leaf_bytes(&cte, body);
+            let charset = (!charset.is_empty()).then_some(charset.as_str());
+            let text = crate::mime::charset::to_utf8(&bytes, charset);
+            self.nodes[id].words = Some(if ctype == "text/html" {
+                let rendered = crate::mime::html::render(text.as_bytes()).text;
+                (true, words(&String::from_utf8_lossy(&rendered)))
+            } else {
+                (false, words(&text))
+            });
+        }
+        if cte == "base64" {
+            self.image(&ctype, body);
+        }
+        id
+    }
+
+    /// ImageInfo's `_get_images`: a base64 leaf of type image/gif, image/png or
+    /// image/jpeg (or jpg) counted, and its pixels when its size can be read.
+    fn image(&mut self, ctype: &str, body: &[&[u8]]) {
+        let i = match ctype {
+            "image/gif" => 0,
+            "image/png" => 1,
+            "image/jpeg" | "image/jpg" => 2,
+            _ => return,
+        };
+        let info = &mut self.stats.images;
+        info.counts[i] += 1;
+        let data = leaf_bytes("base64", body);
+        let size = match i {
+            0 => gif_size(&data),
+            1 => png_size(&data),
+            _ => jpeg_size(&data),
+        };
+        if let Some((w, h)) = size
+            && w > 0
+            && h > 0
+        {
+            info.pixels[i] += u64::from(w) * u64::from(h);
+        }
     }
 
     fn mime_header(&mut self, ctype: &str, cte: &str, cd: &str, charset: &str) {
@@ -374,7 +558,15 @@ impl Walk {
         self.leaves.push((ctype.to_string(), bytes));
     }
 
-    fn multipart(&mut self, boundary: &[u8], body: &[&[u8]], depth: usize) {
+    fn multipart(
+        &mut self,
+        parent: usize,
+        boundary: &[u8],
+        body: &[&[u8]],
+        depth: usize,
+        blank_first: bool,
+        alternative: bool,
+    ) {
         let is_boundary = |l: &[u8]| -> Option<bool> {
             let rest = l.strip_prefix(b"--")?.strip_prefix(boundary)?;
             if rest.trim_ascii().is_empty() {
@@ -385,16 +577,19 @@ impl Walk {
                 None
             }
         };
-        let Some(open) = body.iter().position(|l| is_boundary(l) == Some(false)) else {
-            // No opening boundary: the body is one text part, as SpamAssassin treats it.
-            self.leaf("text/plain", "", "", "", body);
-            return;
+        // Without an opening boundary, Message.pm keeps the preamble: the whole body is
+        // read as parts (a header first), as far as a delimiter ends one.
+        let opening = body.iter().position(|l| is_boundary(l) == Some(false));
+        let mut start = match opening {
+            Some(open) => {
+                self.boundary_state.insert(boundary.to_vec(), 1);
+                if body.get(open + 1).is_some_and(|l| !header_like(l)) {
+                    self.stats.flag("missing_mime_headers");
+                }
+                open + 1
+            }
+            None => 0,
         };
-        self.boundary_state.insert(boundary.to_vec(), 1);
-        if body.get(open + 1).is_some_and(|l| !header_like(l)) {
-            self.stats.flag("missing_mime_headers");
-        }
-        let mut start = open + 1;
         let mut i = start;
         loop {
             let end = body[i..]
@@ -403,11 +598,29 @@ impl Walk {
                 .map(|p| p + i);
             let stop = end.unwrap_or(body.len());
             let chunk = &body[start..stop];
-            let (fields, first, separated) = read_header(chunk, &mut self.stats, false);
-            if !separated && !fields.is_empty() && first < chunk.len() {
+            let head = if opening.is_none() && start == 0 && blank_first {
+                HeaderRead {
+                    raw: Vec::new(),
+                    fields: Vec::new(),
+                    body: 0,
+                    separated: true,
+                }
+            } else if end.is_none() && !chunk.is_empty() {
+                // The body's last line closes the part before Message.pm's loop looks at
+                // it: it is body, whatever it holds.
+                read_header(&chunk[..chunk.len() - 1], &mut self.stats, Block::Part)
+            } else {
+                read_header(chunk, &mut self.stats, Block::Part)
+            };
+            // The first line that is neither a field nor blank starts the body early (also
+            // when the part has no field at all).
+            let looked_at = chunk.len() - usize::from(end.is_none() && !chunk.is_empty());
+            if !head.separated && head.body < looked_at {
                 self.stats.flag("missing_mime_head_body_separator");
             }
-            self.part(&fields, &chunk[first.min(chunk.len())..], depth + 1);
+            let first = head.body.min(chunk.len());
+            let child = self.part(head, &chunk[first..], depth + 1, false, alternative);
+            self.nodes[parent].children.push(child);
             match end {
                 None => break,
                 Some(e) if is_boundary(body[e]) == Some(true) => {
@@ -448,6 +661,7 @@ fn count_unicode_escapes(line: &[u8]) -> usize {
 /// Walks the MIME tree of a raw message.
 pub fn analyze(raw: &[u8]) -> MimeStats {
     let crlf = memchr::memchr(b'\n', raw).is_some_and(|p| p > 0 && raw[p - 1] == b'\r');
+    let pristine = raw;
     let owned;
     let raw = if crlf {
         owned = raw
@@ -464,6 +678,7 @@ pub fn analyze(raw: &[u8]) -> MimeStats {
     let lines: Vec<&[u8]> = raw.split_inclusive(|b| *b == b'\n').collect();
     let mut w = Walk {
         stats: MimeStats::default(),
+        nodes: Vec::new(),
         leaves: Vec::new(),
         alternative: false,
         qp_bytes: 0,
@@ -489,10 +704,17 @@ pub fn analyze(raw: &[u8]) -> MimeStats {
         w.stats.set(k, 0.0);
     }
     w.stats.set("mime_multipart_ratio", 1.0);
-    let (fields, start, _) = read_header(&lines, &mut w.stats, true);
+    let head = read_header(&lines, &mut w.stats, Block::Top);
+    let start = head.body;
     let body = &lines[start.min(lines.len())..];
-    w.stats.body_length = body.iter().map(|l| l.len()).sum();
-    w.part(&fields, body, 0);
+    // `pristine_body_length`: the body's bytes as received, CRs included (the lines
+    // correspond one to one: only line ends were squashed).
+    w.stats.body_length = pristine
+        .split_inclusive(|b| *b == b'\n')
+        .skip(start)
+        .map(<[u8]>::len)
+        .sum();
+    w.part(head, body, 0, true, false);
     if w.qp_bytes > 0 {
         w.stats.set("mime_qp_ratio", w.qp_count / w.qp_bytes as f64);
         w.stats.set("mime_qp_count", w.qp_count);
@@ -526,7 +748,19 @@ pub fn analyze(raw: &[u8]) -> MimeStats {
     if w.boundary_state.values().any(|v| *v != 0) {
         w.stats.set("mime_missing_boundary", 1.0);
     }
+    w.stats.madiff = alternative_difference(&w.nodes);
+    w.stats.part_headers = w.nodes.into_iter().map(|n| n.headers).collect();
     w.stats
+}
+
+/// A leaf's body with its transfer encoding undone.
+fn leaf_bytes(cte: &str, body: &[&[u8]]) -> Vec<u8> {
+    let joined = body.concat();
+    match cte {
+        "base64" => crate::mime::decode::base64(&joined).0,
+        "quoted-printable" => crate::mime::decode::quoted_printable(&joined).0,
+        _ => joined,
+    }
 }
 
 /// Perl's `/\S\s+\S/`: white space between two other bytes.
@@ -642,101 +876,89 @@ fn uppercase(texts: &Texts<'_>) -> f64 {
 /// an HTML part without words counts one pseudo-word when the message's HTML has an
 /// image. An Exchange meeting request (alternative of HTML and text/calendar only) is
 /// skipped, as SpamAssassin skips it.
-pub fn alternative_difference(msg: &mail_parser::Message<'_>, html_img: bool) -> Madiff {
-    use mail_parser::{MimeHeaders, PartType};
-    let ctype = |i: usize| -> String {
-        msg.parts
-            .get(i)
-            .and_then(|p| p.content_type())
-            .map(|c| {
-                format!("{}/{}", c.ctype(), c.subtype().unwrap_or_default()).to_ascii_lowercase()
-            })
-            .unwrap_or_else(|| "text/plain".into())
-    };
-    let summary: Vec<String> = (0..msg.parts.len()).map(ctype).collect();
+fn alternative_difference(nodes: &[Node]) -> [Madiff; 2] {
+    let summary: Vec<&str> = nodes.iter().map(|n| n.ctype.as_str()).collect();
     if summary == ["multipart/alternative", "text/html", "text/calendar"] {
-        return Madiff::default();
+        return Default::default();
     }
-    // Distinct words of one text, with their counts.
-    let words = |text: &str| {
-        let mut into: HashMap<String, usize> = HashMap::new();
-        for w in text.split(|c: char| c.is_ascii_whitespace()) {
-            // Perl's `\w` on character strings: letters and digits of any script.
-            if w.chars().any(|c| c.is_alphanumeric() || c == '_') {
-                *into.entry(w.to_string()).or_default() += 1;
-            }
-        }
-        into
-    };
     let add = |from: &HashMap<String, usize>, into: &mut HashMap<String, usize>| {
         for (w, n) in from {
             *into.entry(w.clone()).or_default() += n;
         }
     };
-    // Nested alternatives share leaves, so each leaf's words are found once, and the
-    // whole comparison has a work budget (parts visited plus words merged): a hostile
-    // message nests 100,000 alternatives, and walking every one's subtree is quadratic.
-    // Past the budget the largest share found so far stands.
-    let mut leaf_words: HashMap<usize, (bool, HashMap<String, usize>)> = HashMap::new();
+    // Nested alternatives share leaves, and the whole comparison has a work budget (parts
+    // visited plus words merged): a hostile message nests 100,000 alternatives, and walking
+    // every one's subtree is quadratic. Past the budget the largest share found so far
+    // stands.
     let mut budget: usize = 2_000_000;
-    let mut madiff = Madiff::default();
+    let mut madiff = [Madiff::default(); 2];
     for (i, t) in summary.iter().enumerate() {
-        if t != "multipart/alternative" {
+        if *t != "multipart/alternative" {
             continue;
         }
         let (mut html, mut text) = (HashMap::new(), HashMap::new());
-        // The text leaves under this part, depth first.
+        // Whether the first HTML leaf had no words: with an image in the message's HTML,
+        // it then counts one pseudo-word (a newline, which no text part has).
+        let mut first_html_empty = None;
+        // The leaves under this part, depth first.
         let mut stack = vec![i];
         while let Some(j) = stack.pop() {
             budget = budget.saturating_sub(1);
             if budget == 0 {
                 return madiff;
             }
-            let Some(part) = msg.parts.get(j) else {
+            let Some(node) = nodes.get(j) else {
                 continue;
             };
-            if let PartType::Multipart(children) = &part.body {
-                stack.extend(children.iter().rev().map(|c| *c as usize));
+            if node.ctype.starts_with("multipart/") && !node.children.is_empty() {
+                stack.extend(node.children.iter().rev());
                 continue;
             }
-            let leaf = leaf_words.entry(j).or_insert_with(|| match &part.body {
-                // By the declared type: mail-parser can hand a text/html part over as
-                // `Text` (after a malformed first alternative, for one).
-                PartType::Html(h) | PartType::Text(h) if summary[j] == "text/html" => (
-                    true,
-                    words(&String::from_utf8_lossy(
-                        &crate::mime::html::render(h.as_bytes()).text,
-                    )),
-                ),
-                PartType::Html(x) | PartType::Text(x) if summary[j].starts_with("text/") => {
-                    (false, words(x))
-                }
-                _ => (false, HashMap::new()),
-            });
-            budget = budget.saturating_sub(leaf.1.len());
+            let Some((is_html, words)) = &node.words else {
+                continue;
+            };
+            budget = budget.saturating_sub(words.len());
             if budget == 0 {
                 return madiff;
             }
-            if leaf.0 {
-                add(&leaf.1, &mut html);
-                if html.is_empty() && html_img {
-                    html.insert("\n".into(), 1);
-                }
+            if *is_html {
+                add(words, &mut html);
+                first_html_empty.get_or_insert(words.is_empty());
             } else {
-                add(&leaf.1, &mut text);
+                add(words, &mut text);
             }
         }
-        let orig = html.len();
-        if orig == 0 {
-            continue;
+        for (img, m) in madiff.iter_mut().enumerate() {
+            let pseudo = img == 1 && first_html_empty == Some(true);
+            let orig = html.len() + usize::from(pseudo);
+            if orig == 0 {
+                continue;
+            }
+            // The word counts of the last alternative with HTML words, as BodyEval keeps
+            // them.
+            m.html_words = orig;
+            m.text_words = text.len();
+            let missing = html
+                .iter()
+                .filter(|(w, n)| text.get(*w).is_none_or(|t| **n as i64 - *t as i64 >= 1))
+                .count()
+                + usize::from(pseudo);
+            m.percent = m.percent.max(missing as f64 / orig as f64 * 100.0);
         }
-        // The word counts of the last alternative with HTML words, as BodyEval keeps them.
-        madiff.html_words = orig;
-        madiff.text_words = text.len();
-        html.retain(|w, n| text.get(w).is_none_or(|t| *n as i64 - *t as i64 >= 1));
-        madiff.percent = madiff.percent.max(html.len() as f64 / orig as f64 * 100.0);
     }
     madiff
+}
+
+/// Distinct words of one text, with their counts: runs between ASCII whitespace that hold
+/// a word character (Perl's `\w` on character strings: letters and digits of any script).
+fn words(text: &str) -> HashMap<String, usize> {
+    let mut into: HashMap<String, usize> = HashMap::new();
+    for w in text.split(|c: char| c.is_ascii_whitespace()) {
+        if w.chars().any(|c| c.is_alphanumeric() || c == '_') {
+            *into.entry(w.to_string()).or_default() += 1;
+        }
+    }
+    into
 }
 
 /// BodyEval's multipart/alternative comparison.
@@ -759,43 +981,6 @@ pub struct ImageInfo {
     pub counts: [usize; 3],
     /// Pixels (width times height) by type, summed over the parts whose size was read.
     pub pixels: [u64; 3],
-}
-
-/// ImageInfo's `_get_images`.
-pub fn image_info(msg: &mail_parser::Message<'_>) -> ImageInfo {
-    use mail_parser::MimeHeaders;
-    let mut info = ImageInfo::default();
-    for part in &msg.parts {
-        if part.encoding != mail_parser::Encoding::Base64 {
-            continue;
-        }
-        let Some(ct) = part.content_type() else {
-            continue;
-        };
-        if !ct.ctype().eq_ignore_ascii_case("image") {
-            continue;
-        }
-        let i = match ct.subtype().map(str::to_ascii_lowercase).as_deref() {
-            Some("gif") => 0,
-            Some("png") => 1,
-            Some("jpeg" | "jpg") => 2,
-            _ => continue,
-        };
-        info.counts[i] += 1;
-        let data = part.contents();
-        let size = match i {
-            0 => gif_size(data),
-            1 => png_size(data),
-            _ => jpeg_size(data),
-        };
-        if let Some((w, h)) = size
-            && w > 0
-            && h > 0
-        {
-            info.pixels[i] += u64::from(w) * u64::from(h);
-        }
-    }
-    info
 }
 
 /// GIF87a/89a: width and height, little-endian, after the signature.
@@ -998,12 +1183,7 @@ mod tests {
                  <html><body>{html}</body></html>\n--b--\n"
             )
         };
-        let diff = |raw: String| {
-            let m = mail_parser::MessageParser::default()
-                .parse(raw.as_bytes())
-                .expect("parses");
-            alternative_difference(&m, false).percent
-        };
+        let diff = |raw: String| analyze(raw.as_bytes()).madiff(false).percent;
         assert_eq!(diff(msg("hello big world", "hello <b>big</b> world")), 0.0);
         assert_eq!(diff(msg("hello", "hello buy pills now")), 75.0);
         // A word the HTML repeats more often than the text still counts as missing.
@@ -1016,12 +1196,53 @@ mod tests {
             100.0
         );
         // A first alternative with no header block (a blank line right after the
-        // boundary) and no closing boundary: mail-parser hands the HTML part over as
-        // text, and it still counts as HTML.
+        // boundary) and no closing boundary: still an HTML part against a text part.
         let odd = "Content-Type: multipart/alternative; boundary=\"b\"\n\n--b\n\n\ne\n\
                    Content-type: text/plain\n\n--b\nContent-Type: text/html\n\n\
                    <body>all different words</body>\n";
         assert_eq!(diff(odd.to_string()), 100.0);
+        // An HTML part without words counts one word when the message's HTML has an image.
+        let raw = msg("hello", "<img src=x.gif>");
+        assert_eq!(analyze(raw.as_bytes()).madiff(false).percent, 0.0);
+        assert_eq!(analyze(raw.as_bytes()).madiff(true).percent, 100.0);
+        assert_eq!(analyze(raw.as_bytes()).madiff(true).html_words, 1);
+        // Encoded alternatives are compared decoded.
+        let raw = "Content-Type: multipart/alternative; boundary=\"b\"\n\n--b\n\
+                   Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n\
+                   aGVsbG8gd29ybGQ=\n--b\nContent-Type: text/html; charset=iso-8859-1\n\
+                   Content-Transfer-Encoding: quoted-printable\n\nhello <b>w=6Frld</b>\n--b--\n";
+        assert_eq!(analyze(raw.as_bytes()).madiff(false).percent, 0.0);
+    }
+
+    #[test]
+    fn part_headers_follow_spamassassins_part_tree() {
+        let raw = b"Subject: top\nContent-Type: multipart/mixed; boundary=\"w\"\n\n--w\n\
+            Content-Type: text/plain\n\tcharset=us-ascii\n\nhi\n--w   junk\n\
+            Content-Type: text/html\n\n<b>not a part: the boundary has junk</b>\n\
+            --w\nContent-Type : image/gif\n\nx\n--w\nContent-Type: message/rfc822\n\n\
+            From a@b.example  Sat Sep  7 15:00:46 2002\nSubject: inner\n\nbody\n--w--\n";
+        let s = analyze(raw);
+        let names: Vec<Vec<&str>> = s
+            .part_headers
+            .iter()
+            .map(|h| h.iter().map(|f| f.name.as_str()).collect())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                vec!["Subject", "Content-Type"],
+                vec!["Content-Type"],
+                // A part's field keeps the blank before its colon in its name.
+                vec!["Content-Type "],
+                vec!["Content-Type"],
+                vec!["Subject"],
+            ]
+        );
+        assert_eq!(
+            s.part_headers[1][0].raw_value,
+            b" text/plain\n\tcharset=us-ascii"
+        );
+        assert_eq!(s.value("mime_body_html_count"), Some(0.0));
     }
 
     #[test]
@@ -1036,6 +1257,39 @@ mod tests {
         assert_eq!(s.base64_length, 9);
         let s = analyze(b"Subject: x\nno separator line\n");
         assert!(s.has_flag("missing_head_body_separator") || s.body_length == 0);
+    }
+
+    #[test]
+    fn attached_messages_are_read_as_spamassassin_reads_a_message() {
+        // A forwarded message that keeps its mbox separator and has a stray line in its
+        // header: Message.pm drops the separator and tolerates the line, so the HTML part
+        // below is seen (a part header would end at either line).
+        let msg = b"Content-Type: multipart/mixed; boundary=\"w\"\n\n--w\n\
+            Content-Type: text/plain\n\nsee attached\n--w\nContent-Type: message/rfc822\n\n\
+            From someone@example.com  Thu Aug 22 13:17:22 2002\nSubject: inner\n\
+            not a field\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\n\
+            PGI+aGk8L2I+\n--w--\n";
+        let s = analyze(msg);
+        assert_eq!(s.value("mime_body_html_count"), Some(1.0));
+        assert_eq!(s.value("mime_base64_count"), Some(1.0));
+        // The attached message's anomalies are not the message's.
+        assert!(!s.has_flag("missing_head_body_separator"));
+        let s = analyze(b"From x@y  Thu Aug 22 2002\nSubject: a\nContent-Type: text/html\n\nhi\n");
+        assert_eq!(s.value("mime_body_html_count"), Some(1.0));
+        for (line, sep) in [
+            (&b"From x@y date\n"[..], true),
+            (b"From  :x\n", true),
+            (b"From :x\n", false),
+            (b"From: x\n", false),
+            (b"Fromx y\n", false),
+        ] {
+            assert_eq!(
+                mbox_separator(line),
+                sep,
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
     }
 
     #[test]

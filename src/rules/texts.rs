@@ -37,11 +37,14 @@ pub struct Texts<'v> {
     pub headers: &'v [HeaderField],
     /// The message body as received (after the header block), undecoded.
     pub raw_body: &'v [u8],
+    /// The message as received (`ALL:raw` reads its header block as Message.pm cuts it).
+    pub raw: &'v [u8],
     /// `EnvelopeFrom` (the SMTP sender).
     pub envelope_from: Option<String>,
-    /// The header fields of every MIME part of the top-level message (root first), for
-    /// `mimeheader` rules and MIME evals. Parsed from the raw message by mail-parser,
-    /// since [`crate::object::Object`] does not carry part headers.
+    /// The header fields of every node of SpamAssassin's part tree (the message first,
+    /// attached messages' parts after their `message/rfc822` part), for `mimeheader`
+    /// rules: from the MIME walk of [`super::mime_evals::analyze`], which reads the raw
+    /// message as Message.pm does.
     pub mime_headers: Vec<Vec<HeaderField>>,
     /// Each top-level header decoded (RFC 2047) and trimmed once, parallel to `headers`.
     pub decoded: Vec<String>,
@@ -252,145 +255,6 @@ fn slot(area: Area) -> usize {
     }
 }
 
-/// Collects each MIME part's header fields (raw values, folding kept), and the
-/// multipart/alternative difference ([`super::mime_evals::alternative_difference`]).
-fn mime_headers(
-    raw: &[u8],
-    html_img: bool,
-) -> (
-    Vec<Vec<HeaderField>>,
-    super::mime_evals::Madiff,
-    super::mime_evals::ImageInfo,
-) {
-    let merged = merge_long_continuations_in_message(raw);
-    let raw = merged.as_deref().unwrap_or(raw);
-    let Some(msg) = mail_parser::MessageParser::default().parse(raw) else {
-        return (Vec::new(), Default::default(), Default::default());
-    };
-    let madiff = super::mime_evals::alternative_difference(&msg, html_img);
-    let images = super::mime_evals::image_info(&msg);
-    let mut headers = Vec::new();
-    part_headers(&msg, &mut headers);
-    drop_flat(msg);
-    (headers, madiff, images)
-}
-
-/// The raw message with each Content-Type and Content-Disposition field whose parameters
-/// run to thousands of RFC 2231 sections rewritten with them joined
-/// ([`crate::mime::header::merge_long_continuations`]), for mail-parser's whole-message
-/// parse; `None` (the message as it is) unless the message holds that many sections at
-/// all. Rewritten fields lose their folding; only hostile messages get here.
-fn merge_long_continuations_in_message(raw: &[u8]) -> Option<Vec<u8>> {
-    // Cheap count first: `*N=` or `*N*=` anywhere.
-    let mut sections = 0usize;
-    for p in memchr::memchr_iter(b'*', raw) {
-        let digits = raw[p + 1..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let after = raw.get(p + 1 + digits..);
-        if digits > 0 && after.is_some_and(|a| a.starts_with(b"=") || a.starts_with(b"*=")) {
-            sections += 1;
-        }
-    }
-    if sections <= crate::mime::header::RFC2231_SECTIONS {
-        return None;
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut changed = false;
-    let mut i = 0;
-    while i < raw.len() {
-        let line_end = memchr::memchr(b'\n', &raw[i..]).map_or(raw.len(), |p| i + p + 1);
-        let line = &raw[i..line_end];
-        let name_len = [&b"content-type:"[..], b"content-disposition:"]
-            .iter()
-            .find(|n| line.len() >= n.len() && line[..n.len()].eq_ignore_ascii_case(n))
-            .map(|n| n.len());
-        let Some(name_len) = name_len else {
-            out.extend_from_slice(line);
-            i = line_end;
-            continue;
-        };
-        // The field: this line and its continuation lines.
-        let mut end = line_end;
-        while end < raw.len() && matches!(raw[end], b' ' | b'\t') {
-            end = memchr::memchr(b'\n', &raw[end..]).map_or(raw.len(), |p| end + p + 1);
-        }
-        let value: Vec<u8> = raw[i + name_len..end]
-            .iter()
-            .copied()
-            .filter(|&b| b != b'\r' && b != b'\n')
-            .collect();
-        match crate::mime::header::merge_long_continuations(&value) {
-            Some(merged) => {
-                out.extend_from_slice(&raw[i..i + name_len]);
-                out.push(b' ');
-                out.extend_from_slice(&merged);
-                out.extend_from_slice(b"\r\n");
-                changed = true;
-            }
-            None => out.extend_from_slice(&raw[i..end]),
-        }
-        i = end;
-    }
-    changed.then_some(out)
-}
-
-/// Appends the header fields of each part of `msg` in tree order, descending into attached
-/// messages as SpamAssassin's part tree does (a `message/rfc822` part is followed by the
-/// parts of the message it holds, whose header offsets are into that message's own bytes).
-/// An explicit stack, not recursion: a hostile message nests attachments without limit.
-fn part_headers(msg: &mail_parser::Message<'_>, out: &mut Vec<Vec<HeaderField>>) {
-    let mut stack = vec![(msg, 0usize)];
-    while let Some((m, i)) = stack.pop() {
-        let Some(part) = m.parts.get(i) else {
-            continue;
-        };
-        stack.push((m, i + 1));
-        out.push(
-            part.headers
-                .iter()
-                .filter_map(|h| {
-                    let v = m
-                        .raw_message
-                        .get(h.offset_start as usize..h.offset_end as usize)?;
-                    let mut v = v.to_vec();
-                    while v.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                        v.pop();
-                    }
-                    Some(HeaderField {
-                        name: h.name.as_str().to_string(),
-                        raw_value: v,
-                    })
-                })
-                .collect(),
-        );
-        if let mail_parser::PartType::Message(inner) = &part.body {
-            stack.push((inner, 0));
-        }
-    }
-}
-
-/// Drops a parsed message one attached message at a time. mail-parser's own drop recurses
-/// once per nesting level, and 100,000 nested `message/rfc822` parts (5 MB of mail)
-/// overflow the stack with it.
-fn drop_flat(msg: mail_parser::Message<'_>) {
-    let mut pending = vec![msg];
-    while let Some(mut m) = pending.pop() {
-        for part in &mut m.parts {
-            if matches!(part.body, mail_parser::PartType::Message(_)) {
-                let body = std::mem::replace(
-                    &mut part.body,
-                    mail_parser::PartType::Text(std::borrow::Cow::Borrowed("")),
-                );
-                if let mail_parser::PartType::Message(inner) = body {
-                    pending.push(inner);
-                }
-            }
-        }
-    }
-}
-
 /// `text` with each character as one byte when it is UTF-8 with some non-ASCII
 /// character and none above U+00FF (Perl's byte string); `None` otherwise.
 fn latin1_if_narrow(text: &[u8]) -> Option<Vec<u8>> {
@@ -402,6 +266,99 @@ fn latin1_if_narrow(text: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The part of a raw message after its header block (empty when it has no body).
+/// The pristine header block as Message.pm collects it (`pristine_headers`): after an
+/// mbox `From ` line, every line up to and including the blank line that ends the header,
+/// or up to a line starting with `--`, the fourth line that is not a field, or the end.
+/// In a CRLF message (first or last line), a bare LF in the header gets its CR (bug 7785).
+fn pristine_header(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let lines: Vec<&[u8]> = raw.split_inclusive(|b| *b == b'\n').collect();
+    let skip = usize::from(
+        lines
+            .first()
+            .is_some_and(|l| super::mime_evals::mbox_separator(l)),
+    );
+    let has_crlf = |l: &&[u8]| memchr::memmem::find(l, b"\r\n").is_some();
+    let crlf = lines.get(skip).is_some_and(has_crlf) || lines.last().is_some_and(has_crlf);
+    let (mut end, mut errors) = (skip, 0);
+    while end < lines.len() {
+        let l = lines[end];
+        if matches!(l.first(), Some(b' ' | b'\t')) {
+            end += 1;
+            continue;
+        }
+        if l == b"\n" || crlf && l == b"\r\n" {
+            end += 1;
+            break;
+        }
+        if l.starts_with(b"--") {
+            break;
+        }
+        if !super::mime_evals::header_like(l) {
+            errors += 1;
+            if errors > 3 {
+                break;
+            }
+        }
+        end += 1;
+    }
+    let block = &lines[skip..end];
+    if !crlf {
+        let from: usize = lines[..skip].iter().map(|l| l.len()).sum();
+        let len: usize = block.iter().map(|l| l.len()).sum();
+        return std::borrow::Cow::Borrowed(&raw[from..from + len]);
+    }
+    let mut out = Vec::with_capacity(block.iter().map(|l| l.len() + 1).sum());
+    for l in block {
+        for (i, &b) in l.iter().enumerate() {
+            if b == b'\n' && (i == 0 || l[i - 1] != b'\r') {
+                out.push(b'\r');
+            }
+            out.push(b);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `ALL:raw`: the fields of the pristine header, each with its continuation lines, as
+/// PerMsgStatus's `/^([^ \t].*?\n)(?![ \t])/smgi` picks them, joined. A continuation line
+/// opening the block, and the LF-only blank line closing it, are left out.
+fn all_raw(raw: &[u8]) -> Vec<u8> {
+    let header = pristine_header(raw);
+    let h = &header[..];
+    let mut out = Vec::with_capacity(h.len());
+    let mut at = 0;
+    while at < h.len() {
+        // `at` is a line start.
+        let next_line = memchr::memchr(b'\n', &h[at..]).map_or(h.len(), |p| at + p + 1);
+        if matches!(h[at], b' ' | b'\t') {
+            at = next_line;
+            continue;
+        }
+        // The first newline after the field's first byte not followed by a blank.
+        let mut q = at + 1;
+        let end = loop {
+            match memchr::memchr(b'\n', &h[q.min(h.len())..]) {
+                Some(p) => {
+                    let nl = q + p;
+                    if !matches!(h.get(nl + 1), Some(b' ' | b'\t')) {
+                        break Some(nl + 1);
+                    }
+                    q = nl + 1;
+                }
+                None => break None,
+            }
+        };
+        match end {
+            Some(e) => {
+                out.extend_from_slice(&h[at..e]);
+                at = e;
+            }
+            None => at = next_line,
+        }
+    }
+    out
+}
+
 fn raw_body(raw: &[u8]) -> &[u8] {
     let lf = memchr::memmem::find(raw, b"\n\n").map(|p| p + 2);
     let crlf = memchr::memmem::find(raw, b"\n\r\n").map(|p| p + 3);
@@ -590,7 +547,7 @@ fn collapse_blank_runs(data: &[u8], at_body_start: bool) -> std::borrow::Cow<'_,
 /// more than [`MAX_BLANK_LINES`] blank lines (Message.pm cuts it before decoding). `None`
 /// when `data` is what SpamAssassin reads.
 fn spamassassin_decoding(o: &crate::object::Object<'_>, body_start: *const u8) -> Option<Vec<u8>> {
-    use crate::mime::decode::{self, TransferEncoding};
+    use crate::mime::decode::TransferEncoding;
     let encoded = o.encoded?;
     match encoded.encoding {
         TransferEncoding::Base64 => {
@@ -600,13 +557,64 @@ fn spamassassin_decoding(o: &crate::object::Object<'_>, body_start: *const u8) -
             pad_inside.then(|| spamassassin_base64(body))
         }
         TransferEncoding::QuotedPrintable => {
-            match collapse_blank_runs(encoded.body, encoded.body.as_ptr() == body_start) {
-                std::borrow::Cow::Owned(cut) => Some(decode::quoted_printable(&cut).0),
-                std::borrow::Cow::Borrowed(_) => None,
-            }
+            let cut = collapse_blank_runs(encoded.body, encoded.body.as_ptr() == body_start);
+            Some(spamassassin_qp(&cut))
         }
         _ => None,
     }
+}
+
+/// `Util::qp_decode`, its three substitutions in turn: blanks before a line end dropped,
+/// soft line breaks (`=` then LF or CRLF: a bare CR is no line end there) removed, then
+/// `=XX` decoded, so a soft break inside `=4=\n1` still makes an `A`. The engine's
+/// decoder is more lenient (a bare CR ends a line, as Outlook reads it).
+fn spamassassin_qp(body: &[u8]) -> Vec<u8> {
+    let line_end = |rest: &[u8]| rest.starts_with(b"\n") || rest.starts_with(b"\r\n");
+    let mut trimmed = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if matches!(body[i], b' ' | b'\t') {
+            let run = body[i..]
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+            if !line_end(&body[i + run..]) {
+                trimmed.extend_from_slice(&body[i..i + run]);
+            }
+            i += run;
+        } else {
+            trimmed.push(body[i]);
+            i += 1;
+        }
+    }
+    let mut joined = Vec::with_capacity(trimmed.len());
+    let mut i = 0;
+    while i < trimmed.len() {
+        if trimmed[i] == b'=' && line_end(&trimmed[i + 1..]) {
+            i += if trimmed[i + 1] == b'\n' { 2 } else { 3 };
+        } else {
+            joined.push(trimmed[i]);
+            i += 1;
+        }
+    }
+    let hex = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(joined.len());
+    let mut i = 0;
+    while i < joined.len() {
+        if joined[i] == b'='
+            && let (Some(h), Some(l)) = (
+                joined.get(i + 1).and_then(|&b| hex(b)),
+                joined.get(i + 2).and_then(|&b| hex(b)),
+            )
+        {
+            out.push(h << 4 | l);
+            i += 3;
+        } else {
+            out.push(joined[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn base64_digit(b: u8) -> bool {
@@ -690,19 +698,49 @@ fn uri_list(
     all
 }
 
+/// A decoded part's `rawbody` lines, as `get_decoded_body_text_array` makes them: the part
+/// cut near [`RAWBODY_PART_CAP`] (after the first newline, else `>`, else space within
+/// 1 KB past it, else at it), then `split_into_array_of_short_paragraphs`: pieces of
+/// 2,048 to 4,096 bytes, each ending after the first newline, else `>`, else space from
+/// 2,048 bytes on, else cut at 2,048; a part of at most 2,048 bytes is one piece (an empty
+/// part an empty one).
 fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
-    let data = &data[..data.len().min(RAWBODY_PART_CAP)];
-    let mut start = 0;
-    while start < data.len() {
-        let hard = (start + 4096).min(data.len());
-        let end = if hard == data.len() {
-            hard
-        } else {
-            memchr::memchr(b'\n', &data[(start + 2048).min(hard)..hard])
-                .map_or(hard, |p| (start + 2048).min(hard) + p + 1)
-        };
-        out.push(data[start..end].to_vec());
-        start = end;
+    const MAX: usize = 2048;
+    // The first of `c` in `data[from..to]`, as an index into `data`.
+    let find = |c: u8, from: usize, to: usize| {
+        let to = to.min(data.len());
+        (from < to)
+            .then(|| memchr::memchr(c, &data[from..to]).map(|p| from + p))
+            .flatten()
+    };
+    let data = if data.len() > RAWBODY_PART_CAP {
+        let (from, to) = (RAWBODY_PART_CAP, RAWBODY_PART_CAP + 1025);
+        match find(b'\n', from, to)
+            .or_else(|| find(b'>', from, to))
+            .or_else(|| find(b' ', from, to))
+        {
+            Some(idx) => &data[..=idx],
+            None => &data[..RAWBODY_PART_CAP],
+        }
+    } else {
+        data
+    };
+    if data.len() <= MAX {
+        out.push(data.to_vec());
+        return;
+    }
+    let mut ofs = 0;
+    while data.len() - ofs > 2 * MAX {
+        let (from, to) = (ofs + MAX, ofs + 2 * MAX);
+        let j = find(b'\n', from, to)
+            .or_else(|| find(b'>', from, to))
+            .or_else(|| find(b' ', from, to))
+            .unwrap_or(ofs + MAX);
+        out.push(data[ofs..=j].to_vec());
+        ofs = j + 1;
+    }
+    if ofs < data.len() {
+        out.push(data[ofs..].to_vec());
     }
 }
 
@@ -712,6 +750,7 @@ impl<'v> Texts<'v> {
         let mut t = Texts {
             headers: view.headers,
             raw_body: raw_body(view.raw),
+            raw: view.raw,
             envelope_from: view.envelope.sender.clone(),
             mime_headers: Vec::new(),
             mime: super::mime_evals::analyze(view.raw),
@@ -809,7 +848,9 @@ impl<'v> Texts<'v> {
         t.body = short_lines(&body);
         t.subject_lines = 1;
         let html_img = t.html.iter().any(|h| h.inside.contains_key("img"));
-        (t.mime_headers, t.madiff, t.images) = mime_headers(view.raw, html_img);
+        t.mime_headers = std::mem::take(&mut t.mime.part_headers);
+        t.madiff = t.mime.madiff(html_img);
+        t.images = t.mime.images;
         let mut parsed = Vec::new();
         super::text_uris::parse(&t.body, &networks.registry, &mut parsed);
         let spelled: std::collections::HashSet<&[u8]> = parsed.iter().map(Vec::as_slice).collect();
@@ -1026,6 +1067,7 @@ impl<'v> Texts<'v> {
             out
         };
         let mut fields: Vec<usize> = match name {
+            "ALL" if raw => return Some(vec![all_raw(self.raw)]),
             "ALL" => {
                 let mut all = Vec::new();
                 for (i, h) in self.headers.iter().enumerate() {
@@ -1373,6 +1415,24 @@ fn split_list(v: &[u8]) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_printable_as_util_pm_decodes_it() {
+        let qp = |t: &[u8]| spamassassin_qp(t);
+        assert_eq!(qp(b"a=3Db =\nc  \r\nd=41=4a"), b"a=b c\r\ndAJ");
+        // Blanks after `=` before a line end go first, then the soft break.
+        assert_eq!(qp(b"a=  \nb"), b"ab");
+        // A soft break inside an escape completes it, as the substitutions run in turn.
+        assert_eq!(qp(b"=4=\n1"), b"A");
+        // A bare CR ends no line: `=` before it stays, blanks before it too; so do a
+        // final `=` and final blanks.
+        assert_eq!(
+            qp(b"face=3D\"Cent=\rury\" x \ry="),
+            b"face=\"Cent=\rury\" x \ry="
+        );
+        assert_eq!(qp(b"end  "), b"end  ");
+        assert_eq!(qp(b"=zz==41"), b"=zz=A");
+    }
 
     #[test]
     fn body_lines_as_spamassassin_builds_them() {
