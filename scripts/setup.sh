@@ -9,6 +9,7 @@ packages=(
   postfix libmilter-dev swaks                    # milter end-to-end test
   libffi-platypus-perl mimedefang                # Perl binding, MIMEDefang end-to-end
   clamav-daemon clamdscan                        # benches/compare/clamd.sh (a private clamd)
+  python3                                        # malformed-mail variants, milter load scripts
 )
 missing=()
 for p in "${packages[@]}"; do

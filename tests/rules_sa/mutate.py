@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Malformed and re-encoded variants of corpus messages, for comparing mailwarden's rule hits
+with SpamAssassin's on mail that is not clean (benches/compare/rules_mutants.sh).
+
+    python3 tests/rules_sa/mutate.py LIST OUTDIR [MUTATION...]
+
+LIST names one message file per line. Each mutation writes OUTDIR/MUTATION/<file name> for
+every message it applies to (a message it does not apply to, say a boundary mutation of a
+single-part message, is skipped). Deterministic: the same input gives the same output.
+Works on bytes, never through a MIME library, so the damage is exactly what is described.
+"""
+
+import base64
+import os
+import quopri
+import re
+import sys
+
+
+def split(msg):
+    """(header block with its final newline, separator, body); separator is the blank line."""
+    m = re.search(rb"\r?\n\r?\n", msg)
+    if not m:
+        return msg, b"", b""
+    return msg[: m.start() + 1], msg[m.start() + 1 : m.end()], msg[m.end() :]
+
+
+def fields(head):
+    """The header block as a list of fields, each with its continuation lines."""
+    out = []
+    for line in head.splitlines(keepends=True):
+        if out and line[:1] in (b" ", b"\t"):
+            out[-1] += line
+        else:
+            out.append(line)
+    return out
+
+
+def field_index(fs, name):
+    name = name.lower() + b":"
+    for i, f in enumerate(fs):
+        if f.lower().startswith(name):
+            return i
+    return None
+
+
+def boundary(head):
+    m = re.search(rb'boundary\s*=\s*"?([^";\r\n]+)"?', head, re.I)
+    return m.group(1).strip() if m else None
+
+
+def crlf(msg):
+    return re.sub(rb"\r?\n", b"\r\n", msg)
+
+
+def bare_cr(msg):
+    # Only the body: a header block ending in bare CRs is one unparsable line everywhere.
+    head, sep, body = split(msg)
+    return head + sep + re.sub(rb"\r?\n", b"\r", body) if body else None
+
+
+def unfold_refold(msg):
+    """Every field unfolded, then Subject and To folded at each space with a tab."""
+    head, sep, body = split(msg)
+    out = []
+    for f in fields(head):
+        f = re.sub(rb"\r?\n[ \t]+", b" ", f)
+        if f.lower().startswith((b"subject:", b"to:")):
+            name, value = f.split(b":", 1)
+            f = name + b":" + value.rstrip(b"\r\n").replace(b" ", b"\n\t") + b"\n"
+            f = f.replace(b":\n\t", b": ", 1)
+        out.append(f)
+    return b"".join(out) + sep + body
+
+
+def duplicate_headers(msg):
+    """Subject, From and Content-Type each given twice (the copy after the original)."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    done = False
+    for name in (b"subject", b"from", b"content-type"):
+        i = field_index(fs, name)
+        if i is not None:
+            fs.insert(i + 1, fs[i])
+            done = True
+    return b"".join(fs) + sep + body if done else None
+
+
+def header_case(msg):
+    """Field names in odd case, and no space after the colon."""
+    head, sep, body = split(msg)
+    out = []
+    for f in fields(head):
+        m = re.match(rb"([!-9;-~]+):[ \t]?", f)
+        if m:
+            name = bytes(
+                c ^ 0x20 if chr(c).isalpha() and i % 2 else c for i, c in enumerate(m.group(1))
+            )
+            f = name + b":" + f[m.end() :]
+        out.append(f)
+    return b"".join(out) + sep + body
+
+
+def no_final_boundary(msg):
+    head, sep, body = split(msg)
+    b = boundary(head)
+    if not b:
+        return None
+    close = b"--" + b + b"--"
+    i = body.rfind(close)
+    return head + sep + body[:i] if i >= 0 else None
+
+
+def boundary_garbage(msg):
+    """Every delimiter line of the top-level boundary followed by spaces and a comment."""
+    head, sep, body = split(msg)
+    b = boundary(head)
+    if not b:
+        return None
+    pat = re.compile(rb"^(--" + re.escape(b) + rb"(?:--)?)[ \t]*(\r?\n)", re.M)
+    new, n = pat.subn(rb"\1   junk\2", body)
+    return head + sep + new if n else None
+
+
+def reencode(msg, how):
+    """A single-part text message's body encoded as base64 or quoted-printable."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    ct = field_index(fs, b"content-type")
+    if ct is not None and not re.match(rb"content-type:\s*text/", fs[ct], re.I):
+        return None
+    if field_index(fs, b"content-transfer-encoding") is not None:
+        return None
+    if how == "base64":
+        data = base64.encodebytes(body)
+    else:
+        data = quopri.encodestring(body)
+    cte = b"Content-Transfer-Encoding: " + how.encode() + b"\n"
+    if ct is None:
+        fs.append(b"MIME-Version: 1.0\n")
+        fs.append(b'Content-Type: text/plain; charset="iso-8859-1"\n')
+    fs.append(cte)
+    return b"".join(fs) + sep + data
+
+
+def encoding_case(msg):
+    """Content-Transfer-Encoding values upper-cased and padded with spaces."""
+    new, n = re.subn(
+        rb"(?im)^(content-transfer-encoding:)[ \t]*([A-Za-z0-9-]+)[ \t]*$",
+        lambda m: m.group(1) + b"  " + m.group(2).upper() + b"  ",
+        msg,
+    )
+    return new if n else None
+
+
+def wrapped(msg):
+    """The message attached (message/rfc822) to a short multipart/mixed cover note."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    keep = [f for f in fs if f.lower().startswith((b"from:", b"to:", b"date:", b"subject:"))]
+    b = b"==wrap" + str(len(msg)).encode() + b"=="
+    out = b"".join(keep)
+    out += b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"" + b + b"\"\n\n"
+    out += b"--" + b + b"\nContent-Type: text/plain\n\nForwarded message attached.\n"
+    out += b"--" + b + b"\nContent-Type: message/rfc822\n\n" + msg
+    if not msg.endswith(b"\n"):
+        out += b"\n"
+    out += b"--" + b + b"--\n"
+    return out
+
+
+def wrapped_base64(msg):
+    """The message attached as message/rfc822 in base64 (not allowed by RFC 2046; seen)."""
+    b = b"==wrap64" + str(len(msg)).encode() + b"=="
+    head, sep, body = split(msg)
+    keep = [f for f in fields(head) if f.lower().startswith((b"from:", b"to:", b"subject:"))]
+    out = b"".join(keep)
+    out += b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"" + b + b"\"\n\n"
+    out += b"--" + b + b"\nContent-Type: text/plain\n\nSee the attached message.\n"
+    out += b"--" + b + b"\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+    out += base64.encodebytes(msg)
+    out += b"--" + b + b"--\n"
+    return out
+
+
+def raw_8bit_subject(msg):
+    """The Subject's text with an unencoded UTF-8 word appended."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    i = field_index(fs, b"subject")
+    if i is None:
+        return None
+    fs[i] = fs[i].rstrip(b"\r\n") + " r\u00e9sum\u00e9 \u00fcber".encode("utf-8") + b"\n"
+    return b"".join(fs) + sep + body
+
+
+def no_separator(msg):
+    """The blank line between header and body removed."""
+    head, sep, body = split(msg)
+    if not body or body[:1] in (b" ", b"\t"):
+        return None
+    return head + body
+
+
+def encoded_subject(msg, how):
+    """The Subject as RFC 2047 encoded words (UTF-8, split into chunks)."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    i = field_index(fs, b"subject")
+    if i is None:
+        return None
+    value = re.sub(rb"\r?\n[ \t]+", b" ", fs[i].split(b":", 1)[1]).strip()
+    text = value.decode("latin-1").encode("utf-8")
+    words = []
+    for k in range(0, len(text), 18):
+        chunk = text[k : k + 18]
+        if how == "B":
+            enc = base64.b64encode(chunk)
+        else:
+            enc = b"".join(
+                bytes([c]) if chr(c).isalnum() else (b"_" if c == 32 else b"=%02X" % c)
+                for c in chunk
+            )
+        words.append(b"=?utf-8?" + how.encode() + b"?" + enc + b"?=")
+    fs[i] = b"Subject: " + b"\n ".join(words) + b"\n"
+    return b"".join(fs) + sep + body
+
+
+MUTATIONS = {
+    "crlf": crlf,
+    "bare-cr": bare_cr,
+    "refold": unfold_refold,
+    "dup-headers": duplicate_headers,
+    "header-case": header_case,
+    "no-final-boundary": no_final_boundary,
+    "boundary-garbage": boundary_garbage,
+    "base64-body": lambda m: reencode(m, "base64"),
+    "qp-body": lambda m: reencode(m, "quoted-printable"),
+    "encoding-case": encoding_case,
+    "wrapped": wrapped,
+    "wrapped-base64": wrapped_base64,
+    "8bit-subject": raw_8bit_subject,
+    "no-separator": no_separator,
+    "subject-b": lambda m: encoded_subject(m, "B"),
+    "subject-q": lambda m: encoded_subject(m, "Q"),
+}
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    paths = [p for p in open(sys.argv[1]).read().splitlines() if p]
+    names = sys.argv[3:] or list(MUTATIONS)
+    for name in names:
+        os.makedirs(os.path.join(sys.argv[2], name), exist_ok=True)
+        for p in paths:
+            with open(p, "rb") as f:
+                msg = f.read()
+            out = MUTATIONS[name](msg)
+            if out is not None and out != msg:
+                with open(os.path.join(sys.argv[2], name, os.path.basename(p)), "wb") as f:
+                    f.write(out)
+
+
+if __name__ == "__main__":
+    main()
