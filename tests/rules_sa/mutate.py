@@ -194,6 +194,91 @@ def raw_8bit_subject(msg):
     return b"".join(fs) + sep + body
 
 
+def _plain_text_body(msg):
+    """(header fields, separator, body) of a single-part text/plain message without a
+    transfer encoding, else None."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    ct = field_index(fs, b"content-type")
+    if ct is not None and not re.match(rb"content-type:\s*text/plain", fs[ct], re.I):
+        return None
+    if field_index(fs, b"content-transfer-encoding") is not None or not body.strip():
+        return None
+    fs = [f for f in fs if not f.lower().startswith((b"content-type:", b"mime-version:"))]
+    return fs, sep, body
+
+
+def _html_of(text):
+    """A text body as simple HTML: paragraphs at blank lines, line breaks, a link for each
+    bare http URL, entities for the markup characters."""
+    text = text.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
+    text = re.sub(rb"(https?://[^\s\"&]+)", rb'<a href="\1">\1</a>', text)
+    paras = re.split(rb"\r?\n[ \t]*\r?\n", text)
+    out = b"<html><head><title>x</title></head><body>\n"
+    for p in paras:
+        out += b"<p>" + re.sub(rb"\r?\n", b"<br>\n", p.strip(b"\r\n")) + b"</p>\n"
+    return out + b"</body></html>\n"
+
+
+def as_html(msg):
+    """A text/plain message rewritten as text/html."""
+    got = _plain_text_body(msg)
+    if got is None:
+        return None
+    fs, sep, body = got
+    fs.append(b"MIME-Version: 1.0\nContent-Type: text/html; charset=\"iso-8859-1\"\n")
+    return b"".join(fs) + sep + _html_of(body)
+
+
+def as_alternative(msg):
+    """A text/plain message rewritten as multipart/alternative of the text and its HTML."""
+    got = _plain_text_body(msg)
+    if got is None:
+        return None
+    fs, sep, body = got
+    b = b"==alt" + str(len(msg)).encode() + b"=="
+    fs.append(b"MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"" + b + b"\"\n")
+    out = b"".join(fs) + sep
+    out += b"--" + b + b"\nContent-Type: text/plain; charset=\"iso-8859-1\"\n\n" + body
+    if not body.endswith(b"\n"):
+        out += b"\n"
+    out += b"--" + b + b"\nContent-Type: text/html; charset=\"iso-8859-1\"\n\n" + _html_of(body)
+    out += b"--" + b + b"--\n"
+    return out
+
+
+def long_lines(msg):
+    """A text/plain message's paragraphs each joined into one line (single-part: no line is
+    cut by the MIME parser)."""
+    got = _plain_text_body(msg)
+    if got is None:
+        return None
+    fs, sep, body = got
+    paras = re.split(rb"\r?\n[ \t]*\r?\n", body)
+    joined = b"\n\n".join(re.sub(rb"[ \t]*\r?\n[ \t]*", b" ", p.strip()) for p in paras)
+    if max(len(p) for p in joined.split(b"\n")) < 1000:
+        return None
+    return b"".join(fs) + sep + joined + b"\n"
+
+
+def utf8_body(msg):
+    """A text/plain message's 8-bit body read as Latin-1 and sent as UTF-8, declared."""
+    got = _plain_text_body(msg)
+    if got is None:
+        return None
+    fs, sep, body = got
+    if all(c < 0x80 for c in body):
+        body += "\nPr\u00e9sentation: caf\u00e9, na\u00efve, \u00fcber.\n".encode("latin-1")
+    fs.append(b"MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n")
+    fs.append(b"Content-Transfer-Encoding: 8bit\n")
+    return b"".join(fs) + sep + body.decode("latin-1").encode("utf-8")
+
+
+def wrapped_twice(msg):
+    """The message forwarded, and the forward forwarded."""
+    return wrapped(wrapped(msg))
+
+
 def no_separator(msg):
     """The blank line between header and body removed."""
     head, sep, body = split(msg)
@@ -240,6 +325,11 @@ MUTATIONS = {
     "wrapped": wrapped,
     "wrapped-base64": wrapped_base64,
     "8bit-subject": raw_8bit_subject,
+    "as-html": as_html,
+    "as-alternative": as_alternative,
+    "long-lines": long_lines,
+    "utf8-body": utf8_body,
+    "wrapped-twice": wrapped_twice,
     "no-separator": no_separator,
     "subject-b": lambda m: encoded_subject(m, "B"),
     "subject-q": lambda m: encoded_subject(m, "Q"),
