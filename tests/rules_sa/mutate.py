@@ -279,6 +279,48 @@ def wrapped_twice(msg):
     return wrapped(wrapped(msg))
 
 
+def ctype_odd(msg):
+    """Content-Type values in odd case, a comment after the type, parameters spaced out."""
+    def fix(m):
+        v = m.group(2)
+        v = re.sub(rb"^\s*([\w.+-]+/[\w.+-]+)", lambda t: t.group(1).upper() + b" (comment)", v)
+        v = re.sub(rb";\s*(\w+)=", lambda t: b" ;  " + t.group(1).upper() + b" = ", v)
+        return m.group(1) + v
+    new, n = re.subn(rb"(?im)^(content-type:)([^\r\n]*)", fix, msg)
+    return new if n else None
+
+
+def no_mime_version(msg):
+    """Every MIME-Version field removed."""
+    new, n = re.subn(rb"(?im)^mime-version:[^\n]*\n", b"", msg)
+    return new if n else None
+
+
+def html_entities(msg):
+    """A text/plain message as HTML whose letters are numeric character references."""
+    got = _plain_text_body(msg)
+    if got is None:
+        return None
+    fs, sep, body = got
+    html = _html_of(body)
+    out = re.sub(
+        rb">([^<]+)<",
+        lambda m: b">" + re.sub(rb"[A-Za-z]", lambda c: b"&#%d;" % c.group(0)[0], m.group(1)) + b"<",
+        html,
+    )
+    fs.append(b"MIME-Version: 1.0\nContent-Type: text/html\n")
+    return b"".join(fs) + sep + out
+
+
+def base64_one_line(msg):
+    """A single-part text message's body in base64 on one line."""
+    out = reencode(msg, "base64")
+    if out is None:
+        return None
+    head, sep, body = split(out)
+    return head + sep + body.replace(b"\n", b"") + b"\n"
+
+
 def no_separator(msg):
     """The blank line between header and body removed."""
     head, sep, body = split(msg)
@@ -330,6 +372,10 @@ MUTATIONS = {
     "long-lines": long_lines,
     "utf8-body": utf8_body,
     "wrapped-twice": wrapped_twice,
+    "ctype-odd": ctype_odd,
+    "no-mime-version": no_mime_version,
+    "html-entities": html_entities,
+    "base64-one-line": base64_one_line,
     "no-separator": no_separator,
     "subject-b": lambda m: encoded_subject(m, "B"),
     "subject-q": lambda m: encoded_subject(m, "Q"),
