@@ -13,6 +13,8 @@ use crate::mime::header::HeaderField;
 
 /// Nesting bound for multiparts and attached messages.
 const MAX_DEPTH: usize = 20;
+/// Parts of one multipart that Message.pm reads (`$partcnt`).
+const MAX_PARTS: usize = 1000;
 /// SpamAssassin caps a header field value at this many bytes (and flags it).
 const MAX_HEADER_VALUE: usize = 8 * 1024;
 
@@ -591,6 +593,7 @@ impl Walk {
             None => 0,
         };
         let mut i = start;
+        let mut parts = 0;
         loop {
             let end = body[i..]
                 .iter()
@@ -636,6 +639,13 @@ impl Walk {
                 Some(e) => {
                     if body.get(e + 1).is_some_and(|l| !header_like(l)) {
                         self.stats.flag("missing_mime_headers");
+                    }
+                    // Message.pm reads at most 1,000 parts of a multipart and drops the
+                    // rest (its closing delimiter unseen, so the boundary counts as
+                    // missing).
+                    parts += 1;
+                    if parts == MAX_PARTS {
+                        return;
                     }
                     start = e + 1;
                     i = start;
@@ -1289,6 +1299,26 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(line)
             );
+        }
+    }
+
+    #[test]
+    fn a_multipart_holds_at_most_1000_parts() {
+        // Checked with Message.pm: 1,000 parts give 1,001 nodes and a closed boundary;
+        // 1,001 parts give 1,001 nodes, the last X-N 999, and the boundary left open.
+        let msg = |n: usize| {
+            let mut m = String::from("Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n");
+            for i in 0..n {
+                m += &format!("--b\nContent-Type: text/plain\nX-N: {i}\n\npart {i}\n");
+            }
+            m + "--b--\n"
+        };
+        for (n, missing) in [(1000, 0.0), (1001, 1.0), (1500, 1.0)] {
+            let s = analyze(msg(n).as_bytes());
+            assert_eq!(s.part_headers.len(), 1001, "{n}");
+            let last = &s.part_headers[1000];
+            assert_eq!(last[1].raw_value, b" 999", "{n}");
+            assert_eq!(s.value("mime_missing_boundary"), Some(missing), "{n}");
         }
     }
 
