@@ -1542,3 +1542,21 @@ fn body_length_counts_the_crs_of_a_crlf_message() {
     assert_eq!(hit_names(&e, &lf), ["T_LE_20"]);
     assert!(hit_names(&e, &lf.replace('\n', "\r\n")).is_empty());
 }
+
+/// `mimeheader` reads each part's field as MIMEHeader does, with `get_header` in scalar
+/// context: the last of several, and for a part without the field an empty text (Perl's
+/// undef). Checked with SpamAssassin 4.0.1 on the same two messages.
+#[test]
+fn mimeheader_reads_the_last_field_of_each_part() {
+    let (e, _d) = engine(
+        "mimeheader T_FIRST_CT Content-Type =~ /text\\/html/\n\
+         mimeheader T_LAST_CT Content-Type =~ /text\\/plain/\n\
+         mimeheader T_EMPTY_CT Content-Type =~ /^$/\n",
+    );
+    let two = "From: a@b.example\nSubject: x\nContent-Type: text/html\n\
+               Content-Type: text/plain\n\nhello\n";
+    assert_eq!(hit_names(&e, two), ["T_LAST_CT"]);
+    let bare = "From: a@b.example\nSubject: x\nMIME-Version: 1.0\n\
+                Content-Type: multipart/mixed; boundary=b\n\n--b\n\nno header part\n--b--\n";
+    assert_eq!(hit_names(&e, bare), ["T_EMPTY_CT"]);
+}

@@ -220,9 +220,12 @@ fn read_header_fields(
     (raw, fields, lines.len(), false)
 }
 
+/// The field `name` as Message.pm and MIMEEval read it (`header()` in scalar context): the
+/// last of several.
 fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a [u8]> {
     fields
         .iter()
+        .rev()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.as_slice())
 }

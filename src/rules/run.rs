@@ -915,8 +915,14 @@ impl<'a, 't> Run<'a, 't> {
                 negate,
                 matcher,
             } => {
+                // Each part's value, or the empty text for a part without the field (Perl's
+                // undef in MIMEHeader's match). A `!~` rule hits when no part matches;
+                // SpamAssassin 4.0.1's `_check` stops at a match without counting it, so
+                // its `!~` rules hit always, which no stock rule relies on: not copied.
                 let values = texts.part_header_cached(name, *raw);
-                let any = values.iter().any(|v| matcher.is_match(v));
+                let any = values
+                    .iter()
+                    .any(|v| matcher.is_match(v.as_deref().unwrap_or_default()));
                 f64::from(any != *negate)
             }
             Kind::Header {

@@ -81,7 +81,8 @@ pub struct Texts<'v> {
 }
 
 /// [`part_header_values`] by name: decoded, then raw.
-type PartHeaderCache = [std::collections::HashMap<String, std::rc::Rc<Vec<Vec<u8>>>, FastHash>; 2];
+type PartHeaderCache =
+    [std::collections::HashMap<String, std::rc::Rc<Vec<Option<Vec<u8>>>>, FastHash>; 2];
 
 /// FNV-1a, for the per-message caches: short keys, hundreds of lookups a message, no
 /// keys from outside the rule files.
@@ -941,7 +942,7 @@ impl<'v> Texts<'v> {
     }
 
     /// [`part_header_values`] of this message's parts, computed once per (name, raw).
-    pub fn part_header_cached(&self, name: &str, raw: bool) -> std::rc::Rc<Vec<Vec<u8>>> {
+    pub fn part_header_cached(&self, name: &str, raw: bool) -> std::rc::Rc<Vec<Option<Vec<u8>>>> {
         let slot = usize::from(raw);
         if let Some(v) = self.part_header_cache.borrow()[slot].get(name) {
             return v.clone();
@@ -1152,22 +1153,31 @@ impl<'v> Texts<'v> {
     }
 }
 
-/// The values of header `name` in each MIME part (`raw`: undecoded, folding kept), each with
-/// a trailing newline; a part without the header gives nothing.
-pub fn part_header_values(parts: &[Vec<HeaderField>], name: &str, raw: bool) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    for part in parts {
-        for h in part.iter().filter(|h| h.name.eq_ignore_ascii_case(name)) {
+/// The value of header `name` in each node of the part tree, as MIMEHeader reads it with
+/// `get_header` (or `raw_header`: undecoded, folding kept) in scalar context: the *last*
+/// such field of the part, with a trailing newline; `None` for a part without one (which
+/// the rule then tests as its `if_unset` text, an empty one by default: Perl's undef).
+pub fn part_header_values(
+    parts: &[Vec<HeaderField>],
+    name: &str,
+    raw: bool,
+) -> Vec<Option<Vec<u8>>> {
+    parts
+        .iter()
+        .map(|part| {
+            let h = part
+                .iter()
+                .rev()
+                .find(|h| h.name.eq_ignore_ascii_case(name))?;
             let mut v = if raw {
                 crlf_to_lf(h.raw_value.trim_ascii_start()).into_owned()
             } else {
                 h.spamassassin_value().into_bytes()
             };
             v.push(b'\n');
-            out.push(v);
-        }
-    }
-    out
+            Some(v)
+        })
+        .collect()
 }
 
 /// Splits an address-list value into addresses (`<a@b>` or bare `a@b`), comments dropped;

@@ -321,6 +321,18 @@ def base64_one_line(msg):
     return head + sep + body.replace(b"\n", b"") + b"\n"
 
 
+def conflicting_ctype(msg):
+    """A second Content-Type with another value after the first (readers disagree on which
+    counts)."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    i = field_index(fs, b"content-type")
+    if i is None or not re.match(rb"content-type:\s*text/plain", fs[i], re.I):
+        return None
+    fs.insert(i + 1, b"Content-Type: text/html\n")
+    return b"".join(fs) + sep + body
+
+
 def no_separator(msg):
     """The blank line between header and body removed."""
     head, sep, body = split(msg)
@@ -376,6 +388,7 @@ MUTATIONS = {
     "no-mime-version": no_mime_version,
     "html-entities": html_entities,
     "base64-one-line": base64_one_line,
+    "conflicting-ctype": conflicting_ctype,
     "no-separator": no_separator,
     "subject-b": lambda m: encoded_subject(m, "B"),
     "subject-q": lambda m: encoded_subject(m, "Q"),
