@@ -60,8 +60,9 @@ impl MimeStats {
     pub fn has_flag(&self, f: &str) -> bool {
         self.flags.contains(&f)
     }
-    /// SpamAssassin's `madiff` (MIMEEval's `_multipart_alternative_difference`); `html_img`: the message's
-    /// HTML has an `<img>`, which makes an HTML alternative without words count one.
+    /// SpamAssassin's `madiff` (MIMEEval's `_multipart_alternative_difference`);
+    /// `html_img`: the message's HTML has an `<img>`, which makes an HTML alternative
+    /// without words count one.
     pub fn madiff(&self, html_img: bool) -> Madiff {
         self.madiff[usize::from(html_img)]
     }
@@ -130,20 +131,6 @@ struct HeaderRead {
 
 /// Reads a header block from `lines`.
 fn read_header(lines: &[&[u8]], stats: &mut MimeStats, block: Block) -> HeaderRead {
-    let (raw, fields, body, separated) = read_header_fields(lines, stats, block);
-    HeaderRead {
-        raw,
-        fields,
-        body,
-        separated,
-    }
-}
-
-fn read_header_fields(
-    lines: &[&[u8]],
-    stats: &mut MimeStats,
-    block: Block,
-) -> (Vec<HeaderField>, Fields, usize, bool) {
     let top = block == Block::Top;
     let whole = block != Block::Part;
     let mut raw: Vec<HeaderField> = Vec::new();
@@ -159,7 +146,12 @@ fn read_header_fields(
         let trimmed = l.strip_suffix(b"\n").unwrap_or(l);
         let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
         if trimmed.is_empty() {
-            return (raw, fields, i + 1, true);
+            return HeaderRead {
+                raw,
+                fields,
+                body: i + 1,
+                separated: true,
+            };
         }
         if (l[0] == b' ' || l[0] == b'\t') && !fields.is_empty() {
             if let Some(last) = fields.last_mut() {
@@ -177,18 +169,33 @@ fn read_header_fields(
             if top {
                 stats.flag("missing_head_body_separator");
             }
-            return (raw, fields, i, false);
+            return HeaderRead {
+                raw,
+                fields,
+                body: i,
+                separated: false,
+            };
         }
         if !header_like(trimmed) {
             if !whole {
-                return (raw, fields, i, false);
+                return HeaderRead {
+                    raw,
+                    fields,
+                    body: i,
+                    separated: false,
+                };
             }
             errors += 1;
             if errors > 3 {
                 if top {
                     stats.flag("missing_head_body_separator");
                 }
-                return (raw, fields, i, false);
+                return HeaderRead {
+                    raw,
+                    fields,
+                    body: i,
+                    separated: false,
+                };
             }
             i += 1;
             continue;
@@ -217,7 +224,12 @@ fn read_header_fields(
     if top {
         stats.flag("missing_head_body_separator");
     }
-    (raw, fields, lines.len(), false)
+    HeaderRead {
+        raw,
+        fields,
+        body: lines.len(),
+        separated: false,
+    }
 }
 
 /// The field `name` as Message.pm and MIMEEval read it (`header()` in scalar context): the

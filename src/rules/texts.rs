@@ -272,50 +272,50 @@ fn latin1_if_narrow(text: &[u8]) -> Option<Vec<u8>> {
 /// or up to a line starting with `--`, the fourth line that is not a field, or the end.
 /// In a CRLF message (first or last line), a bare LF in the header gets its CR (bug 7785).
 fn pristine_header(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let lines: Vec<&[u8]> = raw.split_inclusive(|b| *b == b'\n').collect();
-    let skip = usize::from(
-        lines
-            .first()
-            .is_some_and(|l| super::mime_evals::mbox_separator(l)),
-    );
-    let has_crlf = |l: &&[u8]| memchr::memmem::find(l, b"\r\n").is_some();
-    let crlf = lines.get(skip).is_some_and(has_crlf) || lines.last().is_some_and(has_crlf);
-    let (mut end, mut errors) = (skip, 0);
-    while end < lines.len() {
-        let l = lines[end];
-        if matches!(l.first(), Some(b' ' | b'\t')) {
-            end += 1;
-            continue;
-        }
-        if l == b"\n" || crlf && l == b"\r\n" {
-            end += 1;
-            break;
-        }
-        if l.starts_with(b"--") {
-            break;
-        }
-        if !super::mime_evals::header_like(l) {
-            errors += 1;
-            if errors > 3 {
+    let mut lines = raw.split_inclusive(|b| *b == b'\n').peekable();
+    // Byte offsets of the block: after an mbox separator, up to `end`.
+    let mut from = 0;
+    if lines
+        .peek()
+        .is_some_and(|l| super::mime_evals::mbox_separator(l))
+    {
+        from = lines.next().map_or(0, <[u8]>::len);
+    }
+    let has_crlf = |l: &[u8]| memchr::memmem::find(l, b"\r\n").is_some();
+    let last_line = raw[..raw.len().saturating_sub(1)]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(raw, |p| &raw[p + 1..]);
+    let crlf = lines.peek().is_some_and(|l| has_crlf(l)) || has_crlf(last_line);
+    let (mut end, mut errors) = (from, 0);
+    for l in lines {
+        if !matches!(l.first(), Some(b' ' | b'\t')) {
+            if l == b"\n" || crlf && l == b"\r\n" {
+                end += l.len();
                 break;
             }
-        }
-        end += 1;
-    }
-    let block = &lines[skip..end];
-    if !crlf {
-        let from: usize = lines[..skip].iter().map(|l| l.len()).sum();
-        let len: usize = block.iter().map(|l| l.len()).sum();
-        return std::borrow::Cow::Borrowed(&raw[from..from + len]);
-    }
-    let mut out = Vec::with_capacity(block.iter().map(|l| l.len() + 1).sum());
-    for l in block {
-        for (i, &b) in l.iter().enumerate() {
-            if b == b'\n' && (i == 0 || l[i - 1] != b'\r') {
-                out.push(b'\r');
+            if l.starts_with(b"--") {
+                break;
             }
-            out.push(b);
+            if !super::mime_evals::header_like(l) {
+                errors += 1;
+                if errors > 3 {
+                    break;
+                }
+            }
         }
+        end += l.len();
+    }
+    let block = &raw[from..end];
+    if !crlf {
+        return std::borrow::Cow::Borrowed(block);
+    }
+    let mut out = Vec::with_capacity(block.len() + block.len() / 16);
+    for (i, &b) in block.iter().enumerate() {
+        if b == b'\n' && (i == 0 || block[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
     }
     std::borrow::Cow::Owned(out)
 }
