@@ -1560,3 +1560,26 @@ fn mimeheader_reads_the_last_field_of_each_part() {
                 Content-Type: multipart/mixed; boundary=b\n\n--b\n\nno header part\n--b--\n";
     assert_eq!(hit_names(&e, bare), ["T_EMPTY_CT"]);
 }
+
+/// Of two Content-Type fields that disagree, SpamAssassin types the part by the last
+/// (`header()` in scalar context), the engine's default reading by the first: the rule
+/// texts follow SpamAssassin, in a message's own header and in a part's. Checked with
+/// tests/rules_sa/mutate.py's `conflicting-ctype` (all 199 variants agree) and with
+/// SpamAssassin 4.0.1 on these three messages.
+#[test]
+fn the_last_of_conflicting_content_types_types_the_body() {
+    let (e, _d) = engine("body T_RENDERED /bold words/\nrawbody T_TAG /<b>bold/\n");
+    let top = "From: a@b.example\nSubject: x\nContent-Type: text/plain\n\
+               Content-Type: text/html\n\n<html><b>bold</b> words</html>\n";
+    assert_eq!(hit_names(&e, top), ["T_RENDERED", "T_TAG"]);
+    let part = "From: a@b.example\nSubject: x\nMIME-Version: 1.0\n\
+                Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\
+                Content-Type: text/html\n\n<html><b>bold</b> words</html>\n--b--\n";
+    assert_eq!(hit_names(&e, part), ["T_RENDERED", "T_TAG"]);
+    // The other way round, the text is plain: its tags stay words.
+    let plain = top.replace(
+        "text/plain\nContent-Type: text/html",
+        "text/html\nContent-Type: text/plain",
+    );
+    assert_eq!(hit_names(&e, &plain), ["T_TAG"]);
+}

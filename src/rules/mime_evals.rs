@@ -243,7 +243,7 @@ fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a [u8]> {
 }
 
 /// SpamAssassin's `parse_content_type`: (type, boundary, charset).
-fn content_type(ct: Option<&[u8]>) -> (String, Option<Vec<u8>>, Option<String>) {
+pub(crate) fn content_type(ct: Option<&[u8]>) -> (String, Option<Vec<u8>>, Option<String>) {
     let ct = match ct {
         Some(c) if !c.trim_ascii().is_empty() => String::from_utf8_lossy(c).into_owned(),
         _ => "text/plain; charset=us-ascii".to_string(),

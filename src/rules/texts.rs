@@ -320,6 +320,84 @@ fn pristine_header(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Lines a part's header block is looked for in, backwards from its body
+/// ([`last_content_type`]); a longer block is left to the engine's reading.
+const PART_HEADER_LINES: usize = 200;
+
+/// The type and charset of the last Content-Type field of the part `o` is the body of,
+/// when its header holds several that disagree: SpamAssassin (`header()` in scalar
+/// context) reads the last, the engine's default reading the first. `None` otherwise, and
+/// when the part's header cannot be found in `raw` (a decoded attachment's parts, a
+/// header without its blank line). The header is found backwards from the body: the blank
+/// line before it, then the lines up to a blank line, a delimiter or the message's start.
+fn last_content_type(
+    o: &crate::object::Object<'_>,
+    raw: &[u8],
+) -> Option<(String, Option<String>)> {
+    let body = o.encoded.map_or(o.data.as_ptr(), |e| e.body.as_ptr()) as usize;
+    let start = raw.as_ptr() as usize;
+    if body <= start || body > start + raw.len() {
+        return None;
+    }
+    let mut end = body - start;
+    // The line before `end` (without its newline), and where it starts.
+    let line_before = |end: usize| {
+        let at = raw[..end.saturating_sub(1)]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        (at, &raw[at..end])
+    };
+    let (at, blank) = line_before(end);
+    if !(blank == b"\n" || blank == b"\r\n") {
+        return None;
+    }
+    end = at;
+    let mut lines: Vec<&[u8]> = Vec::new();
+    while end > 0 && lines.len() < PART_HEADER_LINES {
+        let (at, line) = line_before(end);
+        if line == b"\n" || line == b"\r\n" || line.starts_with(b"--") {
+            break;
+        }
+        if at == 0 && super::mime_evals::mbox_separator(line) {
+            break;
+        }
+        lines.push(line);
+        end = at;
+        if at == 0 {
+            break;
+        }
+    }
+    if lines.len() == PART_HEADER_LINES {
+        return None;
+    }
+    lines.reverse();
+    // Each Content-Type field's value, continuation lines joined.
+    let mut values: Vec<Vec<u8>> = Vec::new();
+    let mut in_ct = false;
+    for l in lines {
+        let l = l.strip_suffix(b"\n").unwrap_or(l);
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        if matches!(l.first(), Some(b' ' | b'\t')) {
+            if in_ct && let Some(v) = values.last_mut() {
+                v.push(b' ');
+                v.extend_from_slice(l.trim_ascii());
+            }
+            continue;
+        }
+        in_ct = l.len() > 13 && l[..13].eq_ignore_ascii_case(b"content-type:");
+        if in_ct {
+            values.push(l[13..].trim_ascii().to_vec());
+        }
+    }
+    let last = values.last()?;
+    if values.iter().all(|v| v.eq_ignore_ascii_case(last)) {
+        return None;
+    }
+    let (t, _, charset) = super::mime_evals::content_type(Some(last));
+    Some((t, charset.map(|c| c.to_ascii_lowercase())))
+}
+
 /// `ALL:raw`: the fields of the pristine header, each with its continuation lines, as
 /// PerMsgStatus's `/^([^ \t].*?\n)(?![ \t])/smgi` picks them, joined. A continuation line
 /// opening the block, and the LF-only blank line closing it, are left out.
@@ -787,8 +865,17 @@ impl<'v> Texts<'v> {
             // SpamAssassin's effective type: a part named `*.html`, `*.htm` or `*.shtml` is
             // rendered as HTML whatever its declared type (an `application/octet-stream`
             // attachment `offer.html`), and is rawbody text too.
-            let html_by_name = !o.is_html() && o.name.as_deref().is_some_and(named_html);
-            if !o.is_text() && !html_by_name {
+            // The type and charset SpamAssassin gives the part: the engine's, unless the
+            // part has Content-Type fields that disagree (SpamAssassin reads the last).
+            let last = last_content_type(o, view.raw);
+            let (declared, charset) = match &last {
+                Some((t, c)) => (Some(t.as_str()), c.as_deref()),
+                None => (o.declared_type.as_deref(), o.charset.as_deref()),
+            };
+            let is_html = declared == Some("text/html");
+            let is_text = declared.is_none_or(|t| t.starts_with("text/"));
+            let html_by_name = !is_html && o.name.as_deref().is_some_and(named_html);
+            if !is_text && !html_by_name {
                 continue;
             }
             // SpamAssassin decodes the part itself, differently from the engine where an
@@ -813,11 +900,11 @@ impl<'v> Texts<'v> {
             // SpamAssassin 4 renders text recoded to UTF-8 (`normalize_charset`, on by
             // default); rawbody keeps the part's own bytes.
             let data = if networks.normalize_charset {
-                crate::mime::charset::spamassassin_normalize(&lf, o.charset.as_deref())
+                crate::mime::charset::spamassassin_normalize(&lf, charset)
             } else {
                 std::borrow::Cow::Borrowed(&lf[..])
             };
-            if o.is_html() || html_by_name {
+            if is_html || html_by_name {
                 t.html.push(super::html_evals::analyze(&data));
                 let r = crate::mime::html::render_spamassassin(&data);
                 // Perl keeps an ASCII page's text a byte string: a character reference
@@ -835,7 +922,7 @@ impl<'v> Texts<'v> {
             } else {
                 text.extend_from_slice(scan_cut(&data));
             }
-            if o.declared_type.as_deref() != Some("text/calendar") {
+            if declared != Some("text/calendar") {
                 chunks(&lf, &mut t.rawbody);
             }
         }
