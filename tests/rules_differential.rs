@@ -136,15 +136,16 @@ const KNOWN: &[(&str, &str)] = &[
     ),
 ];
 
-#[test]
-fn agreement_with_spamassassin() {
+/// The unpacked corpus, when it and SpamAssassin are installed; `None` (the test skips)
+/// outside CI, a failure in CI.
+fn corpus_and_spamassassin() -> Option<PathBuf> {
     let Ok(corpus) = std::env::var("MAILWARDEN_CORPUS") else {
         assert!(
             std::env::var_os("CI").is_none(),
             "corpus missing in CI (set MAILWARDEN_CORPUS)"
         );
         eprintln!("corpus not found (set MAILWARDEN_CORPUS); skipping");
-        return;
+        return None;
     };
     if !Path::new("/usr/share/spamassassin").is_dir() {
         assert!(
@@ -152,20 +153,33 @@ fn agreement_with_spamassassin() {
             "SpamAssassin's rules missing in CI (scripts/setup.sh installs them)"
         );
         eprintln!("SpamAssassin not installed; skipping");
-        return;
+        return None;
     }
-    let files = sample(Path::new(&corpus));
+    Some(PathBuf::from(corpus))
+}
+
+/// An engine with SpamAssassin's stock rules and site configuration.
+fn stock_engine() -> Engine {
+    Engine::builder()
+        .rules("/usr/share/spamassassin")
+        .rules("/etc/spamassassin")
+        .build()
+        .expect("stock rules load")
+}
+
+#[test]
+fn agreement_with_spamassassin() {
+    let Some(corpus) = corpus_and_spamassassin() else {
+        return;
+    };
+    let files = sample(&corpus);
     let sa = sa_hits(&files);
     assert_eq!(
         sa.len(),
         files.len(),
         "SpamAssassin answered for every message"
     );
-    let engine = Engine::builder()
-        .rules("/usr/share/spamassassin")
-        .rules("/etc/spamassassin")
-        .build()
-        .expect("stock rules load");
+    let engine = stock_engine();
     let rules = engine.rules();
     let parsed = rules.parsed().expect("loaded");
     let excluded = |name: &str| {
@@ -319,23 +333,10 @@ const AGREEING_MUTATIONS: &[&str] = &[
 /// `base64-one-line`) are left out to keep the test short.
 #[test]
 fn malformed_variants_agree_with_spamassassin() {
-    let Ok(corpus) = std::env::var("MAILWARDEN_CORPUS") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "corpus missing in CI (set MAILWARDEN_CORPUS)"
-        );
-        eprintln!("corpus not found (set MAILWARDEN_CORPUS); skipping");
+    let Some(corpus) = corpus_and_spamassassin() else {
         return;
     };
-    if !Path::new("/usr/share/spamassassin").is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "SpamAssassin's rules missing in CI (scripts/setup.sh installs them)"
-        );
-        eprintln!("SpamAssassin not installed; skipping");
-        return;
-    }
-    let files: Vec<PathBuf> = sample(Path::new(&corpus)).into_iter().step_by(5).collect();
+    let files: Vec<PathBuf> = sample(&corpus).into_iter().step_by(5).collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let list = dir.path().join("list");
     let list_text: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
@@ -361,11 +362,7 @@ fn malformed_variants_agree_with_spamassassin() {
     assert!(variants.len() > 500, "{} variants", variants.len());
     let sa = parse_hits(&run_sa(&variants, true));
     assert_eq!(sa.len(), variants.len(), "SpamAssassin answered for each");
-    let engine = Engine::builder()
-        .rules("/usr/share/spamassassin")
-        .rules("/etc/spamassassin")
-        .build()
-        .expect("stock rules load");
+    let engine = stock_engine();
     let rules = engine.rules();
     let skip = |r: &str| r.starts_with("BAYES_") || rules.not_run().contains_key(r);
     let mut differ = Vec::new();

@@ -141,17 +141,17 @@ fn read_header(lines: &[&[u8]], stats: &mut MimeStats, block: Block) -> HeaderRe
         i = 1;
     }
     let mut errors = 0;
-    while i < lines.len() {
-        let l = lines[i];
+    // Where the body starts, and whether the header ended in a blank line; every other end
+    // of a message's header (a `--` line, a fourth stray line, no more lines) is a
+    // missing separator to Message.pm.
+    let (body, separated) = loop {
+        let Some(&l) = lines.get(i) else {
+            break (lines.len(), false);
+        };
         let trimmed = l.strip_suffix(b"\n").unwrap_or(l);
         let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
         if trimmed.is_empty() {
-            return HeaderRead {
-                raw,
-                fields,
-                body: i + 1,
-                separated: true,
-            };
+            break (i + 1, true);
         }
         if (l[0] == b' ' || l[0] == b'\t') && !fields.is_empty() {
             if let Some(last) = fields.last_mut() {
@@ -166,36 +166,12 @@ fn read_header(lines: &[&[u8]], stats: &mut MimeStats, block: Block) -> HeaderRe
             continue;
         }
         if whole && trimmed.starts_with(b"--") {
-            if top {
-                stats.flag("missing_head_body_separator");
-            }
-            return HeaderRead {
-                raw,
-                fields,
-                body: i,
-                separated: false,
-            };
+            break (i, false);
         }
         if !header_like(trimmed) {
-            if !whole {
-                return HeaderRead {
-                    raw,
-                    fields,
-                    body: i,
-                    separated: false,
-                };
-            }
             errors += 1;
-            if errors > 3 {
-                if top {
-                    stats.flag("missing_head_body_separator");
-                }
-                return HeaderRead {
-                    raw,
-                    fields,
-                    body: i,
-                    separated: false,
-                };
+            if !whole || errors > 3 {
+                break (i, false);
             }
             i += 1;
             continue;
@@ -220,15 +196,15 @@ fn read_header(lines: &[&[u8]], stats: &mut MimeStats, block: Block) -> HeaderRe
         }
         fields.push((name, value));
         i += 1;
-    }
-    if top {
+    };
+    if top && !separated {
         stats.flag("missing_head_body_separator");
     }
     HeaderRead {
         raw,
         fields,
-        body: lines.len(),
-        separated: false,
+        body,
+        separated,
     }
 }
 
