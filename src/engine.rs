@@ -418,9 +418,9 @@ impl Engine {
             .map(|h| h.decoded());
         let facts = MessageFacts {
             subject: subject.as_deref(),
-            has_spam_headers: headers
-                .iter()
-                .any(|h| h.name.len() > 7 && h.name[..7].eq_ignore_ascii_case("X-Spam-")),
+            has_spam_headers: headers.iter().any(|h| {
+                h.name.len() > 7 && h.name.as_bytes()[..7].eq_ignore_ascii_case(b"X-Spam-")
+            }),
             version: concat!("mailwarden-", env!("CARGO_PKG_VERSION")),
         };
         let decision = inner.policy.decide(&findings, score, envelope, &facts);

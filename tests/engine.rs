@@ -238,3 +238,52 @@ fn encoded_parts_keep_their_encoded_body() {
         ]
     );
 }
+
+fn bad_header_details(r: &mailwarden::Report) -> Vec<String> {
+    r.findings
+        .iter()
+        .filter_map(|f| match f {
+            mailwarden::Finding::BadHeader { detail, .. } => Some(detail.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_delimiter_right_after_the_header_starts_the_body() {
+    // No blank line between the header and the first delimiter: SpamAssassin's Message.pm
+    // ends the header there, and so does the engine, which reports the anomaly.
+    let eicar = common::base64(mailwarden::signatures::EICAR);
+    let msg = format!(
+        "{HEAD}Content-Type: multipart/mixed; boundary=b\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n{eicar}\r\n--b--\r\n"
+    );
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
+    assert_eq!(r.category, Category::Virus);
+    let details = bad_header_details(&r);
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("no blank line after the header")),
+        "{details:?}"
+    );
+}
+
+#[test]
+fn a_header_cut_short_by_stray_lines_is_also_read_to_its_blank_line() {
+    // Four lines that are no fields end the header (Message.pm's reading), so the
+    // Content-Transfer-Encoding after them is body text there; read on to the blank line it
+    // applies, and the attachment decodes. Both readings are scanned.
+    let eicar = common::base64(mailwarden::signatures::EICAR);
+    let msg = format!(
+        "{HEAD}Content-Type: application/octet-stream\r\nnot a field\r\nnor this\r\nnor this one\r\nnor the fourth\r\nContent-Transfer-Encoding: base64\r\n\r\n{eicar}\r\n"
+    );
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
+    assert_eq!(r.category, Category::Virus, "{:?}", r.findings);
+    assert!(
+        bad_header_details(&r)
+            .iter()
+            .any(|d| d.contains("line 10 is the body")),
+        "{:?}",
+        bad_header_details(&r)
+    );
+}

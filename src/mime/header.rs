@@ -403,6 +403,9 @@ pub struct HeaderBlock {
     pub bare_cr: bool,
     /// The block had more fields than the limit; the rest were not parsed.
     pub truncated: bool,
+    /// The header ended without a blank line, at a delimiter or a run of stray lines
+    /// ([`HeaderEnd::Strikes`]): reading on to a blank line would end it elsewhere.
+    pub ended_early: bool,
 }
 
 impl HeaderBlock {
@@ -461,15 +464,43 @@ pub const SINGLETONS: &[&str] = &[
     "Subject",
 ];
 
+/// Lines that are neither fields nor continuations a message header may hold before the
+/// next one ends it (SpamAssassin's Message.pm: "3 strikes").
+const MAX_STRAY_LINES: u32 = 3;
+
+/// Where a message header without its blank separator line ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderEnd {
+    /// As SpamAssassin's Message.pm reads a message: a blank line, a line starting with `--`
+    /// (a MIME delimiter), or the fourth line that is not a field ends the header; that line
+    /// starts the body. Stray lines before it are skipped, with their continuations.
+    #[default]
+    Strikes,
+    /// Only a blank line ends the header; stray lines are skipped wherever they are (the
+    /// alternative reading of a message whose header ended early).
+    BlankLine,
+}
+
 /// Parses the header block at the start of `data`.
 ///
 /// `top_level` adds the checks that apply only to a message's own header (missing Date/From,
-/// duplicate singletons) and allows an mbox `From ` line first.
-pub fn parse(data: &[u8], max_headers: u32, cr_is_newline: bool, top_level: bool) -> HeaderBlock {
+/// duplicate singletons), allows an mbox `From ` line first, and ends the header as `end`
+/// says (a part's header ends at a blank line).
+pub fn parse(
+    data: &[u8],
+    max_headers: u32,
+    cr_is_newline: bool,
+    top_level: bool,
+    end: HeaderEnd,
+) -> HeaderBlock {
     let mut block = HeaderBlock::default();
     let mut pos = 0;
     let mut line_no = 0usize;
     let mut current: Option<HeaderField> = None;
+    let strikes = top_level && end == HeaderEnd::Strikes;
+    let mut strays = 0u32;
+    // After a stray line, its continuation lines belong to it and are skipped too.
+    let mut in_stray = false;
     if top_level && data.starts_with(b"From ") {
         pos = line_at(data, 0, cr_is_newline).1;
     }
@@ -530,6 +561,7 @@ pub fn parse(data: &[u8], max_headers: u32, cr_is_newline: bool, top_level: bool
                     field.raw_value.extend_from_slice(b"\r\n");
                     field.raw_value.extend_from_slice(line);
                 }
+                None if in_stray => {}
                 None => issue(
                     &mut block,
                     BadHeaderKind::Syntax,
@@ -539,10 +571,22 @@ pub fn parse(data: &[u8], max_headers: u32, cr_is_newline: bool, top_level: bool
             pos = next;
             continue;
         }
+        if strikes && line.starts_with(b"--") {
+            // A MIME delimiter: the body started without a blank line.
+            block.ended_early = true;
+            issue(
+                &mut block,
+                BadHeaderKind::Syntax,
+                format!("no blank line after the header: a delimiter on line {line_no}"),
+            );
+            block.body_offset = pos;
+            break;
+        }
         let colon = memchr::memchr(b':', line);
         let name = colon.map(|c| line[..c].trim_ascii_end());
         match name {
             Some(name) if is_field_name(name) => {
+                in_stray = false;
                 if let Some(done) = current.take() {
                     block.fields.push(done);
                 }
@@ -556,6 +600,42 @@ pub fn parse(data: &[u8], max_headers: u32, cr_is_newline: bool, top_level: bool
                     name: String::from_utf8_lossy(name).into_owned(),
                     raw_value: line[colon.unwrap_or(0) + 1..].to_vec(),
                 });
+            }
+            _ if strikes => {
+                strays += 1;
+                if strays > MAX_STRAY_LINES {
+                    block.ended_early = true;
+                    issue(
+                        &mut block,
+                        BadHeaderKind::Syntax,
+                        format!(
+                            "no blank line after the header: line {line_no} is the body \
+                             (more than {MAX_STRAY_LINES} lines are not header fields)"
+                        ),
+                    );
+                    block.body_offset = pos;
+                    break;
+                }
+                if let Some(done) = current.take() {
+                    block.fields.push(done);
+                }
+                // Message.pm keeps a stray line that holds a colon as a field named by
+                // what precedes it (`the from: address ...`): header rules read it.
+                match colon {
+                    Some(c) if c > 0 => {
+                        current = Some(HeaderField {
+                            name: String::from_utf8_lossy(line[..c].trim_ascii_end()).into_owned(),
+                            raw_value: line[c + 1..].to_vec(),
+                        });
+                    }
+                    _ => in_stray = true,
+                }
+                let shown = String::from_utf8_lossy(&line[..line.len().min(40)]).into_owned();
+                issue(
+                    &mut block,
+                    BadHeaderKind::Syntax,
+                    format!("line {line_no} is not a header field: {shown:?}"),
+                );
             }
             _ => {
                 if block.fields.is_empty() && current.is_none() {
@@ -696,7 +776,7 @@ mod tests {
     #[test]
     fn fields_and_folding() {
         let data = b"From: a@b\r\nSubject: one\r\n two\r\nDate: x\r\n\r\nbody";
-        let b = parse(data, 100, false, true);
+        let b = parse(data, 100, false, true, HeaderEnd::Strikes);
         assert_eq!(b.fields.len(), 3);
         assert_eq!(b.fields[1].unfolded(), b" one two");
         assert_eq!(&data[b.body_offset..], b"body");
@@ -710,6 +790,7 @@ mod tests {
             100,
             false,
             true,
+            HeaderEnd::Strikes,
         );
         let kinds: Vec<_> = b.issues.iter().map(|i| i.kind).collect();
         for k in [
@@ -728,12 +809,48 @@ mod tests {
     #[test]
     fn bare_cr_readings() {
         let data = b"Subject: a\rContent-Type: text/html\r\rX\n\nbody";
-        let strict = parse(data, 100, false, false);
+        let strict = parse(data, 100, false, false, HeaderEnd::Strikes);
         assert!(strict.bare_cr);
         assert_eq!(strict.fields.len(), 1);
-        let outlook = parse(data, 100, true, false);
+        let outlook = parse(data, 100, true, false, HeaderEnd::Strikes);
         assert_eq!(outlook.fields.len(), 2);
         assert_eq!(&data[outlook.body_offset..], b"X\n\nbody");
+    }
+
+    #[test]
+    fn header_without_blank_line_ends_as_spamassassin_reads_it() {
+        // Three stray lines are skipped (one with a colon is kept as a field, as
+        // Message.pm keeps it); the fourth starts the body.
+        let data = b"From: a@b\nSubject: s\nHello there\n folded stray\nsee the from: field\n\
+                     third stray\nfourth stray\nX-Late: v\n\nrest";
+        let b = parse(data, 100, false, true, HeaderEnd::Strikes);
+        assert!(b.ended_early);
+        let names: Vec<&str> = b.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["From", "Subject", "see the from"]);
+        assert_eq!(b.fields[1].raw_value, b" s");
+        assert!(data[b.body_offset..].starts_with(b"fourth stray\n"));
+        assert!(b.issues.iter().any(|i| i.detail.contains("no blank line")));
+        // The other reading reads on to the blank line, skipping every stray line.
+        let b = parse(data, 100, false, true, HeaderEnd::BlankLine);
+        assert!(!b.ended_early);
+        let names: Vec<&str> = b.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["From", "Subject", "X-Late"]);
+        assert_eq!(&data[b.body_offset..], b"rest");
+        // A part's header ends only at a blank line.
+        let b = parse(data, 100, false, false, HeaderEnd::Strikes);
+        assert_eq!(&data[b.body_offset..], b"rest");
+    }
+
+    #[test]
+    fn delimiter_ends_a_message_header() {
+        let data = b"Content-Type: multipart/mixed; boundary=b\n--b\n\nx\n--b--\n";
+        let b = parse(data, 100, false, true, HeaderEnd::Strikes);
+        assert!(b.ended_early);
+        assert_eq!(b.fields.len(), 1);
+        assert!(data[b.body_offset..].starts_with(b"--b\n"));
+        let b = parse(data, 100, false, true, HeaderEnd::BlankLine);
+        assert!(!b.ended_early);
+        assert_eq!(&data[b.body_offset..], b"x\n--b--\n");
     }
 
     #[test]
@@ -743,7 +860,7 @@ mod tests {
             m.extend_from_slice(format!("X-{i}: v\n").as_bytes());
         }
         m.extend_from_slice(b"\nbody");
-        let b = parse(&m, 10, false, false);
+        let b = parse(&m, 10, false, false, HeaderEnd::Strikes);
         assert!(b.truncated);
         assert_eq!(b.fields.len(), 10);
         assert_eq!(&m[b.body_offset..], b"body");

@@ -23,6 +23,9 @@ pub struct Reading {
     /// A line that starts with the delimiter is a boundary whatever follows it (lenient
     /// readers), instead of only when nothing but whitespace or `--` follows.
     pub prefix_boundary: bool,
+    /// Only a blank line ends a message's header ([`header::HeaderEnd::BlankLine`]), instead
+    /// of SpamAssassin's reading, where a delimiter or a fourth stray line ends it too.
+    pub blank_line_header_end: bool,
 }
 
 /// Which choices of a [`Reading`] made a difference while walking.
@@ -38,6 +41,8 @@ pub struct Ambiguities {
     pub boundary: bool,
     /// Lines that are boundaries only to a lenient reader.
     pub prefix: bool,
+    /// A message header ended without its blank line.
+    pub header_end: bool,
 }
 
 impl Ambiguities {
@@ -80,6 +85,13 @@ impl Ambiguities {
                 ..base
             });
             all.prefix_boundary = true;
+        }
+        if self.header_end {
+            out.push(Reading {
+                blank_line_header_end: true,
+                ..base
+            });
+            all.blank_line_header_end = true;
         }
         if out.len() > 1 {
             out.push(all);
@@ -289,7 +301,19 @@ pub fn walk<'d>(
         if budget.is_exhausted() {
             break;
         }
-        let head = header::parse(frame.data, max_headers, reading.bare_cr_newline, is_root);
+        let end = if reading.blank_line_header_end {
+            header::HeaderEnd::BlankLine
+        } else {
+            header::HeaderEnd::Strikes
+        };
+        let head = header::parse(
+            frame.data,
+            max_headers,
+            reading.bare_cr_newline,
+            is_root,
+            end,
+        );
+        out.ambiguities.header_end |= head.ended_early;
         if head.bare_cr {
             out.ambiguities.bare_cr = true;
             anomaly(

@@ -29,6 +29,9 @@ pub struct MimeStats {
     pub base64_length: usize,
     /// Bytes after the top-level header.
     pub body_length: usize,
+    /// Where the body starts in the message as received: after the blank line, or at the
+    /// line that ended a header without one (Message.pm's reading).
+    pub body_offset: usize,
     /// Charsets declared by parts.
     pub(crate) charsets: Vec<String>,
     /// The header fields of every node of the part tree, in `find_parts` order (the
@@ -715,6 +718,7 @@ pub fn analyze(raw: &[u8]) -> MimeStats {
         .skip(start)
         .map(<[u8]>::len)
         .sum();
+    w.stats.body_offset = pristine.len() - w.stats.body_length;
     w.part(head, body, 0, true, false);
     if w.qp_bytes > 0 {
         w.stats.set("mime_qp_ratio", w.qp_count / w.qp_bytes as f64);

@@ -438,16 +438,6 @@ fn all_raw(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-fn raw_body(raw: &[u8]) -> &[u8] {
-    let lf = memchr::memmem::find(raw, b"\n\n").map(|p| p + 2);
-    let crlf = memchr::memmem::find(raw, b"\n\r\n").map(|p| p + 3);
-    match (lf, crlf) {
-        (Some(a), Some(b)) => &raw[a.min(b)..],
-        (Some(a), None) | (None, Some(a)) => &raw[a..],
-        (None, None) => &[],
-    }
-}
-
 /// A rendered part cut near [`BODY_PART_CAP`] as SpamAssassin cuts it: after the first
 /// newline within 1 KB past the cap, else after a space there, else at the cap.
 fn scan_cut(text: &[u8]) -> &[u8] {
@@ -826,13 +816,14 @@ fn chunks(data: &[u8], out: &mut Vec<Vec<u8>>) {
 impl<'v> Texts<'v> {
     /// Builds the texts of `view`.
     pub fn build(view: &MessageView<'v, '_>, networks: &super::run::TrustNetworks) -> Texts<'v> {
+        let mime = super::mime_evals::analyze(view.raw);
         let mut t = Texts {
             headers: view.headers,
-            raw_body: raw_body(view.raw),
+            raw_body: &view.raw[mime.body_offset.min(view.raw.len())..],
             raw: view.raw,
             envelope_from: view.envelope.sender.clone(),
             mime_headers: Vec::new(),
-            mime: super::mime_evals::analyze(view.raw),
+            mime,
             relays: super::relays::parse(
                 view.headers,
                 &networks.trusted,
