@@ -102,8 +102,8 @@ pub struct Plan {
     eval_data: super::eval::EvalData,
     /// Per text (body, rawbody, uri, full): the required literals of the rules over it.
     gates: Vec<Gate>,
-    /// Header rules' literals, searched in each header text some gated rule reads.
-    header_gate: Option<HeaderGate>,
+    /// Header rules' literals, per header text some gated rule reads.
+    header_gates: Vec<HeaderGate>,
     /// Per step: runs only when one of its literals occurs in its text.
     prefiltered: Vec<bool>,
     /// Per step: the steps a meta expression reads (resolved once at build).
@@ -193,17 +193,17 @@ struct Gate {
     owner: Vec<Vec<usize>>,
 }
 
-/// The literal prefilter of header rules: one automaton, searched in each distinct header
-/// text (`name:modifiers`) once; a hit counts only for the rules reading that text.
+/// The literal prefilter of the header rules reading one header text (`name:modifiers`):
+/// an automaton of their literals only, searched in that text once.
 #[derive(Debug, Clone)]
 struct HeaderGate {
+    /// The header text: cache key, name, modifiers.
+    key: String,
+    name: String,
+    modifiers: Vec<String>,
     ac: aho_corasick::AhoCorasick,
     /// Pattern id -> the steps that need that literal.
     owner: Vec<Vec<usize>>,
-    /// The distinct header texts: cache key, name, modifiers.
-    keys: Vec<(String, String, Vec<String>)>,
-    /// Step index -> index into `keys` (`usize::MAX` for steps that are not gated).
-    step_key: Vec<usize>,
 }
 
 /// A gate's literals, each once (many rules share one, and the automaton would report
@@ -586,16 +586,16 @@ impl Plan {
                 });
             }
         }
-        self.build_header_gate(gates);
+        self.build_header_gates(gates);
     }
 
     /// Gates header rules without `[if-unset: ...]` (an unset header then reads as a
-    /// text the literals need not be in).
-    fn build_header_gate(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
-        let mut gate_lits = GateLiterals::default();
-        let mut keys: Vec<(String, String, Vec<String>)> = Vec::new();
+    /// text the literals need not be in): one automaton per header text, so that a search
+    /// reports only literals of rules reading that text, and each automaton stays small.
+    fn build_header_gates(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
+        // Key -> (name, modifiers, literals), in the order the keys first appear.
+        let mut by_key: Vec<(String, String, Vec<String>, GateLiterals)> = Vec::new();
         let mut key_index: HashMap<String, usize> = HashMap::new();
-        let mut step_key = vec![usize::MAX; self.steps.len()];
         for (i, step) in self.steps.iter().enumerate() {
             let Kind::Header {
                 name,
@@ -611,25 +611,33 @@ impl Plan {
                 continue;
             };
             let k = *key_index.entry(key.clone()).or_insert_with(|| {
-                keys.push((key.clone(), name.clone(), modifiers.clone()));
-                keys.len() - 1
+                by_key.push((
+                    key.clone(),
+                    name.clone(),
+                    modifiers.clone(),
+                    GateLiterals::default(),
+                ));
+                by_key.len() - 1
             });
-            step_key[i] = k;
             for l in lits {
-                gate_lits.add(l, i);
+                by_key[k].3.add(l, i);
             }
         }
-        if let Some(ac) = gate_automaton(&gate_lits.patterns) {
-            for (i, k) in step_key.iter().enumerate() {
-                if *k != usize::MAX {
+        for (key, name, modifiers, lits) in by_key {
+            let Some(ac) = gate_automaton(&lits.patterns) else {
+                continue;
+            };
+            for owners in &lits.owner {
+                for &i in owners {
                     self.prefiltered[i] = true;
                 }
             }
-            self.header_gate = Some(HeaderGate {
+            self.header_gates.push(HeaderGate {
+                key,
+                name,
+                modifiers,
                 ac,
-                owner: gate_lits.owner,
-                keys,
-                step_key,
+                owner: lits.owner,
             });
         }
     }
@@ -684,17 +692,13 @@ impl Plan {
             lines[r.1 as usize] = line;
             r.1 += 1;
         }
-        if let Some(g) = &self.header_gate {
-            for (k, (key, name, modifiers)) in g.keys.iter().enumerate() {
-                let Some(text) = texts.header_cached(key, name, modifiers) else {
-                    continue;
-                };
-                for m in g.ac.find_overlapping_iter(text.as_slice()) {
-                    for &step in &g.owner[m.pattern().as_usize()] {
-                        if g.step_key[step] == k {
-                            cand[step] = true;
-                        }
-                    }
+        for g in &self.header_gates {
+            let Some(text) = texts.header_cached(&g.key, &g.name, &g.modifiers) else {
+                continue;
+            };
+            for m in g.ac.find_overlapping_iter(text.as_slice()) {
+                for &step in &g.owner[m.pattern().as_usize()] {
+                    cand[step] = true;
                 }
             }
         }
