@@ -272,6 +272,9 @@ pub enum AnomalyKind {
     LongBodyLine,
     /// NUL bytes in a text body.
     NulInBody,
+    /// A Content-Type or Content-Disposition whose parameters lack their `;`
+    /// (`text/html charset=x`, `attachment filename=a.exe`): read as readers read it.
+    LooseParameters,
 }
 
 impl AnomalyKind {
@@ -293,6 +296,7 @@ impl AnomalyKind {
             AnomalyKind::EmptyMultipart => "empty_multipart",
             AnomalyKind::LongBodyLine => "long_body_line",
             AnomalyKind::NulInBody => "nul_in_body",
+            AnomalyKind::LooseParameters => "loose_parameters",
         }
     }
 }

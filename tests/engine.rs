@@ -287,3 +287,35 @@ fn a_header_cut_short_by_stray_lines_is_also_read_to_its_blank_line() {
         bad_header_details(&r)
     );
 }
+
+#[test]
+fn parameters_without_their_semicolon_are_still_read() {
+    // `multipart/mixed boundary=b` and `attachment filename=...`: mail clients and
+    // SpamAssassin find the parameters; a strict parser makes them part of the type, and
+    // the attachment inside was never decoded.
+    let eicar = common::base64(mailwarden::signatures::EICAR);
+    let msg = format!(
+        "{HEAD}Content-Type: multipart/mixed boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain charset=us-ascii\r\n\r\nhello\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment filename=\"e.com\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{eicar}\r\n--b--\r\n"
+    );
+    let r = Engine::with_defaults().scan(msg.as_bytes(), &Envelope::new());
+    assert_eq!(r.category, Category::Virus, "{:?}", r.findings);
+    assert!(
+        r.objects.iter().any(|o| o.name.as_deref() == Some("e.com")),
+        "{:?}",
+        r.objects
+    );
+    let loose = r
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f,
+                mailwarden::Finding::Anomaly {
+                    kind: mailwarden::AnomalyKind::LooseParameters,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(loose, 3, "{:?}", r.findings);
+}

@@ -123,10 +123,12 @@ struct Frame<'d> {
     boundaries: Vec<Vec<u8>>,
 }
 
-/// A parsed Content-Type.
+/// A parsed Content-Type (or Content-Disposition: `mime` is then the disposition).
 struct ContentType {
     mime: String,
     params: Vec<(String, String)>,
+    /// The value was read leniently: parameters without their `;`.
+    loose: bool,
 }
 
 fn parse_content_type(raw: &[u8]) -> ContentType {
@@ -144,7 +146,7 @@ fn parse_content_type(raw: &[u8]) -> ContentType {
             mail_parser::HeaderValue::ContentType(ct) => Some(ct),
             _ => None,
         });
-    match parsed {
+    let mut ct = match parsed {
         Some(ct) => ContentType {
             mime: match &ct.c_subtype {
                 Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
@@ -156,12 +158,62 @@ fn parse_content_type(raw: &[u8]) -> ContentType {
                 .into_iter()
                 .map(|a| (a.name.to_ascii_lowercase(), a.value.into_owned()))
                 .collect(),
+            loose: false,
         },
         None => ContentType {
             mime: String::new(),
             params: Vec::new(),
+            loose: false,
         },
+    };
+    // `text/html charset=x`, `multipart/mixed boundary=b`, `attachment filename=a.exe`: the
+    // strict parse makes the rest part of the type. SpamAssassin's `parse_content_type` and
+    // mail clients take the type up to the first blank and find the parameters anyway.
+    if let Some(cut) = ct.mime.find(|c: char| c.is_ascii_whitespace() || c == '"') {
+        ct.mime.truncate(cut);
+        ct.loose = true;
+        for key in ["boundary", "charset", "name", "filename"] {
+            if param(&ct, key).is_none()
+                && let Some(v) = loose_param(raw, key.as_bytes())
+            {
+                ct.params.push((key.to_string(), v));
+            }
+        }
     }
+    ct
+}
+
+/// The value of parameter `key` wherever it is in `raw` (`key`, blanks, `=`, blanks, then a
+/// quoted string or the text up to a blank or `;`), the key not preceded by a letter or
+/// digit (so `name` is not found in `filename`).
+fn loose_param(raw: &[u8], key: &[u8]) -> Option<String> {
+    let lower = raw.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(p) = memchr::memmem::find(&lower[from..], key).map(|p| p + from) {
+        from = p + key.len();
+        if p > 0 && raw[p - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let rest = raw[from..].trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b"=") else {
+            continue;
+        };
+        let rest = rest.trim_ascii_start();
+        let value = match rest.strip_prefix(b"\"") {
+            Some(q) => &q[..memchr::memchr(b'"', q).unwrap_or(q.len())],
+            None => {
+                let end = rest
+                    .iter()
+                    .position(|&b| b.is_ascii_whitespace() || b == b';')
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            }
+        };
+        if !value.is_empty() {
+            return Some(String::from_utf8_lossy(value).into_owned());
+        }
+    }
+    None
 }
 
 fn param<'p>(ct: &'p ContentType, name: &str) -> Option<&'p str> {
@@ -364,8 +416,17 @@ pub fn walk<'d>(
                     "text/plain".into()
                 },
                 params: Vec::new(),
+                loose: false,
             },
         };
+        if ct.loose {
+            anomaly(
+                &mut out.findings,
+                AnomalyKind::LooseParameters,
+                &frame.path,
+                format!("Content-Type {:?} has parameters without ';'", ct.mime),
+            );
+        }
         let ct_mime = if ct.mime.contains('/') {
             ct.mime.clone()
         } else {
@@ -619,6 +680,14 @@ pub fn walk<'d>(
         let disposition = dispositions
             .first()
             .map(|f| parse_content_type(&f.unfolded()));
+        if disposition.as_ref().is_some_and(|d| d.loose) {
+            anomaly(
+                &mut out.findings,
+                AnomalyKind::LooseParameters,
+                &frame.path,
+                "Content-Disposition has parameters without ';'",
+            );
+        }
         let name = disposition
             .as_ref()
             .and_then(|d| param(d, "filename"))
@@ -819,5 +888,31 @@ fn emit_blocks(out: &mut Walked<'_>, budget: &mut Budget, id: usize) {
             Some(child) => out.objects[child].parent = Some(id),
             None => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{param, parse_content_type};
+
+    #[test]
+    fn parameters_without_semicolons_are_found() {
+        let ct = parse_content_type(b" text/html charset=\"iso-8859-1\"");
+        assert_eq!(ct.mime, "text/html");
+        assert!(ct.loose);
+        assert_eq!(param(&ct, "charset"), Some("iso-8859-1"));
+        let ct = parse_content_type(b" multipart/mixed  boundary = b1;");
+        assert_eq!(ct.mime, "multipart/mixed");
+        assert_eq!(param(&ct, "boundary"), Some("b1"));
+        // `name` is not read out of `filename`.
+        let d = parse_content_type(b" attachment filename=a.exe");
+        assert_eq!(d.mime, "attachment");
+        assert_eq!(param(&d, "filename"), Some("a.exe"));
+        assert_eq!(param(&d, "name"), None);
+        // Well-formed values are left as they are.
+        let ct = parse_content_type(b" text/plain; charset=utf-8");
+        assert!(!ct.loose);
+        assert_eq!(ct.mime, "text/plain");
+        assert_eq!(ct.params.len(), 1);
     }
 }
