@@ -71,6 +71,22 @@ impl MimeStats {
     }
 }
 
+/// Whether Message.pm reads `raw` as a CRLF message, squashing CRLF to LF (bug 4363): when
+/// its first line (after an mbox separator) or its last line holds a CRLF. Mail with both
+/// line ends is read by that rule: CRs of the other lines stay in the text.
+pub(crate) fn crlf_message(raw: &[u8]) -> bool {
+    let mut lines = raw.split_inclusive(|b| *b == b'\n');
+    let first = match lines.next() {
+        Some(l) if mbox_separator(l) => lines.next(),
+        l => l,
+    };
+    let last = raw.split_inclusive(|b| *b == b'\n').next_back();
+    [first, last]
+        .into_iter()
+        .flatten()
+        .any(|l| memchr::memmem::find(l, b"\r\n").is_some())
+}
+
 /// An mbox separator line as Message.pm recognizes it: `From`, blanks, and no colon right
 /// after them (`/^From\s+(?!:)/`, which backtracks: `From  :x` still is one).
 pub(crate) fn mbox_separator(line: &[u8]) -> bool {
@@ -664,7 +680,7 @@ fn count_unicode_escapes(line: &[u8]) -> usize {
 
 /// Walks the MIME tree of a raw message.
 pub fn analyze(raw: &[u8]) -> MimeStats {
-    let crlf = memchr::memchr(b'\n', raw).is_some_and(|p| p > 0 && raw[p - 1] == b'\r');
+    let crlf = crlf_message(raw);
     let pristine = raw;
     let owned;
     let raw = if crlf {
