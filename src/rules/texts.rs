@@ -467,13 +467,15 @@ fn ws_len(text: &[u8], i: usize) -> usize {
 
 /// SpamAssassin's body whitespace rules: a whitespace run holding two or more newlines is
 /// a paragraph break (a newline) from its first newline to its last, any other whitespace
-/// run is one space (see [`ws_len`] for what is whitespace).
+/// run is one space (see [`ws_len`] for what is whitespace). A NUL byte is a newline:
+/// SpamAssassin marks the paragraph breaks with NULs while it collapses the whitespace,
+/// then turns every NUL into a newline, the text's own too.
 fn normalize_whitespace(text: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
         if ws_len(text, i) == 0 {
-            out.push(text[i]);
+            out.push(if text[i] == 0 { b'\n' } else { text[i] });
             i += 1;
             continue;
         }
