@@ -365,6 +365,85 @@ def encoded_subject(msg, how):
     return b"".join(fs) + sep + body
 
 
+def mixed_eol(msg):
+    """Every other line ended with CRLF, the rest with LF (a relay that rewrote some)."""
+    lines = re.split(rb"\r?\n", msg)
+    out = []
+    for k, line in enumerate(lines[:-1]):
+        out.append(line + (b"\r\n" if k % 2 else b"\n"))
+    out.append(lines[-1])
+    return b"".join(out)
+
+
+def header_junk(msg, line):
+    """`line` inserted into the header after the Subject (or first) field: at most one
+    stray line, which every reader skips or keeps without ending the header."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    i = field_index(fs, b"subject")
+    fs.insert(1 if i is None else i + 1, line)
+    return b"".join(fs) + sep + body
+
+
+def whitespace_continuation(msg):
+    """A whitespace-only continuation line after the Subject (some readers end the header
+    there; RFC 5322 makes it part of the field)."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    i = field_index(fs, b"subject")
+    if i is None:
+        return None
+    fs[i] = fs[i] + b" \n"
+    return b"".join(fs) + sep + body
+
+
+def ctype_no_semicolon(msg):
+    """`Content-Type: text/plain charset=...`: the parameter's semicolon dropped."""
+    head, sep, body = split(msg)
+    new = re.sub(
+        rb"(?im)^(content-type:\s*text/[a-z]+)\s*;\s*(charset=)", rb"\1 \2", head, count=1
+    )
+    return new + sep + body if new != head else None
+
+
+def nul_bytes(msg):
+    """A NUL byte after every 50th byte of the body."""
+    head, sep, body = split(msg)
+    if not body:
+        return None
+    out = b"".join(body[k : k + 50] + b"\0" for k in range(0, len(body), 50))
+    return head + sep + out
+
+
+def long_subject(msg):
+    """The Subject made one line of over 1,000 bytes (its words repeated)."""
+    head, sep, body = split(msg)
+    fs = fields(head)
+    i = field_index(fs, b"subject")
+    if i is None:
+        return None
+    value = re.sub(rb"\r?\n[ \t]+", b" ", fs[i].split(b":", 1)[1]).strip() or b"x"
+    long = b" ".join([value] * (1 + 1000 // (len(value) + 1)))
+    fs[i] = b"Subject: " + long + b"\n"
+    return b"".join(fs) + sep + body
+
+
+def quoted_boundary_spaces(msg):
+    """The multipart boundary parameter quoted with blanks around `=`, and a comment."""
+    head, sep, body = split(msg)
+    b = boundary(head)
+    if b is None:
+        return None
+    new = re.sub(
+        rb'boundary\s*=\s*"?' + re.escape(b) + rb'"?',
+        b'boundary = "' + b + b'" (a comment)',
+        head,
+        count=1,
+        flags=re.I,
+    )
+    return new + sep + body if new != head else None
+
+
 MUTATIONS = {
     "crlf": crlf,
     "bare-cr": bare_cr,
@@ -392,6 +471,14 @@ MUTATIONS = {
     "no-separator": no_separator,
     "subject-b": lambda m: encoded_subject(m, "B"),
     "subject-q": lambda m: encoded_subject(m, "Q"),
+    "mixed-eol": mixed_eol,
+    "header-junk": lambda m: header_junk(m, b"this line is not a field\n"),
+    "header-junk-colon": lambda m: header_junk(m, b"Not A Name: but a colon\n"),
+    "ws-continuation": whitespace_continuation,
+    "ctype-no-semicolon": ctype_no_semicolon,
+    "nul-bytes": nul_bytes,
+    "long-subject": long_subject,
+    "boundary-spaces": quoted_boundary_spaces,
 }
 
 
