@@ -275,6 +275,9 @@ pub enum AnomalyKind {
     /// A Content-Type or Content-Disposition whose parameters lack their `;`
     /// (`text/html charset=x`, `attachment filename=a.exe`): read as readers read it.
     LooseParameters,
+    /// A `multipart` Content-Type without its subtype but with a boundary: read as
+    /// text/plain (RFC 2045), and also as multipart/mixed.
+    BareMultipart,
 }
 
 impl AnomalyKind {
@@ -297,6 +300,7 @@ impl AnomalyKind {
             AnomalyKind::LongBodyLine => "long_body_line",
             AnomalyKind::NulInBody => "nul_in_body",
             AnomalyKind::LooseParameters => "loose_parameters",
+            AnomalyKind::BareMultipart => "bare_multipart",
         }
     }
 }

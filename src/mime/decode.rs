@@ -36,6 +36,22 @@ pub fn parse_encoding(value: &[u8]) -> (TransferEncoding, bool) {
     (enc, clean && !token.is_empty())
 }
 
+/// Parses a Content-Transfer-Encoding value as the most lenient readers do: every byte that
+/// is no letter or digit ignored (`"base64"`, `base-64`, `quoted_printable`, `x-uue`).
+pub fn parse_encoding_leniently(value: &[u8]) -> TransferEncoding {
+    let name: Vec<u8> = value
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    match &name[..] {
+        b"quotedprintable" => TransferEncoding::QuotedPrintable,
+        b"base64" => TransferEncoding::Base64,
+        b"xuuencode" | b"uuencode" | b"xuue" | b"uue" => TransferEncoding::Uuencode,
+        _ => TransferEncoding::Identity,
+    }
+}
+
 const fn b64_table() -> [u8; 256] {
     let mut t = [0xffu8; 256];
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -213,6 +229,16 @@ mod tests {
             parse_encoding(b"x-gzip"),
             (TransferEncoding::Identity, false)
         );
+        // Names only a lenient reader knows: the strict parse does not.
+        for (name, lenient) in [
+            (&b"\"base64\""[..], TransferEncoding::Base64),
+            (b"base-64", TransferEncoding::Base64),
+            (b"Quoted_Printable", TransferEncoding::QuotedPrintable),
+            (b"x-gzip", TransferEncoding::Identity),
+        ] {
+            assert_eq!(parse_encoding(name).0, TransferEncoding::Identity);
+            assert_eq!(parse_encoding_leniently(name), lenient);
+        }
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub struct Reading {
     /// Only a blank line ends a message's header ([`header::HeaderEnd::BlankLine`]), instead
     /// of SpamAssassin's reading, where a delimiter or a fourth stray line ends it too.
     pub blank_line_header_end: bool,
+    /// Values read as the most lenient readers read them: every byte of an encoding name
+    /// that is no letter or digit ignored (`"base64"`, `base-64`), control characters in a
+    /// Content-Type dropped, and a bare `multipart` with a boundary read as
+    /// multipart/mixed.
+    pub lenient_values: bool,
 }
 
 /// Which choices of a [`Reading`] made a difference while walking.
@@ -43,6 +48,8 @@ pub struct Ambiguities {
     pub prefix: bool,
     /// A message header ended without its blank line.
     pub header_end: bool,
+    /// A value a lenient reader reads differently ([`Reading::lenient_values`]).
+    pub lenient: bool,
 }
 
 impl Ambiguities {
@@ -92,6 +99,13 @@ impl Ambiguities {
                 ..base
             });
             all.blank_line_header_end = true;
+        }
+        if self.lenient {
+            out.push(Reading {
+                lenient_values: true,
+                ..base
+            });
+            all.lenient_values = true;
         }
         if out.len() > 1 {
             out.push(all);
@@ -408,7 +422,23 @@ pub fn walk<'d>(
             out.ambiguities.encoding |= cte_differ;
         }
         let ct = match ct_field {
-            Some(f) => parse_content_type(&f.unfolded()),
+            Some(f) => {
+                let value = f.unfolded();
+                let has_controls = value.iter().any(|&b| b < 0x20 && b != b'\t');
+                if has_controls {
+                    out.ambiguities.lenient = true;
+                }
+                if reading.lenient_values && has_controls {
+                    let kept: Vec<u8> = value
+                        .iter()
+                        .copied()
+                        .filter(|&b| b >= 0x20 || b == b'\t')
+                        .collect();
+                    parse_content_type(&kept)
+                } else {
+                    parse_content_type(&value)
+                }
+            }
             None => ContentType {
                 mime: if frame.digest {
                     "message/rfc822".into()
@@ -427,8 +457,20 @@ pub fn walk<'d>(
                 format!("Content-Type {:?} has parameters without ';'", ct.mime),
             );
         }
+        let bare_multipart = ct.mime == "multipart" && param(&ct, "boundary").is_some();
+        if bare_multipart {
+            out.ambiguities.lenient = true;
+            anomaly(
+                &mut out.findings,
+                AnomalyKind::BareMultipart,
+                &frame.path,
+                "Content-Type multipart without a subtype",
+            );
+        }
         let ct_mime = if ct.mime.contains('/') {
             ct.mime.clone()
+        } else if bare_multipart && reading.lenient_values {
+            "multipart/mixed".to_string()
         } else {
             // RFC 2045: an unparseable Content-Type reads as text/plain.
             "text/plain".to_string()
@@ -630,9 +672,22 @@ pub fn walk<'d>(
         }
 
         // A leaf: decode it.
-        let (encoding, clean) = cte_field.map_or((TransferEncoding::Identity, true), |f| {
+        let (mut encoding, clean) = cte_field.map_or((TransferEncoding::Identity, true), |f| {
             decode::parse_encoding(&f.unfolded())
         });
+        // An encoding name the strict parse does not know (`"base64"`, `base-64`).
+        if !clean
+            && encoding == TransferEncoding::Identity
+            && let Some(f) = cte_field
+        {
+            let lenient = decode::parse_encoding_leniently(&f.unfolded());
+            if lenient != encoding {
+                out.ambiguities.lenient = true;
+                if reading.lenient_values {
+                    encoding = lenient;
+                }
+            }
+        }
         if !clean {
             anomaly(
                 &mut out.findings,
