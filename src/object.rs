@@ -55,6 +55,10 @@ pub struct Object<'a> {
     pub origin: Origin,
     /// The declared file name (decoded from RFC 2047/2231, or the archive member name).
     pub name: Option<String>,
+    /// Other names a reader may show for the object: a Content-Type `name` beside the
+    /// Content-Disposition `filename`, a repeated parameter, a name cut at its first NUL or
+    /// with its blanks removed (`a.\r\n exe`). Banned-name rules test each.
+    pub other_names: Vec<String>,
     /// The declared MIME type, lowercase (`application/zip`).
     pub declared_type: Option<String>,
     /// The declared charset of a text part, lowercase.
@@ -100,6 +104,7 @@ impl<'a> Object<'a> {
             depth: 0,
             origin,
             name: None,
+            other_names: Vec::new(),
             declared_type: None,
             charset: None,
             detected: crate::filetype::detect(&data),

@@ -77,3 +77,49 @@ fn config_allow_rule_and_defaults_off() {
     assert!(banned(&r).is_empty());
     assert!(toml::from_str::<mailwarden::Config>("[banned]\nbogus = 1\n").is_err());
 }
+
+/// A part whose Content-Disposition is `disposition`, with an extra Content-Type parameter.
+fn part_named(ct_params: &str, disposition: &str) -> Vec<u8> {
+    format!(
+        "From: a@example.org\r\nTo: b@example.org\r\nSubject: test\r\nMIME-Version: 1.0\r\n\
+         Date: Sun, 22 Nov 2026 08:00:00 +0000\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n\
+         Content-Type: text/plain\r\n\r\nsee attachment\r\n--b1\r\n\
+         Content-Type: application/octet-stream{ct_params}\r\n\
+         Content-Disposition: {disposition}\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nbm90IHJlYWxseQ==\r\n--b1--\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn every_name_a_reader_may_show_is_checked() {
+    // Readers differ on which name they show: Content-Disposition's or Content-Type's, the
+    // first or the last of a repeated parameter, the name up to a NUL (C strings), the name
+    // without the blank a fold left.
+    for (ct_params, disposition) in [
+        ("; name=\"a.exe\"", "attachment; filename=\"b.txt\""),
+        ("", "attachment; filename=\"b.txt\"; filename=\"a.exe\""),
+        ("", "attachment; filename=\"a.exe\0.txt\""),
+        ("", "attachment; filename=\"a.\r\n exe\""),
+    ] {
+        let r = scan(&part_named(ct_params, disposition));
+        assert_eq!(
+            r.category,
+            Category::Banned,
+            "{disposition:?}: {:#?}",
+            r.findings
+        );
+        assert_eq!(
+            banned(&r).len(),
+            1,
+            "{disposition:?}: one finding per object"
+        );
+    }
+    // Two harmless names stay harmless.
+    let r = scan(&part_named(
+        "; name=\"b.txt\"",
+        "attachment; filename=\"notes.txt\"",
+    ));
+    assert!(banned(&r).is_empty(), "{:#?}", r.findings);
+}

@@ -295,7 +295,9 @@ fn type_lie(o: &Object<'_>) -> Option<String> {
 
 impl BannedRule {
     /// What matched, if the rule matches `o` (with ancestors `chain`, root first).
-    fn matches(&self, o: &Object<'_>, chain: &[&Object<'_>]) -> Option<String> {
+    /// Whether the rule matches object `o` under the file name `name` (its declared name or
+    /// one of its other names), within `chain`; the finding's detail when it does.
+    fn matches(&self, o: &Object<'_>, name: &str, chain: &[&Object<'_>]) -> Option<String> {
         let any = !self.names.is_empty()
             || !self.detected.is_empty()
             || !self.declared.is_empty()
@@ -306,7 +308,6 @@ impl BannedRule {
         if !any {
             return None;
         }
-        let name = o.name.as_deref().unwrap_or("");
         let mut what = Vec::new();
         if !self.names.is_empty() {
             let p = self
@@ -376,16 +377,23 @@ impl BannedRules {
                 p = a.parent;
             }
             chain.reverse();
-            for rule in self.rules.iter().chain(defaults.iter()) {
-                if let Some(detail) = rule.matches(o, &chain) {
-                    if rule.action == RuleAction::Ban {
-                        out.push(Finding::Banned {
-                            rule: rule.name.clone(),
-                            path: o.path.clone(),
-                            detail,
-                        });
+            // Each name a reader may show goes through the rules (first match wins); the
+            // object is banned when any of them is.
+            let names = std::iter::once(o.name.as_deref().unwrap_or(""))
+                .chain(o.other_names.iter().map(String::as_str));
+            'names: for name in names {
+                for rule in self.rules.iter().chain(defaults.iter()) {
+                    if let Some(detail) = rule.matches(o, name, &chain) {
+                        if rule.action == RuleAction::Ban {
+                            out.push(Finding::Banned {
+                                rule: rule.name.clone(),
+                                path: o.path.clone(),
+                                detail,
+                            });
+                            break 'names;
+                        }
+                        break;
                     }
-                    break;
                 }
             }
         }
@@ -405,6 +413,7 @@ mod tests {
             depth: 1,
             origin: Origin::MimePart,
             name: name.map(String::from),
+            other_names: Vec::new(),
             declared_type: declared.map(String::from),
             charset: None,
             detected: crate::filetype::detect(data),
@@ -420,6 +429,7 @@ mod tests {
             depth: 0,
             origin: Origin::Message,
             name: None,
+            other_names: Vec::new(),
             declared_type: Some("message/rfc822".into()),
             charset: None,
             detected: FileType::Mail,

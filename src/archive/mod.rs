@@ -71,6 +71,7 @@ impl Unpack<'_> {
             depth: parent.depth + 1,
             origin,
             name: Some(member.to_string()),
+            other_names: Vec::new(),
             declared_type: None,
             charset: None,
             detected,

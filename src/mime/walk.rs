@@ -230,6 +230,35 @@ fn loose_param(raw: &[u8], key: &[u8]) -> Option<String> {
     None
 }
 
+/// Every file name a part declares that is not `name`, each once: readers differ on which
+/// they show (Content-Disposition `filename` or Content-Type `name`, the first or the last of
+/// a repeated parameter, the name up to a NUL, the name without the blanks a fold left).
+fn other_names(
+    name: Option<&str>,
+    disposition: Option<&ContentType>,
+    ct: &ContentType,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let declared = disposition
+        .into_iter()
+        .flat_map(|d| d.params.iter().filter(|(n, _)| n == "filename"))
+        .chain(ct.params.iter().filter(|(n, _)| n == "name"))
+        .map(|(_, v)| v.trim());
+    for v in declared.chain(name) {
+        let cut = v.split('\0').next().unwrap_or(v).trim_end();
+        let unblanked: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+        for candidate in [v, cut, unblanked.as_str()] {
+            if !candidate.is_empty()
+                && Some(candidate) != name
+                && !out.iter().any(|o| o == candidate)
+            {
+                out.push(candidate.to_string());
+            }
+        }
+    }
+    out
+}
+
 fn param<'p>(ct: &'p ContentType, name: &str) -> Option<&'p str> {
     ct.params
         .iter()
@@ -522,6 +551,7 @@ pub fn walk<'d>(
                                 depth: frame.depth,
                                 origin: Origin::MimePart,
                                 name: None,
+                                other_names: Vec::new(),
                                 declared_type: Some(ct_mime.clone()),
                                 charset: None,
                                 encoded: None,
@@ -588,6 +618,7 @@ pub fn walk<'d>(
                                 depth: child_depth,
                                 origin: Origin::Preamble,
                                 name: None,
+                                other_names: Vec::new(),
                                 declared_type: Some("text/plain".into()),
                                 charset: None,
                                 encoded: None,
@@ -613,6 +644,7 @@ pub fn walk<'d>(
                                     depth: child_depth,
                                     origin: Origin::Epilogue,
                                     name: None,
+                                    other_names: Vec::new(),
                                     declared_type: Some("text/plain".into()),
                                     charset: None,
                                     encoded: None,
@@ -749,6 +781,7 @@ pub fn walk<'d>(
             .or_else(|| param(&ct, "name"))
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
+        let other_names = other_names(name.as_deref(), disposition.as_ref(), &ct);
         let charset = param(&ct, "charset").map(|c| c.trim().to_ascii_lowercase());
         let is_message = matches!(
             ct_mime.as_str(),
@@ -769,6 +802,7 @@ pub fn walk<'d>(
                 Origin::MimePart
             },
             name,
+            other_names,
             declared_type: Some(ct_mime.clone()),
             charset,
             encoded: matches!(
@@ -825,6 +859,7 @@ struct LeafSpec<'d> {
     depth: u32,
     origin: Origin,
     name: Option<String>,
+    other_names: Vec<String>,
     declared_type: Option<String>,
     charset: Option<String>,
     encoded: Option<crate::object::Encoded<'d>>,
@@ -849,6 +884,7 @@ fn emit_text_fallback<'d>(
         depth,
         origin: Origin::MimePart,
         name: None,
+        other_names: Vec::new(),
         declared_type: Some("text/plain".into()),
         charset: None,
         encoded: None,
@@ -902,6 +938,7 @@ fn emit_leaf<'d>(
         depth: spec.depth,
         origin: spec.origin,
         name: spec.name,
+        other_names: spec.other_names,
         declared_type: spec.declared_type,
         charset: spec.charset,
         detected,
@@ -934,6 +971,7 @@ fn emit_blocks(out: &mut Walked<'_>, budget: &mut Budget, id: usize) {
             depth: parent_depth + 1,
             origin: block.kind.origin(),
             name: block.name,
+            other_names: Vec::new(),
             declared_type: block.media_type,
             charset: None,
             encoded: None,
