@@ -123,3 +123,21 @@ fn every_name_a_reader_may_show_is_checked() {
     ));
     assert!(banned(&r).is_empty(), "{:#?}", r.findings);
 }
+
+#[test]
+fn a_zip_member_is_checked_under_its_unicode_path_name_too() {
+    // The header says `notes.txt`; the Info-ZIP Unicode Path extra field (0x7075), which
+    // 7-Zip and unzip extract under, says `notes.exe`.
+    let unicode = b"notes.exe";
+    let mut extra = 0x7075u16.to_le_bytes().to_vec();
+    extra.extend_from_slice(&(5 + unicode.len() as u16).to_le_bytes());
+    extra.push(1);
+    extra.extend_from_slice(&crc32(b"notes.txt").to_le_bytes());
+    extra.extend_from_slice(unicode);
+    let mut entry = ZipEntry::deflated("notes.txt", b"just text\n");
+    entry.extra = extra;
+    let z = zip(&[entry], false);
+    let r = scan(&mail_with("notes.zip", "application/zip", &z));
+    assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
+    assert_eq!(banned(&r).len(), 1, "{:#?}", r.findings);
+}

@@ -55,6 +55,18 @@ impl Unpack<'_> {
     /// Adds a child of `parent` (the engine links `parent` when it takes the children) named `member` with decompressed `data`. Returns false when the
     /// object budget (`max_files`) is exhausted and the unpacker must stop.
     pub fn emit(&mut self, parent: &Object<'_>, member: &str, data: Vec<u8>) -> bool {
+        self.emit_named(parent, member, Vec::new(), data)
+    }
+
+    /// [`Unpack::emit`] for a member that other readers extract under other names too
+    /// ([`Object::other_names`]: banned-name rules test each).
+    pub fn emit_named(
+        &mut self,
+        parent: &Object<'_>,
+        member: &str,
+        other_names: Vec<String>,
+        data: Vec<u8>,
+    ) -> bool {
         let path = parent.member_path(member);
         if !self.budget.add_object(&path) {
             return false;
@@ -71,7 +83,7 @@ impl Unpack<'_> {
             depth: parent.depth + 1,
             origin,
             name: Some(member.to_string()),
-            other_names: Vec::new(),
+            other_names,
             declared_type: None,
             charset: None,
             detected,

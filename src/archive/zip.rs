@@ -15,6 +15,9 @@
 //!   mailwarden did. What could be read is still emitted and scanned.
 //! - Without an end-of-central-directory record (a truncated archive) the local headers are
 //!   walked from the start instead.
+//! - The Info-ZIP Unicode Path extra field (0x7075) names an entry for 7-Zip and unzip; a
+//!   name there that differs from the header's is one of the member's other names, which
+//!   the banned-name rules test too.
 
 use super::{ReadOutcome, Unpack, Unpacker};
 use crate::object::Object;
@@ -34,6 +37,9 @@ struct Entry {
     size: u64,
     header: u64,
     aes: bool,
+    /// The Info-ZIP Unicode Path extra field's name (0x7075), which 7-Zip and Info-ZIP's
+    /// unzip extract the entry under instead of `name`.
+    unicode_name: Option<String>,
 }
 
 fn u16_at(d: &[u8], off: usize) -> Option<u16> {
@@ -80,7 +86,33 @@ fn find_eocd(d: &[u8]) -> Option<usize> {
         .find(|&i| d[i..i + 4] == *b"PK\x05\x06")
 }
 
-/// Walks an extra-field block for the zip64 sizes/offset (tag 1) and the AES marker (0x9901).
+/// The body of an Info-ZIP Unicode Path extra field (version 1, the CRC-32 of the header's
+/// name, the UTF-8 name), when it names the entry otherwise than `name`. Taken whatever the
+/// CRC says: readers differ on checking it.
+fn unicode_path(body: &[u8], name: &str) -> Option<String> {
+    if body.len() <= 5 || body[0] != 1 {
+        return None;
+    }
+    let unicode = entry_name(&body[5..]);
+    (!unicode.is_empty() && unicode != name).then_some(unicode)
+}
+
+/// The Unicode Path name in an extra-field block, if any.
+fn unicode_path_in(extra: &[u8], name: &str) -> Option<String> {
+    let mut pos = 0;
+    while let (Some(tag), Some(len)) = (u16_at(extra, pos), u16_at(extra, pos + 2)) {
+        let end = pos + 4 + len as usize;
+        let body = extra.get(pos + 4..end)?;
+        if tag == 0x7075 {
+            return unicode_path(body, name);
+        }
+        pos = end;
+    }
+    None
+}
+
+/// Walks an extra-field block for the zip64 sizes/offset (tag 1), the AES marker (0x9901)
+/// and the Unicode Path name (0x7075).
 fn read_extra(extra: &[u8], e: &mut Entry, cd_size: u32, cd_compressed: u32, cd_offset: u32) {
     let mut pos = 0;
     while let (Some(tag), Some(len)) = (u16_at(extra, pos), u16_at(extra, pos + 2)) {
@@ -110,6 +142,7 @@ fn read_extra(extra: &[u8], e: &mut Entry, cd_size: u32, cd_compressed: u32, cd_
                     }
                 }
             }
+            0x7075 => e.unicode_name = unicode_path(&extra[body..end], &e.name),
             0x9901 => {
                 e.aes = true;
                 if let Some(m) = u16_at(extra, body + 5).filter(|_| len >= 7) {
@@ -193,6 +226,7 @@ fn central_directory(d: &[u8], out: &mut Unpack<'_>, path: &str) -> Option<Vec<E
             size: u64::from(usize_),
             header: u64::from(offset),
             aes: false,
+            unicode_name: None,
         };
         let extra = d
             .get(name_start + nlen..name_start + nlen + xlen)
@@ -206,7 +240,7 @@ fn central_directory(d: &[u8], out: &mut Unpack<'_>, path: &str) -> Option<Vec<E
 }
 
 /// The local header at `off`: (flags, method, crc, compressed, size, name, data start).
-struct Local {
+struct Local<'d> {
     flags: u16,
     method: u16,
     crc: u32,
@@ -214,9 +248,10 @@ struct Local {
     size: u32,
     name: String,
     data: usize,
+    extra: &'d [u8],
 }
 
-fn local_header(d: &[u8], off: usize) -> Option<Local> {
+fn local_header(d: &[u8], off: usize) -> Option<Local<'_>> {
     if d.get(off..off + 4)? != b"PK\x03\x04" {
         return None;
     }
@@ -230,6 +265,9 @@ fn local_header(d: &[u8], off: usize) -> Option<Local> {
         size: u32_at(d, off + 22)?,
         name: entry_name(d.get(off + 30..off + 30 + nlen)?),
         data: off + 30 + nlen + xlen,
+        extra: d
+            .get(off + 30 + nlen..off + 30 + nlen + xlen)
+            .unwrap_or(&[]),
     })
 }
 
@@ -239,6 +277,7 @@ fn local_entries(d: &[u8]) -> Vec<Entry> {
     let mut entries = Vec::new();
     let mut off = 0usize;
     while let Some(l) = local_header(d, off) {
+        let unicode_name = unicode_path_in(l.extra, &l.name);
         let e = Entry {
             name: l.name,
             flags: l.flags,
@@ -248,6 +287,7 @@ fn local_entries(d: &[u8]) -> Vec<Entry> {
             size: u64::from(l.size),
             header: off as u64,
             aes: l.method == METHOD_AES,
+            unicode_name,
         };
         if e.flags & FLAG_DESCRIPTOR != 0 && e.compressed == 0 {
             // Sizes follow the data: cannot be walked without the directory.
@@ -454,7 +494,8 @@ impl Unpacker for ZipUnpacker {
                 ),
                 ReadOutcome::Limited(_) => {}
             }
-            if !out.emit(object, &e.name, data) || out.budget.is_exhausted() {
+            let other_names: Vec<String> = e.unicode_name.iter().cloned().collect();
+            if !out.emit_named(object, &e.name, other_names, data) || out.budget.is_exhausted() {
                 return;
             }
         }
