@@ -141,3 +141,23 @@ fn a_zip_member_is_checked_under_its_unicode_path_name_too() {
     assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
     assert_eq!(banned(&r).len(), 1, "{:#?}", r.findings);
 }
+
+#[test]
+fn a_gzip_member_is_checked_under_the_name_gunzip_gives_it_too() {
+    // The header says `notes.txt`; gunzip (without -N) names the file after the container:
+    // `notes.exe`.
+    let gz = gzip(Some("notes.txt"), b"just text\n");
+    let r = scan(&mail_with("notes.exe.gz", "application/gzip", &gz));
+    assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
+    assert_eq!(
+        banned(&r),
+        [(
+            "windows-executable-extension".into(),
+            "2 notes.exe.gz/notes.txt".into()
+        )]
+    );
+    // The other way round too: the header's name is the one 7-Zip extracts under.
+    let gz = gzip(Some("notes.exe"), b"just text\n");
+    let r = scan(&mail_with("notes.txt.gz", "application/gzip", &gz));
+    assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
+}

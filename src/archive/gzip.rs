@@ -1,6 +1,7 @@
 //! gzip: every member of a multi-member stream, decompressed through the budget. The child is
 //! named from the first member's header (`FNAME`), else from the container's name without its
-//! `.gz` suffix (`.tgz` becomes `.tar`), else `gunzip`.
+//! `.gz` suffix (`.tgz` becomes `.tar`), else `gunzip`; when both exist and differ, the
+//! container-derived name (gunzip's choice) is one of the child's other names.
 
 use super::{ReadOutcome, Unpack, Unpacker};
 use crate::object::Object;
@@ -52,13 +53,18 @@ impl Unpacker for GzipUnpacker {
 
     fn unpack(&self, object: &Object<'_>, out: &mut Unpack<'_>) {
         let d: &[u8] = &object.data;
-        let name = header_name(d).unwrap_or_else(|| {
-            stripped_name(
-                object.name.as_deref(),
-                &[(".tgz", ".tar"), (".gz", ""), (".z", "")],
-                "gunzip",
-            )
-        });
+        let stripped = stripped_name(
+            object.name.as_deref(),
+            &[(".tgz", ".tar"), (".gz", ""), (".z", "")],
+            "gunzip",
+        );
+        // gunzip names the file after the container unless told otherwise (`-N`), 7-Zip
+        // after the header: both names go to the banned rules.
+        let (name, other_names) = match header_name(d) {
+            Some(h) if h != stripped && object.name.is_some() => (h, vec![stripped]),
+            Some(h) => (h, Vec::new()),
+            None => (stripped, Vec::new()),
+        };
         let path = object.member_path(&name);
         let input = super::CountingReader::new(d);
         let consumed = input.counter();
@@ -71,7 +77,7 @@ impl Unpacker for GzipUnpacker {
                 "corrupt or truncated gzip stream",
             );
         }
-        out.emit(object, &name, data);
+        out.emit_named(object, &name, other_names, data);
     }
 }
 
