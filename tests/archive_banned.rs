@@ -125,7 +125,7 @@ fn every_name_a_reader_may_show_is_checked() {
 }
 
 #[test]
-fn a_zip_member_is_checked_under_its_unicode_path_name_too() {
+fn a_zip_member_is_checked_under_every_name_an_unzip_gives_it() {
     // The header says `notes.txt`; the Info-ZIP Unicode Path extra field (0x7075), which
     // 7-Zip and unzip extract under, says `notes.exe`.
     let unicode = b"notes.exe";
@@ -140,6 +140,13 @@ fn a_zip_member_is_checked_under_its_unicode_path_name_too() {
     let r = scan(&mail_with("notes.zip", "application/zip", &z));
     assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
     assert_eq!(banned(&r).len(), 1, "{:#?}", r.findings);
+    // A NUL in the name: a C string ends there (`notes.exe`).
+    let z = zip(
+        &[ZipEntry::deflated("notes.exe\0.txt", b"just text\n")],
+        false,
+    );
+    let r = scan(&mail_with("notes.zip", "application/zip", &z));
+    assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
 }
 
 #[test]

@@ -15,9 +15,9 @@
 //!   mailwarden did. What could be read is still emitted and scanned.
 //! - Without an end-of-central-directory record (a truncated archive) the local headers are
 //!   walked from the start instead.
-//! - The Info-ZIP Unicode Path extra field (0x7075) names an entry for 7-Zip and unzip; a
-//!   name there that differs from the header's is one of the member's other names, which
-//!   the banned-name rules test too.
+//! - The Info-ZIP Unicode Path extra field (0x7075) names an entry for 7-Zip and unzip, and
+//!   a name with a NUL reads, as a C string, only up to it: such names are the member's
+//!   other names, which the banned-name rules test too.
 
 use super::{ReadOutcome, Unpack, Unpacker};
 use crate::object::Object;
@@ -37,9 +37,9 @@ struct Entry {
     size: u64,
     header: u64,
     aes: bool,
-    /// The Info-ZIP Unicode Path extra field's name (0x7075), which 7-Zip and Info-ZIP's
-    /// unzip extract the entry under instead of `name`.
-    unicode_name: Option<String>,
+    /// Other names readers extract the entry under: the Info-ZIP Unicode Path extra
+    /// field's (0x7075, 7-Zip and Info-ZIP's unzip), the raw name up to a NUL (C strings).
+    other_names: Vec<String>,
 }
 
 fn u16_at(d: &[u8], off: usize) -> Option<u16> {
@@ -72,6 +72,13 @@ const FLAG_STRONG: u16 = 1 << 6;
 /// ASCII in practice). NULs are dropped so a name cannot hide a suffix behind one.
 fn entry_name(raw: &[u8]) -> String {
     String::from_utf8_lossy(raw).replace('\0', "")
+}
+
+/// A raw name holding a NUL as a C string reads it: up to the NUL (`a.exe\0.txt` is
+/// `a.exe` there, `a.exe.txt` in [`entry_name`]).
+fn c_string_name(raw: &[u8]) -> Option<String> {
+    let nul = memchr::memchr(0, raw)?;
+    (nul > 0).then(|| String::from_utf8_lossy(&raw[..nul]).into_owned())
 }
 
 /// The position of the end-of-central-directory record, searched backwards over the largest
@@ -142,7 +149,9 @@ fn read_extra(extra: &[u8], e: &mut Entry, cd_size: u32, cd_compressed: u32, cd_
                     }
                 }
             }
-            0x7075 => e.unicode_name = unicode_path(&extra[body..end], &e.name),
+            0x7075 => e
+                .other_names
+                .extend(unicode_path(&extra[body..end], &e.name)),
             0x9901 => {
                 e.aes = true;
                 if let Some(m) = u16_at(extra, body + 5).filter(|_| len >= 7) {
@@ -226,7 +235,7 @@ fn central_directory(d: &[u8], out: &mut Unpack<'_>, path: &str) -> Option<Vec<E
             size: u64::from(usize_),
             header: u64::from(offset),
             aes: false,
-            unicode_name: None,
+            other_names: c_string_name(raw_name).into_iter().collect(),
         };
         let extra = d
             .get(name_start + nlen..name_start + nlen + xlen)
@@ -247,6 +256,7 @@ struct Local<'d> {
     compressed: u32,
     size: u32,
     name: String,
+    raw_name: &'d [u8],
     data: usize,
     extra: &'d [u8],
 }
@@ -264,6 +274,7 @@ fn local_header(d: &[u8], off: usize) -> Option<Local<'_>> {
         compressed: u32_at(d, off + 18)?,
         size: u32_at(d, off + 22)?,
         name: entry_name(d.get(off + 30..off + 30 + nlen)?),
+        raw_name: d.get(off + 30..off + 30 + nlen)?,
         data: off + 30 + nlen + xlen,
         extra: d
             .get(off + 30 + nlen..off + 30 + nlen + xlen)
@@ -277,7 +288,8 @@ fn local_entries(d: &[u8]) -> Vec<Entry> {
     let mut entries = Vec::new();
     let mut off = 0usize;
     while let Some(l) = local_header(d, off) {
-        let unicode_name = unicode_path_in(l.extra, &l.name);
+        let mut other_names: Vec<String> = c_string_name(l.raw_name).into_iter().collect();
+        other_names.extend(unicode_path_in(l.extra, &l.name));
         let e = Entry {
             name: l.name,
             flags: l.flags,
@@ -287,7 +299,7 @@ fn local_entries(d: &[u8]) -> Vec<Entry> {
             size: u64::from(l.size),
             header: off as u64,
             aes: l.method == METHOD_AES,
-            unicode_name,
+            other_names,
         };
         if e.flags & FLAG_DESCRIPTOR != 0 && e.compressed == 0 {
             // Sizes follow the data: cannot be walked without the directory.
@@ -494,8 +506,9 @@ impl Unpacker for ZipUnpacker {
                 ),
                 ReadOutcome::Limited(_) => {}
             }
-            let other_names: Vec<String> = e.unicode_name.iter().cloned().collect();
-            if !out.emit_named(object, &e.name, other_names, data) || out.budget.is_exhausted() {
+            if !out.emit_named(object, &e.name, e.other_names.clone(), data)
+                || out.budget.is_exhausted()
+            {
                 return;
             }
         }
