@@ -246,7 +246,11 @@ fn other_names(
         .map(|(_, v)| v.trim());
     for v in declared.chain(name) {
         let cut = v.split('\0').next().unwrap_or(v).trim_end();
-        let unblanked: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+        let unblanked: String = if v.contains(char::is_whitespace) {
+            v.chars().filter(|c| !c.is_whitespace()).collect()
+        } else {
+            String::new()
+        };
         for candidate in [v, cut, unblanked.as_str()] {
             if !candidate.is_empty()
                 && Some(candidate) != name

@@ -183,15 +183,28 @@ def wrapped_base64(msg):
     return out
 
 
-def raw_8bit_subject(msg):
-    """The Subject's text with an unencoded UTF-8 word appended."""
+def edit_subject(msg, edit):
+    """The message with its (first) Subject field, continuation lines included, replaced by
+    `edit(field)`; None when there is no Subject."""
     head, sep, body = split(msg)
     fs = fields(head)
     i = field_index(fs, b"subject")
     if i is None:
         return None
-    fs[i] = fs[i].rstrip(b"\r\n") + " r\u00e9sum\u00e9 \u00fcber".encode("utf-8") + b"\n"
+    fs[i] = edit(fs[i])
     return b"".join(fs) + sep + body
+
+
+def subject_value(field):
+    """A Subject field's value, unfolded and trimmed."""
+    return re.sub(rb"\r?\n[ \t]+", b" ", field.split(b":", 1)[1]).strip()
+
+
+def raw_8bit_subject(msg):
+    """The Subject's text with an unencoded UTF-8 word appended."""
+    return edit_subject(
+        msg, lambda f: f.rstrip(b"\r\n") + " r\u00e9sum\u00e9 \u00fcber".encode("utf-8") + b"\n"
+    )
 
 
 def _plain_text_body(msg):
@@ -343,26 +356,23 @@ def no_separator(msg):
 
 def encoded_subject(msg, how):
     """The Subject as RFC 2047 encoded words (UTF-8, split into chunks)."""
-    head, sep, body = split(msg)
-    fs = fields(head)
-    i = field_index(fs, b"subject")
-    if i is None:
-        return None
-    value = re.sub(rb"\r?\n[ \t]+", b" ", fs[i].split(b":", 1)[1]).strip()
-    text = value.decode("latin-1").encode("utf-8")
-    words = []
-    for k in range(0, len(text), 18):
-        chunk = text[k : k + 18]
-        if how == "B":
-            enc = base64.b64encode(chunk)
-        else:
-            enc = b"".join(
-                bytes([c]) if chr(c).isalnum() else (b"_" if c == 32 else b"=%02X" % c)
-                for c in chunk
-            )
-        words.append(b"=?utf-8?" + how.encode() + b"?" + enc + b"?=")
-    fs[i] = b"Subject: " + b"\n ".join(words) + b"\n"
-    return b"".join(fs) + sep + body
+
+    def encode(field):
+        text = subject_value(field).decode("latin-1").encode("utf-8")
+        words = []
+        for k in range(0, len(text), 18):
+            chunk = text[k : k + 18]
+            if how == "B":
+                enc = base64.b64encode(chunk)
+            else:
+                enc = b"".join(
+                    bytes([c]) if chr(c).isalnum() else (b"_" if c == 32 else b"=%02X" % c)
+                    for c in chunk
+                )
+            words.append(b"=?utf-8?" + how.encode() + b"?" + enc + b"?=")
+        return b"Subject: " + b"\n ".join(words) + b"\n"
+
+    return edit_subject(msg, encode)
 
 
 def mixed_eol(msg):
@@ -388,13 +398,7 @@ def header_junk(msg, line):
 def whitespace_continuation(msg):
     """A whitespace-only continuation line after the Subject (some readers end the header
     there; RFC 5322 makes it part of the field)."""
-    head, sep, body = split(msg)
-    fs = fields(head)
-    i = field_index(fs, b"subject")
-    if i is None:
-        return None
-    fs[i] = fs[i] + b" \n"
-    return b"".join(fs) + sep + body
+    return edit_subject(msg, lambda f: f + b" \n")
 
 
 def ctype_no_semicolon(msg):
@@ -417,15 +421,12 @@ def nul_bytes(msg):
 
 def long_subject(msg):
     """The Subject made one line of over 1,000 bytes (its words repeated)."""
-    head, sep, body = split(msg)
-    fs = fields(head)
-    i = field_index(fs, b"subject")
-    if i is None:
-        return None
-    value = re.sub(rb"\r?\n[ \t]+", b" ", fs[i].split(b":", 1)[1]).strip() or b"x"
-    long = b" ".join([value] * (1 + 1000 // (len(value) + 1)))
-    fs[i] = b"Subject: " + long + b"\n"
-    return b"".join(fs) + sep + body
+
+    def lengthen(field):
+        value = subject_value(field) or b"x"
+        return b"Subject: " + b" ".join([value] * (1 + 1000 // (len(value) + 1))) + b"\n"
+
+    return edit_subject(msg, lengthen)
 
 
 def quoted_boundary_spaces(msg):
