@@ -325,7 +325,7 @@ impl Engine {
                 }
                 findings.extend(found.findings);
                 objects.extend(found.objects);
-            } else if let Some(unpacker) = archive::unpacker_for(objects[id].detected) {
+            } else if let Some(unpacker) = archive::unpacker_for_object(&objects[id]) {
                 let depth = objects[id].depth;
                 if !budget.enter_level(depth + 1, &objects[id].path) {
                     continue;

@@ -168,3 +168,27 @@ fn a_gzip_member_is_checked_under_the_name_gunzip_gives_it_too() {
     let r = scan(&mail_with("notes.txt.gz", "application/gzip", &gz));
     assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
 }
+
+#[test]
+fn a_zip_member_is_checked_under_its_local_header_name_too() {
+    // The central directory says `notes.txt`, the local header (which streaming readers
+    // use) `notes.exe`: the entry is unchecked (the two disagree) and banned by the local
+    // name.
+    let z = zip(&[ZipEntry::deflated("notes.txt", b"just text\n")], false);
+    let at = z
+        .windows(9)
+        .position(|w| w == b"notes.txt")
+        .expect("local name");
+    let mut z = z;
+    z[at..at + 9].copy_from_slice(b"notes.exe");
+    let r = scan(&mail_with("notes.zip", "application/zip", &z));
+    assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
+    assert_eq!(
+        banned(&r),
+        [(
+            "windows-executable-extension".into(),
+            "2 notes.zip/notes.txt".into()
+        )]
+    );
+    assert!(reasons(&r).contains(&"undecodable"), "{:#?}", r.findings);
+}

@@ -168,3 +168,22 @@ fn clean_zip_is_clean() {
             .any(|o| o.path.ends_with("n.zip/notes.txt"))
     );
 }
+
+#[test]
+fn eicar_in_zip_appended_to_other_data() {
+    // A self-extractor, or a zip appended to an image: the zip does not start the file, its
+    // offsets count from the zip's own start, and unzip and ClamAV still open it.
+    let z = zip(&[ZipEntry::deflated("eicar.com", &payload())], false);
+    for prefix in [
+        &b"GIF89a\x01\x00\x01\x00"[..],
+        &[0x4d, 0x5a, 0x90, 0x00],
+        &[b'x'; 4000],
+    ] {
+        let mut data = prefix.to_vec();
+        data.extend_from_slice(&z);
+        assert_virus(
+            &mail_with("picture.gif", "image/gif", &data),
+            "picture.gif/eicar.com",
+        );
+    }
+}

@@ -8,6 +8,7 @@
 //! | format | unpacked | notes |
 //! |---|---|---|
 //! | zip, OOXML, ODF | yes | stored, deflate, deflate64, bzip2; zip64; see `zip.rs` for the hostile cases |
+//! | a zip at the end of other data (self-extractors, a zip appended to an image) | yes | whatever the detected type, when the end record finds its central directory |
 //! | gzip | yes | every member; name from the header |
 //! | bzip2 | yes | concatenated streams |
 //! | tar | yes | ustar, GNU, pax, v7 |
@@ -120,4 +121,14 @@ pub fn unpacker_for(detected: FileType) -> Option<&'static dyn Unpacker> {
         }
         _ => None,
     }
+}
+
+/// The unpacker for `object`: its detected type's ([`unpacker_for`]), or, for data of any
+/// other type that ends with a zip (a self-extractor, a zip appended to an image), the zip
+/// unpacker, as unzip and ClamAV open such files.
+pub fn unpacker_for_object(object: &Object<'_>) -> Option<&'static dyn Unpacker> {
+    unpacker_for(object.detected).or_else(|| {
+        (object.detected != FileType::Mail && zip::ends_with_zip(&object.data))
+            .then_some(&zip::ZipUnpacker as &dyn Unpacker)
+    })
 }

@@ -13,6 +13,12 @@
 //!   declared uncompressed size or CRC that the data does not match, or data past the end of the
 //!   archive: UNCHECKED `undecodable`, because another unzip may read different content than
 //!   mailwarden did. What could be read is still emitted and scanned.
+//! - A local header naming the entry otherwise than the central directory: UNCHECKED as
+//!   above, and the local name is one of the member's other names, which the banned-name
+//!   rules test (a streaming reader extracts it under that name).
+//! - Data before the archive (self-extractors, a zip appended to an image) shifts every
+//!   offset; such files are unpacked whatever their detected type
+//!   ([`super::unpacker_for_object`]).
 //! - Without an end-of-central-directory record (a truncated archive) the local headers are
 //!   walked from the start instead.
 //! - The Info-ZIP Unicode Path extra field (0x7075) names an entry for 7-Zip and unzip, and
@@ -88,9 +94,31 @@ fn find_eocd(d: &[u8]) -> Option<usize> {
         return None;
     }
     let lowest = d.len().saturating_sub(22 + 0xffff);
-    (lowest..=d.len() - 22)
-        .rev()
-        .find(|&i| d[i..i + 4] == *b"PK\x05\x06")
+    // The record's signature starts at most 22 bytes before the end.
+    memchr::memmem::rfind(&d[lowest..d.len() - 18], b"PK\x05\x06").map(|i| lowest + i)
+}
+
+/// Whether `d`, which does not start as a zip, ends with one: an end record whose central
+/// directory is where the record says, or where it would be if data were prepended
+/// (self-extracting archives, a zip appended to an image or a document). unzip and ClamAV
+/// open such files as zips, so mailwarden unpacks them too.
+pub(crate) fn ends_with_zip(d: &[u8]) -> bool {
+    let Some(eocd) = find_eocd(d) else {
+        return false;
+    };
+    let (Some(count), Some(cd_size), Some(cd_offset)) = (
+        u16_at(d, eocd + 10),
+        u32_at(d, eocd + 12),
+        u32_at(d, eocd + 16),
+    ) else {
+        return false;
+    };
+    if count == 0 {
+        return false;
+    }
+    let central = |o: usize| d.get(o..o.saturating_add(4)) == Some(b"PK\x01\x02");
+    let zip64 = eocd >= 20 && d[eocd - 20..eocd - 16] == *b"PK\x06\x07";
+    zip64 || central(cd_offset as usize) || eocd.checked_sub(cd_size as usize).is_some_and(central)
 }
 
 /// The body of an Info-ZIP Unicode Path extra field (version 1, the CRC-32 of the header's
@@ -415,8 +443,13 @@ impl Unpacker for ZipUnpacker {
             if local.method != e.method {
                 disagree.push("method");
             }
+            let mut other_names = e.other_names.clone();
             if local.name != e.name {
                 disagree.push("name");
+                // Streaming readers (`unzip -` style, many scanners) take the local name.
+                if !other_names.contains(&local.name) {
+                    other_names.push(local.name.clone());
+                }
             }
             if local.flags & FLAG_DESCRIPTOR == 0 {
                 if local.compressed != u32::MAX && u64::from(local.compressed) != e.compressed {
@@ -506,9 +539,7 @@ impl Unpacker for ZipUnpacker {
                 ),
                 ReadOutcome::Limited(_) => {}
             }
-            if !out.emit_named(object, &e.name, e.other_names.clone(), data)
-                || out.budget.is_exhausted()
-            {
+            if !out.emit_named(object, &e.name, other_names, data) || out.budget.is_exhausted() {
                 return;
             }
         }
