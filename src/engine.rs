@@ -295,7 +295,7 @@ impl Engine {
             encoded: None,
         }];
         let mut headers = Vec::new();
-        let mut seen: HashSet<(usize, u64)> = HashSet::new();
+        let mut seen: HashSet<(usize, u64, bool)> = HashSet::new();
         let mut next = 0;
         while next < objects.len() {
             let id = next;
@@ -466,7 +466,9 @@ fn carries_files(o: &Object<'_>) -> bool {
         | Origin::Yenc
         | Origin::BinHex
         | Origin::DataUri => true,
-        Origin::MimePart => !o
+        // An alternative reading's parts are MIME parts too (among them embedded messages
+        // only that reading finds).
+        Origin::MimePart | Origin::AlternateReading => !o
             .declared_type
             .as_deref()
             .is_some_and(|t| t.to_ascii_lowercase().starts_with("text/")),
@@ -479,7 +481,7 @@ fn walk_message<'a>(
     root_id: ObjectId,
     base: ObjectId,
     budget: &mut Budget,
-    seen: &mut HashSet<(usize, u64)>,
+    seen: &mut HashSet<(usize, u64, bool)>,
 ) -> MailWalk<'a> {
     let borrowed: Option<&'a [u8]> = match &root.data {
         Cow::Borrowed(b) => Some(b),
@@ -508,7 +510,13 @@ fn walk_message<'a>(
         };
         let mut local_map: Vec<Option<usize>> = Vec::with_capacity(walked.objects.len());
         for mut o in walked.objects {
-            let key = (o.data.len(), fingerprint(&o.data));
+            // The same bytes read as a message by one reading and as a part by another are
+            // walked as mail only in the first: both are kept.
+            let key = (
+                o.data.len(),
+                fingerprint(&o.data),
+                o.origin == Origin::EmbeddedMessage,
+            );
             if i > 0 && !seen.insert(key) {
                 local_map.push(None);
                 continue;

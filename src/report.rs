@@ -278,6 +278,12 @@ pub enum AnomalyKind {
     /// A `multipart` Content-Type without its subtype but with a boundary: read as
     /// text/plain (RFC 2045), and also as multipart/mixed.
     BareMultipart,
+    /// Delimiter lines after a multipart's closing delimiter: read as its epilogue, and
+    /// also as more parts (readers that take every delimiter line as a part boundary).
+    PartsAfterClose,
+    /// A multipart with a base64 or quoted-printable Content-Transfer-Encoding (RFC 2045
+    /// forbids it): split as it stands, and also decoded first as some readers do.
+    EncodedMultipart,
 }
 
 impl AnomalyKind {
@@ -301,6 +307,8 @@ impl AnomalyKind {
             AnomalyKind::NulInBody => "nul_in_body",
             AnomalyKind::LooseParameters => "loose_parameters",
             AnomalyKind::BareMultipart => "bare_multipart",
+            AnomalyKind::PartsAfterClose => "parts_after_close",
+            AnomalyKind::EncodedMultipart => "encoded_multipart",
         }
     }
 }

@@ -4,6 +4,9 @@
 //! then (parameters without `;`, an encoding name in quotes or with a dash, a `multipart`
 //! without its subtype, a NUL inside the Content-Type). A Content-Type written as an RFC 2047
 //! encoded word (`=?us-ascii?Q?multipart/mixed?=`) is not here: no reader decodes one there.
+//! A second sweep (same day) found three more: parts after a closing delimiter, a multipart
+//! whose body is base64 or quoted-printable, and an embedded message that only an
+//! alternative reading found (dropped as a duplicate of the same bytes read as text).
 
 mod common;
 
@@ -236,6 +239,42 @@ fn wrappers() -> Vec<(&'static str, String)> {
         (
             "no blank line after the header",
             format!("{HEAD}{mixed}\n--b\n{ATTACHMENT}\n\n{b64}\n--b--\n"),
+        ),
+        (
+            "a part after an early closing delimiter",
+            format!(
+                "{HEAD}{mixed}\n\n--b\nContent-Type: text/plain\n\nhello\n--b--\n--b\n{ATTACHMENT}\n\n{b64}\n--b--\n"
+            ),
+        ),
+        (
+            "a part after the last closing delimiter",
+            format!(
+                "{HEAD}{mixed}\n\n--b\nContent-Type: text/plain\n\nhello\n--b--\n\n--b\n{ATTACHMENT}\n\n{b64}\n"
+            ),
+        ),
+        (
+            "a base64 multipart",
+            format!(
+                "{HEAD}Content-Type: multipart/mixed; boundary=c\nContent-Transfer-Encoding: base64\n\n{}\n",
+                common::base64(
+                    format!("--c\nContent-Type: text/plain\n\nhello\n--c\n{ATTACHMENT}\n\n{b64}\n--c--\n")
+                        .as_bytes()
+                )
+            ),
+        ),
+        (
+            "a quoted-printable multipart",
+            format!(
+                "{HEAD}Content-Type: multipart/mixed; boundary=c\nContent-Transfer-Encoding: quoted-printable\n\n=2D-c\nContent-Type: text/plain\n\nhello\n=2D-c\n{ATTACHMENT}\n\n{b64}\n=2D-c--\n"
+            ),
+        ),
+        (
+            "an embedded message only the last Content-Type declares",
+            multipart(
+                mixed,
+                "Content-Type: text/plain\nContent-Type: message/rfc822",
+                &format!("Subject: inner\n{ATTACHMENT}\n\n{b64}"),
+            ),
         ),
     ]
 }

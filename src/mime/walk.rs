@@ -31,6 +31,13 @@ pub struct Reading {
     /// Content-Type dropped, and a bare `multipart` with a boundary read as
     /// multipart/mixed.
     pub lenient_values: bool,
+    /// A closing delimiter ends the multipart only when no delimiter line follows it: the
+    /// parts after an early close are read too, instead of as the epilogue.
+    pub past_close: bool,
+    /// A multipart whose body carries a Content-Transfer-Encoding (base64 or
+    /// quoted-printable, which RFC 2045 forbids there) is decoded before it is split,
+    /// instead of split as it stands.
+    pub decoded_multipart: bool,
 }
 
 /// Which choices of a [`Reading`] made a difference while walking.
@@ -50,62 +57,37 @@ pub struct Ambiguities {
     pub header_end: bool,
     /// A value a lenient reader reads differently ([`Reading::lenient_values`]).
     pub lenient: bool,
+    /// Delimiter lines after a closing delimiter.
+    pub after_close: bool,
+    /// A multipart with a base64 or quoted-printable Content-Transfer-Encoding.
+    pub encoded_multipart: bool,
 }
 
 impl Ambiguities {
     /// The alternative readings worth walking: each choice flipped alone, and all together.
     pub fn alternatives(&self) -> Vec<Reading> {
-        let base = Reading::default();
+        /// Whether a choice made a difference, and how to flip it.
+        type Flip = (bool, fn(&mut Reading));
+        let flips: [Flip; 9] = [
+            (self.bare_cr, |r| r.bare_cr_newline = true),
+            (self.content_type, |r| r.last_content_type = true),
+            (self.encoding, |r| r.last_encoding = true),
+            (self.boundary, |r| r.last_boundary = true),
+            (self.prefix, |r| r.prefix_boundary = true),
+            (self.header_end, |r| r.blank_line_header_end = true),
+            (self.lenient, |r| r.lenient_values = true),
+            (self.after_close, |r| r.past_close = true),
+            (self.encoded_multipart, |r| r.decoded_multipart = true),
+        ];
         let mut out = Vec::new();
-        let mut all = base;
-        if self.bare_cr {
-            out.push(Reading {
-                bare_cr_newline: true,
-                ..base
-            });
-            all.bare_cr_newline = true;
-        }
-        if self.content_type {
-            out.push(Reading {
-                last_content_type: true,
-                ..base
-            });
-            all.last_content_type = true;
-        }
-        if self.encoding {
-            out.push(Reading {
-                last_encoding: true,
-                ..base
-            });
-            all.last_encoding = true;
-        }
-        if self.boundary {
-            out.push(Reading {
-                last_boundary: true,
-                ..base
-            });
-            all.last_boundary = true;
-        }
-        if self.prefix {
-            out.push(Reading {
-                prefix_boundary: true,
-                ..base
-            });
-            all.prefix_boundary = true;
-        }
-        if self.header_end {
-            out.push(Reading {
-                blank_line_header_end: true,
-                ..base
-            });
-            all.blank_line_header_end = true;
-        }
-        if self.lenient {
-            out.push(Reading {
-                lenient_values: true,
-                ..base
-            });
-            all.lenient_values = true;
+        let mut all = Reading::default();
+        for (seen, flip) in flips {
+            if seen {
+                let mut one = Reading::default();
+                flip(&mut one);
+                out.push(one);
+                flip(&mut all);
+            }
         }
         if out.len() > 1 {
             out.push(all);
@@ -342,7 +324,7 @@ fn delimiters(
             next,
             close,
         });
-        if close || out.len() > max_parts {
+        if (close && !reading.past_close) || out.len() > max_parts {
             break;
         }
     }
@@ -564,6 +546,21 @@ pub fn walk<'d>(
                         );
                         continue;
                     }
+                    if let Some(encoding) = multipart_encoding(cte_field) {
+                        out.ambiguities.encoded_multipart = true;
+                        anomaly(
+                            &mut out.findings,
+                            AnomalyKind::EncodedMultipart,
+                            &frame.path,
+                            format!("{ct_mime} with Content-Transfer-Encoding {encoding:?}"),
+                        );
+                        if reading.decoded_multipart {
+                            emit_decoded_multipart(
+                                &mut out, budget, &frame, ct_field, encoding, body,
+                            );
+                            continue;
+                        }
+                    }
                     let bb = b.as_bytes();
                     for outer in &frame.boundaries {
                         if outer.as_slice() == bb && *reading == Reading::default() {
@@ -633,6 +630,18 @@ pub fn walk<'d>(
                     let last = delims.last().expect("not empty");
                     if last.close {
                         let epilogue = &body[last.next.min(body.len())..];
+                        let mut lenient = false;
+                        if !delimiters(epilogue, bb, reading, 0, &mut lenient).is_empty() {
+                            // Readers that take every delimiter line as a part boundary read
+                            // parts here; the others an epilogue.
+                            out.ambiguities.after_close = true;
+                            anomaly(
+                                &mut out.findings,
+                                AnomalyKind::PartsAfterClose,
+                                &frame.path,
+                                format!("delimiter lines after the closing boundary {b:?}"),
+                            );
+                        }
                         if !epilogue.trim_ascii().is_empty() {
                             anomaly(
                                 &mut out.findings,
@@ -666,11 +675,15 @@ pub fn walk<'d>(
                     }
                     let mut parts = Vec::new();
                     for (i, d) in delims.iter().enumerate() {
-                        if d.close {
+                        if d.close && (i + 1 == delims.len() || !reading.past_close) {
                             break;
                         }
                         let end = delims.get(i + 1).map_or(body.len(), |n| n.content_end);
                         let start = d.next.min(end);
+                        if d.close && body[start..end].trim_ascii().is_empty() {
+                            // Only blank lines between a close and the next delimiter.
+                            continue;
+                        }
                         parts.push(&body[start..end]);
                     }
                     if parts.is_empty() {
@@ -867,6 +880,62 @@ struct LeafSpec<'d> {
     declared_type: Option<String>,
     charset: Option<String>,
     encoded: Option<crate::object::Encoded<'d>>,
+}
+
+/// The transfer encoding of a multipart's body when it has one that changes the bytes
+/// (base64, quoted-printable: RFC 2045 allows neither on a multipart), read leniently.
+fn multipart_encoding(cte_field: Option<&HeaderField>) -> Option<TransferEncoding> {
+    let value = cte_field?.unfolded();
+    let (strict, _) = decode::parse_encoding(&value);
+    let encoding = if strict == TransferEncoding::Identity {
+        decode::parse_encoding_leniently(&value)
+    } else {
+        strict
+    };
+    matches!(
+        encoding,
+        TransferEncoding::Base64 | TransferEncoding::QuotedPrintable
+    )
+    .then_some(encoding)
+}
+
+/// A multipart whose body is base64 or quoted-printable, as the readers that decode it read
+/// it: its decoded body under its own Content-Type, emitted as an embedded message (the
+/// engine walks it in turn).
+fn emit_decoded_multipart<'d>(
+    out: &mut Walked<'d>,
+    budget: &mut Budget,
+    frame: &Frame<'d>,
+    ct_field: Option<&HeaderField>,
+    encoding: TransferEncoding,
+    body: &'d [u8],
+) {
+    let decoded = if encoding == TransferEncoding::Base64 {
+        decode::base64(body).0
+    } else {
+        decode::quoted_printable(body).0
+    };
+    let mut message = b"Content-Type: ".to_vec();
+    if let Some(f) = ct_field {
+        message.extend_from_slice(&f.unfolded());
+    }
+    message.extend_from_slice(b"\n\n");
+    message.extend_from_slice(&decoded);
+    emit_leaf(
+        out,
+        budget,
+        LeafSpec {
+            path: named_path(&frame.path, "decoded"),
+            depth: frame.depth + 1,
+            origin: Origin::EmbeddedMessage,
+            name: None,
+            other_names: Vec::new(),
+            declared_type: Some("message/rfc822".into()),
+            charset: None,
+            encoded: None,
+        },
+        Cow::Owned(message),
+    );
 }
 
 /// A multipart that cannot be split is read as one text part, so its content is still scanned.
