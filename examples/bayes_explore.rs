@@ -669,11 +669,11 @@ impl CmModel {
 
     /// With AMDL, keeps a bucket as it was before the scored message first touched it.
     fn save(&mut self, i: usize) {
-        if let Some(u) = &mut self.undo {
-            if self.buckets[i].0[0] & TOUCHED == 0 {
-                u.push((i, self.buckets[i]));
-                self.buckets[i].0[0] |= TOUCHED;
-            }
+        if let Some(u) = &mut self.undo
+            && self.buckets[i].0[0] & TOUCHED == 0
+        {
+            u.push((i, self.buckets[i]));
+            self.buckets[i].0[0] |= TOUCHED;
         }
     }
 

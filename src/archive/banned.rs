@@ -284,10 +284,10 @@ fn type_lie(o: &Object<'_>) -> Option<String> {
         claims.push(ext);
     }
     for claim in claims {
-        if let Some(types) = promised(&claim) {
-            if !types.contains(&o.detected) {
-                return Some(format!("{claim} is really {}", o.detected));
-            }
+        if let Some(types) = promised(&claim)
+            && !types.contains(&o.detected)
+        {
+            return Some(format!("{claim} is really {}", o.detected));
         }
     }
     None

@@ -159,22 +159,22 @@ fn read_extra(extra: &[u8], e: &mut Entry, cd_size: u32, cd_compressed: u32, cd_
         match tag {
             0x0001 => {
                 let mut p = body;
-                if cd_size == u32::MAX {
-                    if let Some(v) = u64_at(extra, p).filter(|_| p + 8 <= end) {
-                        e.size = v;
-                        p += 8;
-                    }
+                if cd_size == u32::MAX
+                    && let Some(v) = u64_at(extra, p).filter(|_| p + 8 <= end)
+                {
+                    e.size = v;
+                    p += 8;
                 }
-                if cd_compressed == u32::MAX {
-                    if let Some(v) = u64_at(extra, p).filter(|_| p + 8 <= end) {
-                        e.compressed = v;
-                        p += 8;
-                    }
+                if cd_compressed == u32::MAX
+                    && let Some(v) = u64_at(extra, p).filter(|_| p + 8 <= end)
+                {
+                    e.compressed = v;
+                    p += 8;
                 }
-                if cd_offset == u32::MAX {
-                    if let Some(v) = u64_at(extra, p).filter(|_| p + 8 <= end) {
-                        e.header = v;
-                    }
+                if cd_offset == u32::MAX
+                    && let Some(v) = u64_at(extra, p).filter(|_| p + 8 <= end)
+                {
+                    e.header = v;
                 }
             }
             0x7075 => e
@@ -201,14 +201,12 @@ fn central_directory(d: &[u8], out: &mut Unpack<'_>, path: &str) -> Option<Vec<E
     if (count == 0xffff || cd_size == 0xffff_ffff || cd_offset == 0xffff_ffff)
         && eocd >= 20
         && d[eocd - 20..eocd - 16] == *b"PK\x06\x07"
+        && let Some(z) = u64_at(d, eocd - 12).and_then(|o| usize::try_from(o).ok())
+        && d.get(z..z + 4) == Some(b"PK\x06\x06")
     {
-        if let Some(z) = u64_at(d, eocd - 12).and_then(|o| usize::try_from(o).ok()) {
-            if d.get(z..z + 4) == Some(b"PK\x06\x06") {
-                count = u64_at(d, z + 32)?;
-                cd_size = u64_at(d, z + 40)?;
-                cd_offset = u64_at(d, z + 48)?;
-            }
-        }
+        count = u64_at(d, z + 32)?;
+        cd_size = u64_at(d, z + 40)?;
+        cd_offset = u64_at(d, z + 48)?;
     }
     // Data prepended to the archive (self-extractors) shifts every offset.
     let mut shift = 0u64;

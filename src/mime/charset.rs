@@ -5,12 +5,14 @@
 pub fn to_utf8(data: &[u8], charset: Option<&str>) -> String {
     if let Some(cs) = charset {
         let cs = cs.trim().to_ascii_lowercase();
-        if cs != "utf-8" && cs != "utf8" && cs != "us-ascii" && cs != "ascii" {
-            if let Some(decode) =
+        if cs != "utf-8"
+            && cs != "utf8"
+            && cs != "us-ascii"
+            && cs != "ascii"
+            && let Some(decode) =
                 mail_parser::decoders::charsets::map::charset_decoder(cs.as_bytes())
-            {
-                return decode(data);
-            }
+        {
+            return decode(data);
         }
     }
     match std::str::from_utf8(data) {

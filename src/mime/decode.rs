@@ -127,12 +127,12 @@ pub fn quoted_printable(input: &[u8]) -> (Vec<u8>, bool) {
     while i < input.len() {
         let c = input[i];
         if c == b'=' {
-            if let (Some(&h), Some(&l)) = (input.get(i + 1), input.get(i + 2)) {
-                if let (Some(h), Some(l)) = (hex(h), hex(l)) {
-                    out.push(h << 4 | l);
-                    i += 3;
-                    continue;
-                }
+            if let (Some(&h), Some(&l)) = (input.get(i + 1), input.get(i + 2))
+                && let (Some(h), Some(l)) = (hex(h), hex(l))
+            {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
             }
             // Soft line break: '=' then optional whitespace then a line end (or end of input).
             let mut j = i + 1;

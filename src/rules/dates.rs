@@ -244,10 +244,11 @@ fn received_lines(texts: &Texts<'_>) -> Vec<String> {
 pub fn date_header_time(texts: &Texts<'_>) -> Option<i64> {
     for name in ["Resent-Date", "Date"] {
         for (i, h) in texts.headers.iter().enumerate() {
-            if h.name.eq_ignore_ascii_case(name) && !texts.decoded[i].is_empty() {
-                if let Some(t) = parse(&texts.decoded[i]) {
-                    return Some(t);
-                }
+            if h.name.eq_ignore_ascii_case(name)
+                && !texts.decoded[i].is_empty()
+                && let Some(t) = parse(&texts.decoded[i])
+            {
+                return Some(t);
             }
         }
     }

@@ -427,7 +427,7 @@ fn name_to_rgb(c: &str) -> String {
     if hex.len() > 3 && hex.len() < 6 {
         hex.truncate(3);
     }
-    while hex.len() % 3 != 0 {
+    while !hex.len().is_multiple_of(3) {
         hex.push('0');
     }
     if hex.len() == 3 {
@@ -589,11 +589,11 @@ impl Walker {
                 .find(|(k, _)| k == n)
                 .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
         };
-        if tag == "basefont" {
-            if let Some(n) = attr("size").and_then(|s| leading_int(&s, false)) {
-                self.basefont = n;
-                return;
-            }
+        if tag == "basefont"
+            && let Some(n) = attr("size").and_then(|s| leading_int(&s, false))
+        {
+            self.basefont = n;
+            return;
         }
         if (tag == "td" || tag == "tr") && self.styles.iter().any(|s| s.tag == tag) {
             while let Some(top) = self.styles.last() {
@@ -722,10 +722,11 @@ impl Walker {
         {
             self.stats.flag("font_face_bad");
         }
-        if tag == "img" && self.stats.inside.get("a").is_some_and(|n| *n > 0) {
-            if let Some(a) = self.stats.anchors.last_mut() {
-                a.extend_from_slice(b"<img>\n");
-            }
+        if tag == "img"
+            && self.stats.inside.get("a").is_some_and(|n| *n > 0)
+            && let Some(a) = self.stats.anchors.last_mut()
+        {
+            a.extend_from_slice(b"<img>\n");
         }
         if tag == "img"
             && let (Some(w), Some(h)) = (attr("width"), attr("height"))
@@ -781,26 +782,25 @@ impl Walker {
         if open("style") {
             return;
         }
-        if open("a") {
-            if let Some(a) = self.stats.anchors.last_mut() {
-                a.extend_from_slice(text);
-            }
+        if open("a")
+            && let Some(a) = self.stats.anchors.last_mut()
+        {
+            a.extend_from_slice(text);
         }
-        if open("title") {
-            if let Some(t) = self.stats.titles.last_mut() {
-                t.extend_from_slice(text);
-            }
+        if open("title")
+            && let Some(t) = self.stats.titles.last_mut()
+        {
+            t.extend_from_slice(text);
         }
         let visible_chars = count_non_space(text);
         if visible_chars > 0 {
             self.invisible();
         }
-        if let Some((prev, _)) = &self.last_piece {
-            if text.first().is_some_and(|b| is_word_char(*b))
-                && prev.last().is_some_and(|b| is_word_char(*b))
-            {
-                self.stats.obfuscation += 1;
-            }
+        if let Some((prev, _)) = &self.last_piece
+            && text.first().is_some_and(|b| is_word_char(*b))
+            && prev.last().is_some_and(|b| is_word_char(*b))
+        {
+            self.stats.obfuscation += 1;
         }
         self.stats.non_space_len += visible_chars;
         self.last_piece = Some((text.to_vec(), false));

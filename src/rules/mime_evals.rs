@@ -407,19 +407,20 @@ impl Walk {
             children: Vec::new(),
             words: None,
         });
-        if depth < MAX_DEPTH && ctype.starts_with("multipart/") {
-            if let Some(b) = boundary {
-                // Message.pm's bug 6845: a message body that opens with neither a blank
-                // line nor the delimiter gets a blank line put first, so no part header
-                // is looked for there.
-                let blank_first = message
-                    && body.len() > 1
-                    && body[0].iter().any(|b| !b.is_ascii_whitespace())
-                    && !body[0].starts_with(&[&b"--"[..], &b].concat());
-                let alternative = alternative || ctype == "multipart/alternative";
-                self.multipart(id, &b, body, depth, blank_first, alternative);
-                return id;
-            }
+        if depth < MAX_DEPTH
+            && ctype.starts_with("multipart/")
+            && let Some(b) = boundary
+        {
+            // Message.pm's bug 6845: a message body that opens with neither a blank
+            // line nor the delimiter gets a blank line put first, so no part header
+            // is looked for there.
+            let blank_first = message
+                && body.len() > 1
+                && body[0].iter().any(|b| !b.is_ascii_whitespace())
+                && !body[0].starts_with(&[&b"--"[..], &b].concat());
+            let alternative = alternative || ctype == "multipart/alternative";
+            self.multipart(id, &b, body, depth, blank_first, alternative);
+            return id;
         }
         if depth < MAX_DEPTH && matches!(ctype.as_str(), "message/rfc822" | "message/global") {
             // Message.pm decodes the part, then parses it as a message of its own.
@@ -541,10 +542,12 @@ impl Walk {
         let plain_ascii = ctype == "text/plain" && (charset.is_empty() || charset == "us-ascii");
         let plain_7bit = ctype == "text/plain" && matches!(cte, "" | "7bit" | "8bit");
         for &line in body {
-            if self.alternative && counted && (ctype == "text/plain" || ctype == "text/html") {
-                if let Some(b) = bytes.as_mut() {
-                    *b += line.len();
-                }
+            if self.alternative
+                && counted
+                && (ctype == "text/plain" || ctype == "text/html")
+                && let Some(b) = bytes.as_mut()
+            {
+                *b += line.len();
             }
             if cte == "quoted-printable" && !line.starts_with(b"SPAM: ") {
                 if line.len() > 79 {

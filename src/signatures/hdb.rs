@@ -25,7 +25,7 @@ pub(crate) struct HashSig {
 
 fn unhex(s: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
-    if s.len() % 2 != 0 || s.len() > 64 {
+    if !s.len().is_multiple_of(2) || s.len() > 64 {
         return None;
     }
     for (i, pair) in s.as_bytes().chunks(2).enumerate() {

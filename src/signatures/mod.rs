@@ -539,10 +539,10 @@ impl SignatureSet {
                 });
             }
         };
-        if let Some(f) = &self.eicar {
-            if f.find(&object.data).is_some() {
-                push(out, EICAR_NAME);
-            }
+        if let Some(f) = &self.eicar
+            && f.find(&object.data).is_some()
+        {
+            push(out, EICAR_NAME);
         }
         let Some(db) = &self.db else { return };
         let data: &[u8] = &object.data;
@@ -637,21 +637,21 @@ impl Compiled {
         }
         for (li, mut c) in counts {
             let sig = &self.logical[li as usize];
-            if let Some((lo, hi)) = sig.file_size {
-                if (size as u64) < lo || (size as u64) > hi {
-                    continue;
-                }
+            if let Some((lo, hi)) = sig.file_size
+                && ((size as u64) < lo || (size as u64) > hi)
+            {
+                continue;
             }
             for (si, sub) in sig.subs.iter().enumerate() {
-                if let ldb::Sub::Pcre(p) = sub {
-                    if p.trigger.as_ref().is_none_or(|t| t.eval(&c).truth) {
-                        let n = p
-                            .regex
-                            .find_iter(view)
-                            .filter(|m| p.offset.accepts(m.start(), view.len()))
-                            .count();
-                        c[si] = n.min(u32::MAX as usize) as u32;
-                    }
+                if let ldb::Sub::Pcre(p) = sub
+                    && p.trigger.as_ref().is_none_or(|t| t.eval(&c).truth)
+                {
+                    let n = p
+                        .regex
+                        .find_iter(view)
+                        .filter(|m| p.offset.accepts(m.start(), view.len()))
+                        .count();
+                    c[si] = n.min(u32::MAX as usize) as u32;
                 }
             }
             if sig.expr.eval(&c).truth && !names.contains(&sig.name.as_str()) {

@@ -172,10 +172,10 @@ pub(crate) fn parse_hex(sig: &str) -> Result<Vec<Elem>, LineError> {
                     // test against clamscan found this.
                     (n, if n == 0 { None } else { Some(n) })
                 };
-                if let Some(m) = max {
-                    if m < min {
-                        return bad(format!("gap `{body}`: upper bound below lower bound"));
-                    }
+                if let Some(m) = max
+                    && m < min
+                {
+                    return bad(format!("gap `{body}`: upper bound below lower bound"));
                 }
                 if square {
                     match max {
