@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 mkdir -p corpus
 python3 - "$root" <<'PY'
-import bz2, gzip, hashlib, io, os, struct, sys, tarfile, zipfile
+import bz2, gzip, hashlib, io, lzma, os, struct, sys, tarfile, zipfile, zlib
 
 root = sys.argv[1]
 corpus = os.path.join(root, "fuzz", "corpus")
@@ -66,6 +66,32 @@ def tnef_of(members):
         d += tnef_attr(2, 0x0006800F, data)
     return d
 
+def sevenz_of(members, lzma2=True):
+    """A minimal 7z: one folder (LZMA2 or copy) holding every member, plain header."""
+    def num(n):  # 7z NUMBER, enough for values below 2^14
+        return bytes([n]) if n < 0x80 else bytes([0x80 | (n >> 8), n & 0xff])
+    data = b"".join(d for _, d in members)
+    if lzma2:
+        packed = lzma.compress(data, format=lzma.FORMAT_RAW,
+                               filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20}])
+        coder = b"\x21\x21" + num(1) + bytes([16])
+    else:
+        packed, coder = data, b"\x01\x00"
+    h = b"\x01\x04"                                              # Header, MainStreamsInfo
+    h += b"\x06" + num(0) + num(1) + b"\x09" + num(len(packed)) + b"\x00"  # PackInfo
+    h += b"\x07\x0b" + num(1) + b"\x00" + num(1) + coder         # UnpackInfo, one folder
+    h += b"\x0c" + num(len(data)) + b"\x00"                      # folder unpack size
+    h += b"\x08\x0d" + num(len(members))                          # SubStreamsInfo
+    if len(members) > 1:
+        h += b"\x09" + b"".join(num(len(d)) for _, d in members[:-1])
+    h += b"\x0a\x01" + b"".join(struct.pack("<I", zlib.crc32(d)) for _, d in members)
+    h += b"\x00\x00"
+    names = b"".join(n.encode("utf-16-le") + b"\0\0" for n, _ in members)
+    h += b"\x05" + num(len(members)) + b"\x11" + num(len(names) + 1) + b"\x00" + names
+    h += b"\x00\x00"
+    start = struct.pack("<QQI", len(packed), len(h), zlib.crc32(h))
+    return b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start + packed + h
+
 inner = [("readme.txt", b"hello\n" * 20), ("eicar.com", eicar)]
 z = zip_of(inner)
 archives = {
@@ -76,6 +102,9 @@ archives = {
     "bzip2": [bz2.compress(eicar), bz2.compress(bytes(100000)), bz2.compress(b"a") + bz2.compress(b"b")],
     "tar": [tar_of(inner), tar_of([("x/" + "long" * 40, b"deep"), ("z.zip", z)])],
     "tnef": [tnef_of(inner), tnef_of([("C:\\x\\report.exe", b"MZdata")])],
+    "7z": [sevenz_of(inner), sevenz_of(inner, lzma2=False), sevenz_of([("a.zip", z)])],
+    "xz": [lzma.compress(eicar), lzma.compress(tar_of(inner)), lzma.compress(b"a") + lzma.compress(b"b"),
+           lzma.compress(bytes(200000))],
 }
 for kind, items in archives.items():
     for i, data in enumerate(items):

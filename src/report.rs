@@ -154,7 +154,7 @@ pub enum UncheckedReason {
     Encrypted,
     /// The MIME structure can be read in two incompatible ways (CVE-2024-28054).
     AmbiguousMime,
-    /// A container format that is recognised but not unpacked (7z, rar, ...).
+    /// A container format that is recognised but not unpacked (rar, cab).
     UnsupportedFormat,
     /// Content that could not be decoded (unsupported compression method, corrupt data).
     Undecodable,
@@ -421,10 +421,10 @@ impl Report {
     pub fn viruses(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
         for f in &self.findings {
-            if let Finding::Virus { name, .. } = f {
-                if !names.contains(&name.as_str()) {
-                    names.push(name);
-                }
+            if let Finding::Virus { name, .. } = f
+                && !names.contains(&name.as_str())
+            {
+                names.push(name);
             }
         }
         names

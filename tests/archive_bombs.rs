@@ -238,13 +238,13 @@ fn truncated_and_garbage_containers_never_panic() {
 
 #[test]
 fn unsupported_formats_follow_the_policy() {
-    let seven = b"7z\xbc\xaf\x27\x1c\x00\x04 rest of a 7z archive".to_vec();
-    let r = scan(&mail_with("a.7z", "application/x-7z-compressed", &seven));
+    let rar = b"Rar!\x1a\x07\x01\x00 rest of a rar archive".to_vec();
+    let r = scan(&mail_with("a.rar", "application/vnd.rar", &rar));
     assert!(!reasons(&r).contains(&"unsupported_format"));
     assert!(
         r.objects
             .iter()
-            .any(|o| o.detected == mailwarden::FileType::SevenZip)
+            .any(|o| o.detected == mailwarden::FileType::Rar)
     );
 
     let policy = mailwarden::Policy {
@@ -256,7 +256,7 @@ fn unsupported_formats_follow_the_policy() {
         .build()
         .unwrap();
     let r = engine.scan(
-        &mail_with("a.7z", "application/x-7z-compressed", &seven),
+        &mail_with("a.rar", "application/vnd.rar", &rar),
         &mailwarden::Envelope::default(),
     );
     assert_unchecked(&r, "unsupported_format");

@@ -10,7 +10,8 @@ const MAGICS: &[&[u8]] = &[
     b"\x1f\x8b\x08",
     b"BZh91AY&SY",
     b"\x78\x9f\x3e\x22",
-    b"7z\xbc\xaf\x27\x1c",
+    b"7z\xbc\xaf\x27\x1c\x00\x04",
+    b"\xfd7zXZ\x00",
     b"Rar!\x1a\x07\x00",
 ];
 

@@ -14,7 +14,9 @@
 //! | tar | yes | ustar, GNU, pax, v7 |
 //! | TNEF (`winmail.dat`) | yes | attachment title and data |
 //! | message/rfc822, `.eml` members | yes | walked by the engine as mail |
-//! | 7z, rar, cab, xz | no | UNCHECKED `unsupported_format` when the policy's `unsupported_formats_unchecked` is set |
+//! | 7z | yes | LZMA, LZMA2, PPMd, bzip2, BCJ filters; AES-256 entries UNCHECKED `encrypted`; see `sevenz.rs` |
+//! | xz | yes | every stream; decoder memory capped |
+//! | rar, cab | no | UNCHECKED `unsupported_format` when the policy's `unsupported_formats_unchecked` is set |
 //!
 //! Limits (see [`Limits`]) and their amavisd-new equivalents: `max_levels` ($MAXLEVELS),
 //! `max_files` ($MAXFILES), the expansion quota `min_quota`/`min_factor`/`max_quota`/`max_factor`
@@ -27,9 +29,11 @@ pub mod banned;
 pub mod budget;
 mod bzip2;
 mod gzip;
+mod sevenz;
 mod tar;
 mod tnef;
 mod unsupported;
+mod xz;
 mod zip;
 
 pub use budget::{Budget, CountingReader, Limits, ReadOutcome};
@@ -47,7 +51,7 @@ pub struct Unpack<'b> {
     pub children: Vec<Object<'static>>,
     /// Findings (anomalies, unchecked members) other than budget limits.
     pub findings: Vec<Finding>,
-    /// Whether a recognised but unsupported format (7z, rar, ...) is reported as unchecked
+    /// Whether a recognised but unsupported format (rar, cab) is reported as unchecked
     /// (the policy's `unsupported_formats_unchecked`).
     pub unsupported_unchecked: bool,
 }
@@ -105,7 +109,7 @@ pub trait Unpacker: Send + Sync {
 }
 
 /// The unpacker for a detected type, if that type is a container mailwarden opens (or
-/// recognises as one it does not: 7z, rar, cab and xz get an unpacker that only reports them).
+/// recognises as one it does not: rar and cab get an unpacker that only reports them).
 ///
 /// OOXML and ODF documents are zips and are unpacked as such, so a payload inside a document
 /// is found.
@@ -116,9 +120,9 @@ pub fn unpacker_for(detected: FileType) -> Option<&'static dyn Unpacker> {
         FileType::Bzip2 => Some(&bzip2::Bzip2Unpacker),
         FileType::Tar => Some(&tar::TarUnpacker),
         FileType::Tnef => Some(&tnef::TnefUnpacker),
-        FileType::SevenZip | FileType::Rar | FileType::Cab | FileType::Xz => {
-            Some(&unsupported::Unsupported)
-        }
+        FileType::SevenZip => Some(&sevenz::SevenZUnpacker),
+        FileType::Xz => Some(&xz::XzUnpacker),
+        FileType::Rar | FileType::Cab => Some(&unsupported::Unsupported),
         _ => None,
     }
 }
