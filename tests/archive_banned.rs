@@ -192,3 +192,15 @@ fn a_zip_member_is_checked_under_its_local_header_name_too() {
     );
     assert!(reasons(&r).contains(&"undecodable"), "{:#?}", r.findings);
 }
+
+#[test]
+fn an_ntfs_stream_suffix_does_not_hide_an_extension() {
+    // Windows writes `a.exe::$DATA` (the default stream) and `a.exe:zone` to `a.exe`.
+    for name in ["invoice.exe::$DATA", "invoice.exe:zone"] {
+        let r = scan(&mail_with(name, "application/octet-stream", b"not really"));
+        assert_eq!(r.category, Category::Banned, "{name}: {:#?}", r.findings);
+    }
+    // A drive prefix is no stream.
+    let r = scan(&mail_with("C:notes.txt", "text/plain", b"just text"));
+    assert_eq!(r.category, Category::Clean, "{:#?}", r.findings);
+}

@@ -206,6 +206,21 @@ fn extensions(name: &str) -> Vec<String> {
     parts
 }
 
+/// The name without an NTFS stream suffix: Windows writes `a.exe:zone` and `a.exe::$DATA`
+/// (the default stream) to `a.exe`, so the banned rules check that name too. A drive prefix
+/// (`C:a.exe`) is no stream.
+fn without_stream(name: &str) -> Option<&str> {
+    let base = name.rfind(['/', '\\']).map_or(0, |i| i + 1);
+    let drive = usize::from(
+        base == 0
+            && name.len() > 2
+            && name.as_bytes()[0].is_ascii_alphabetic()
+            && name.as_bytes()[1] == b':',
+    ) * 2;
+    let colon = name[base + drive..].find(':')? + base + drive;
+    (colon > base + drive).then(|| &name[..colon])
+}
+
 fn is_double_extension(name: &str) -> bool {
     let ext = extensions(name);
     ext.len() >= 2
@@ -380,7 +395,8 @@ impl BannedRules {
             // Each name a reader may show goes through the rules (first match wins); the
             // object is banned when any of them is.
             let names = std::iter::once(o.name.as_deref().unwrap_or(""))
-                .chain(o.other_names.iter().map(String::as_str));
+                .chain(o.other_names.iter().map(String::as_str))
+                .flat_map(|n| std::iter::once(n).chain(without_stream(n)));
             'names: for name in names {
                 for rule in self.rules.iter().chain(defaults.iter()) {
                     if let Some(detail) = rule.matches(o, name, &chain) {
@@ -403,6 +419,18 @@ impl BannedRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stream_suffixes_are_cut_as_windows_cuts_them() {
+        assert_eq!(without_stream("a.exe::$DATA"), Some("a.exe"));
+        assert_eq!(without_stream("a.exe:zone"), Some("a.exe"));
+        assert_eq!(without_stream("dir/a.exe:x"), Some("dir/a.exe"));
+        assert_eq!(without_stream("C:a.exe:x"), Some("C:a.exe"));
+        assert_eq!(without_stream("C:a.exe"), None);
+        assert_eq!(without_stream("C:\\x\\a.exe"), None);
+        assert_eq!(without_stream(":a.exe"), None);
+        assert_eq!(without_stream("a.exe"), None);
+    }
     use crate::object::Origin;
     use std::borrow::Cow;
 
