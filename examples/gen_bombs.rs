@@ -3,6 +3,7 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+use std::io::Read;
 use support::*;
 
 fn main() -> std::io::Result<()> {
@@ -67,9 +68,43 @@ fn main() -> std::io::Result<()> {
             mail_with("many.tar", "application/x-tar", &tar_many(50_000)),
         ),
         ("mime-nested-5000", nested_mime(5_000)),
+        (
+            "xz-1gb-zeros",
+            mail_with("zeros.xz", "application/x-xz", &xz_zeros(1024)?),
+        ),
+        (
+            "7z-1gb-zeros",
+            mail_with(
+                "zeros.7z",
+                "application/x-7z-compressed",
+                &sevenz_zeros(1024)?,
+            ),
+        ),
     ];
     for (name, data) in bombs {
         std::fs::write(dir.join(format!("{name}.eml")), data)?;
     }
     Ok(())
+}
+
+/// `mib` MiB of zeros as xz (about 150 KB a GiB; written in a few seconds).
+fn xz_zeros(mib: u64) -> std::io::Result<Vec<u8>> {
+    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(1))?;
+    std::io::copy(&mut std::io::repeat(0).take(mib << 20), &mut w)?;
+    w.finish()
+}
+
+/// `mib` MiB of zeros as the one file of a 7z (LZMA2).
+fn sevenz_zeros(mib: u64) -> std::io::Result<Vec<u8>> {
+    let mut w = sevenz_rust2::ArchiveWriter::new(std::io::Cursor::new(Vec::new()))
+        .map_err(std::io::Error::other)?;
+    w.set_content_methods(vec![
+        sevenz_rust2::encoder_options::Lzma2Options::from_level(1).into(),
+    ]);
+    w.push_archive_entry(
+        sevenz_rust2::ArchiveEntry::new_file("zeros.bin"),
+        Some(std::io::repeat(0).take(mib << 20)),
+    )
+    .map_err(std::io::Error::other)?;
+    Ok(w.finish()?.into_inner())
 }
