@@ -173,6 +173,10 @@ pub struct ObjectInfo {
     /// Declared name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Other names readers may show for it ([`Object::other_names`]), each checked by the
+    /// banned rules too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_names: Vec<String>,
     /// Declared MIME type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declared_type: Option<String>,
@@ -190,6 +194,7 @@ impl From<&Object<'_>> for ObjectInfo {
             path: o.path.clone(),
             origin: o.origin,
             name: o.name.clone(),
+            other_names: o.other_names.clone(),
             declared_type: o.declared_type.clone(),
             detected: o.detected,
             size: o.data.len(),

@@ -156,3 +156,36 @@ fn check_config_reports_and_fails_on_bad_config() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("max_levles"));
 }
+
+#[test]
+fn json_objects_carry_every_name_a_reader_may_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("names.eml");
+    std::fs::write(
+        &path,
+        "From: a@example.org\nTo: b@example.net\nSubject: t\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n\
+         --b\nContent-Type: application/octet-stream; name=\"report.exe\"\n\
+         Content-Disposition: attachment; filename=\"report.txt\"\n\nhello\n--b--\n",
+    )
+    .unwrap();
+    let out = mailwarden()
+        .args(["scan", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["category"], "banned", "{v}");
+    let part = v["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "report.txt")
+        .expect("the attachment");
+    assert_eq!(
+        part["other_names"],
+        serde_json::json!(["report.exe"]),
+        "{part}"
+    );
+    assert_eq!(part["declared_type"], "application/octet-stream");
+}
