@@ -492,6 +492,7 @@ fn walk_message<'a>(
         findings: Vec::new(),
         header: Default::default(),
     };
+    let alternate = root.origin == Origin::AlternateReading;
     let mut readings = vec![Reading::default()];
     let mut i = 0;
     while i < readings.len() {
@@ -527,6 +528,10 @@ fn walk_message<'a>(
             if i > 0 {
                 o.origin = Origin::AlternateReading;
                 o.path = format!("alt{i}:{}", o.path);
+            } else if alternate {
+                // Inside a message only an alternative reading found: alternative too, so
+                // the rule texts (SpamAssassin's one reading) leave it out.
+                o.origin = Origin::AlternateReading;
             }
             o.parent = Some(match o.parent {
                 Some(local) => local_map

@@ -313,3 +313,36 @@ fn parameters_without_their_semicolon_are_still_read() {
         .count();
     assert_eq!(loose, 3, "{:?}", r.findings);
 }
+
+#[test]
+fn a_message_only_an_alternative_reading_finds_stays_out_of_the_rule_texts() {
+    // A base64 multipart: SpamAssassin (and the primary reading) split it as it stands and
+    // find no part; the decoded reading finds a text part. The part is scanned (an
+    // alternate-reading object), but the loaded rules, which follow SpamAssassin's one
+    // reading, do not read it.
+    let dir = tempfile::tempdir().unwrap();
+    let cf = dir.path().join("local.cf");
+    std::fs::write(
+        &cf,
+        "body MW_HIDDEN_WORDS /hidden words/\nscore MW_HIDDEN_WORDS 1.0\n",
+    )
+    .unwrap();
+    let engine = Engine::builder().rules(&cf).build().unwrap();
+    let body = common::base64(b"--c\r\nContent-Type: text/plain\r\n\r\nhidden words\r\n--c--\r\n");
+    let msg = format!(
+        "{HEAD}Content-Type: multipart/mixed; boundary=c\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}\r\n"
+    );
+    let r = engine.scan(msg.as_bytes(), &Envelope::new());
+    let part = r
+        .objects
+        .iter()
+        .find(|o| o.path == "alt1:decoded/1")
+        .unwrap_or_else(|| panic!("{:#?}", r.objects));
+    assert_eq!(part.origin, mailwarden::Origin::AlternateReading);
+    let hits: Vec<&str> = r.rules().map(|(name, _, _)| name).collect();
+    assert!(!hits.contains(&"MW_HIDDEN_WORDS"), "{hits:?}");
+    // The same text in a plain part hits: the rule is sound.
+    let plain = format!("{HEAD}Content-Type: text/plain\r\n\r\nhidden words\r\n");
+    let r = engine.scan(plain.as_bytes(), &Envelope::new());
+    assert!(r.rules().any(|(name, _, _)| name == "MW_HIDDEN_WORDS"));
+}
