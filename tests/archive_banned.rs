@@ -204,3 +204,31 @@ fn an_ntfs_stream_suffix_does_not_hide_an_extension() {
     let r = scan(&mail_with("C:notes.txt", "text/plain", b"just text"));
     assert_eq!(r.category, Category::Clean, "{:#?}", r.findings);
 }
+
+#[test]
+fn a_tnef_attachment_is_checked_under_its_long_file_name() {
+    // Outlook saves under PR_ATTACH_LONG_FILENAME (Convert::TNEF's longname, which
+    // amavisd-new checks); the title is often an 8.3 name and may say anything.
+    let w = tnef(&[(
+        "REPORT~1.TXT",
+        b"just text\n",
+        Some(tnef_mapi_long_name("report.exe")),
+    )]);
+    let r = scan(&mail_with("winmail.dat", "application/ms-tnef", &w));
+    assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
+    assert_eq!(
+        banned(&r),
+        [(
+            "windows-executable-extension".into(),
+            "2 winmail.dat/report.exe".into()
+        )]
+    );
+    // The other way round: the title is checked too.
+    let w = tnef(&[(
+        "report.exe",
+        b"just text\n",
+        Some(tnef_mapi_long_name("report.txt")),
+    )]);
+    let r = scan(&mail_with("winmail.dat", "application/ms-tnef", &w));
+    assert_eq!(r.category, Category::Banned, "{:#?}", r.findings);
+}

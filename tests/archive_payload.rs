@@ -187,3 +187,19 @@ fn eicar_in_zip_appended_to_other_data() {
         );
     }
 }
+
+#[test]
+fn eicar_in_tnef() {
+    let w = tnef(&[
+        ("notes.txt", b"hello\n", None),
+        (
+            "EICAR~1.TXT",
+            &payload(),
+            Some(tnef_mapi_long_name("eicar.txt")),
+        ),
+    ]);
+    assert_virus(
+        &mail_with("winmail.dat", "application/ms-tnef", &w),
+        "winmail.dat/eicar.txt",
+    );
+}

@@ -4,9 +4,13 @@
 //! The stream is a signature (`0x223E9F78`), a key, then attributes: a level byte (1 message,
 //! 2 attachment), a 32-bit id (low half the attribute, high half its type), a 32-bit length,
 //! the data and a 16-bit checksum. An attachment starts with `attAttachRendData`; its
-//! `attAttachTitle` names it and `attAttachData` holds its bytes. Other attributes (the MAPI
-//! property block included) are skipped. A length running past the end ends the walk with
-//! UNCHECKED `undecodable`; what was complete is still emitted.
+//! `attAttachTitle` names it (often an 8.3 short name) and `attAttachData` holds its bytes.
+//! The attachment's MAPI property block (`attAttachment`) is read for the names Outlook
+//! shows and saves under: `PR_ATTACH_LONG_FILENAME` (the member's name, as Convert::TNEF's
+//! `longname`, which amavisd-new uses), `PR_ATTACH_FILENAME` and `PR_DISPLAY_NAME`; the title
+//! and those are its other names, which the banned rules check too. Other attributes are
+//! skipped. A length running past the end ends the walk with UNCHECKED `undecodable`; what
+//! was complete is still emitted.
 
 use super::{Unpack, Unpacker};
 use crate::object::Object;
@@ -20,12 +24,122 @@ const LEVEL_ATTACHMENT: u8 = 2;
 const ATT_ATTACH_DATA: u16 = 0x800f;
 const ATT_ATTACH_TITLE: u16 = 0x8010;
 const ATT_ATTACH_REND_DATA: u16 = 0x9002;
+const ATT_ATTACHMENT: u16 = 0x9005;
 
-/// One attachment: its title and its data (a range of the input).
+/// MAPI properties naming an attachment, in the order a reader prefers them.
+const PR_ATTACH_LONG_FILENAME: u16 = 0x3707;
+const PR_ATTACH_FILENAME: u16 = 0x3704;
+const PR_DISPLAY_NAME: u16 = 0x3001;
+
+/// One attachment: its title, the names its MAPI properties give, and its data (a range of
+/// the input).
 #[derive(Debug, Default, PartialEq)]
 struct Attachment {
     title: Option<String>,
+    /// (property id, name) from the attachment's MAPI property block.
+    mapi_names: Vec<(u16, String)>,
     data: Option<(usize, usize)>,
+}
+
+/// The last path component of a name, trimmed; `None` when nothing is left.
+fn base_name(raw: &str) -> Option<String> {
+    let name = raw.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// The naming properties of a MAPI property block (MS-OXTNEF `attAttachment`): a count,
+/// then per property its type and id, a name for named properties, and its value(s), each
+/// padded to four bytes. Reading stops at the first property it cannot size.
+fn mapi_names(d: &[u8]) -> Vec<(u16, String)> {
+    let u32_at = |p: usize| -> Option<usize> {
+        let b = d.get(p..p.checked_add(4)?)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let pad = |n: usize| n.checked_add(3).map(|v| v & !3);
+    let mut names = Vec::new();
+    let Some(count) = u32_at(0) else {
+        return names;
+    };
+    let mut p = 4usize;
+    // Every property takes at least 8 bytes, so the length bounds the loop as well.
+    for _ in 0..count.min(d.len() / 8) {
+        let Some(tag) = u32_at(p) else { break };
+        let (kind, id) = ((tag & 0xffff) as u16, (tag >> 16) as u16);
+        p += 4;
+        if id >= 0x8000 {
+            // Named: a GUID, then a number or a UTF-16 name.
+            let Some(named) = u32_at(p + 16) else { break };
+            p += 20;
+            if named == 1 {
+                let Some(len) = u32_at(p).and_then(pad) else {
+                    break;
+                };
+                p = match p.checked_add(4 + len) {
+                    Some(n) => n,
+                    None => break,
+                };
+            } else {
+                p += 4;
+            }
+        }
+        let multi = kind & 0x1000 != 0;
+        let fixed = match kind & !0x1000 {
+            0x0002 | 0x0003 | 0x0004 | 0x000a | 0x000b => Some(4),
+            0x0005 | 0x0006 | 0x0007 | 0x0014 | 0x0040 => Some(8),
+            0x0048 => Some(16),
+            0x001e | 0x001f | 0x0102 | 0x000d => None,
+            _ => break,
+        };
+        match fixed {
+            Some(size) => {
+                let n = if multi {
+                    let Some(n) = u32_at(p) else { break };
+                    p += 4;
+                    n
+                } else {
+                    1
+                };
+                p = match n.checked_mul(size).and_then(|b| p.checked_add(b)) {
+                    Some(next) if next <= d.len() => next,
+                    _ => break,
+                };
+            }
+            None => {
+                let Some(n) = u32_at(p) else { break };
+                p += 4;
+                for _ in 0..n.min(d.len()) {
+                    let Some(len) = u32_at(p) else { return names };
+                    let Some(value) = d.get(p + 4..(p + 4).saturating_add(len)) else {
+                        return names;
+                    };
+                    if matches!(
+                        id,
+                        PR_ATTACH_LONG_FILENAME | PR_ATTACH_FILENAME | PR_DISPLAY_NAME
+                    ) {
+                        let text = if kind & !0x1000 == 0x001f {
+                            let units: Vec<u16> = value
+                                .chunks_exact(2)
+                                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                                .take_while(|&u| u != 0)
+                                .collect();
+                            String::from_utf16_lossy(&units)
+                        } else {
+                            let v = value.split(|&b| b == 0).next().unwrap_or(value);
+                            String::from_utf8_lossy(v).into_owned()
+                        };
+                        if let Some(name) = base_name(&text) {
+                            names.push((id, name));
+                        }
+                    }
+                    p = match pad(len).and_then(|l| (p + 4).checked_add(l)) {
+                        Some(next) => next,
+                        None => return names,
+                    };
+                }
+            }
+        }
+    }
+    names
 }
 
 /// Walks the attributes. Returns the attachments and, if the stream broke, where.
@@ -61,10 +175,16 @@ fn parse(d: &[u8]) -> (Vec<Attachment>, Option<String>) {
                     }
                     let raw = &d[start..end];
                     let raw = raw.split(|&b| b == 0).next().unwrap_or(raw);
-                    let title = String::from_utf8_lossy(raw);
-                    let title = title.rsplit(['/', '\\']).next().unwrap_or("").trim();
                     if let Some(a) = attachments.last_mut() {
-                        a.title = (!title.is_empty()).then(|| title.to_string());
+                        a.title = base_name(&String::from_utf8_lossy(raw));
+                    }
+                }
+                ATT_ATTACHMENT => {
+                    if attachments.is_empty() {
+                        attachments.push(Attachment::default());
+                    }
+                    if let Some(a) = attachments.last_mut() {
+                        a.mapi_names = mapi_names(&d[start..end]);
                     }
                 }
                 ATT_ATTACH_DATA => {
@@ -101,14 +221,38 @@ impl Unpacker for TnefUnpacker {
         }
         for (i, a) in attachments.iter().enumerate() {
             let Some((start, end)) = a.data else { continue };
-            let name = a
-                .title
-                .clone()
-                .unwrap_or_else(|| format!("attachment-{}", i + 1));
+            // The long file name first (what Outlook saves under), then the title.
+            let mut names: Vec<String> = Vec::new();
+            let mut mapi = a.mapi_names.clone();
+            mapi.sort_by_key(|(id, _)| match *id {
+                PR_ATTACH_LONG_FILENAME => 0,
+                PR_ATTACH_FILENAME => 2,
+                _ => 3,
+            });
+            let ranked = mapi
+                .iter()
+                .take_while(|(id, _)| *id == PR_ATTACH_LONG_FILENAME)
+                .map(|(_, n)| n)
+                .chain(a.title.as_ref())
+                .chain(
+                    mapi.iter()
+                        .skip_while(|(id, _)| *id == PR_ATTACH_LONG_FILENAME)
+                        .map(|(_, n)| n),
+                );
+            for n in ranked {
+                if !names.contains(n) {
+                    names.push(n.clone());
+                }
+            }
+            let name = if names.is_empty() {
+                format!("attachment-{}", i + 1)
+            } else {
+                names.remove(0)
+            };
             let path = object.member_path(&name);
             // A copy, but charged like any decoded output.
             let (data, _) = out.budget.read_to_end(&d[start..end], 0, &path);
-            if !out.emit(object, &name, data) || out.budget.is_exhausted() {
+            if !out.emit_named(object, &name, names, data) || out.budget.is_exhausted() {
                 return;
             }
         }
@@ -159,5 +303,57 @@ mod tests {
         h.extend_from_slice(&[1, 0, 2, 0x0f, 0x80, 6, 0, 0xff, 0xff, 0xff, 0xff]);
         assert!(parse(&h).1.is_some());
         assert!(parse(b"junk").1.is_some());
+    }
+
+    /// A property block: a PT_LONG, a named PT_BOOLEAN, PR_ATTACH_FILENAME (PT_STRING8),
+    /// PR_ATTACH_LONG_FILENAME (PT_UNICODE).
+    fn mapi_block() -> Vec<u8> {
+        let mut m = 4u32.to_le_bytes().to_vec();
+        m.extend_from_slice(&0x3705_0003u32.to_le_bytes());
+        m.extend_from_slice(&1u32.to_le_bytes());
+        m.extend_from_slice(&0x8005_000bu32.to_le_bytes());
+        m.extend_from_slice(&[1; 16]);
+        m.extend_from_slice(&0u32.to_le_bytes());
+        m.extend_from_slice(&0x8123u32.to_le_bytes());
+        m.extend_from_slice(&1u32.to_le_bytes());
+        m.extend_from_slice(&0x3704_001eu32.to_le_bytes());
+        m.extend_from_slice(&1u32.to_le_bytes());
+        m.extend_from_slice(&16u32.to_le_bytes());
+        m.extend_from_slice(b"C:\\REPORT~1.EXE\0");
+        m.resize(m.len().next_multiple_of(4), 0);
+        m.extend_from_slice(&0x3707_001fu32.to_le_bytes());
+        m.extend_from_slice(&1u32.to_le_bytes());
+        let long: Vec<u8> = "dir/report.exe\0"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        m.extend_from_slice(&(long.len() as u32).to_le_bytes());
+        m.extend_from_slice(&long);
+        m
+    }
+
+    #[test]
+    fn mapi_names_and_hostile_blocks() {
+        let m = mapi_block();
+        assert_eq!(
+            mapi_names(&m),
+            [
+                (PR_ATTACH_FILENAME, "REPORT~1.EXE".to_string()),
+                (PR_ATTACH_LONG_FILENAME, "report.exe".to_string())
+            ]
+        );
+        // Cut anywhere, or any byte changed: no panic, and never more than was there.
+        for cut in 0..m.len() {
+            assert!(mapi_names(&m[..cut]).len() <= 2);
+        }
+        for i in 0..m.len() {
+            for x in [0x00, 0x80, 0xff] {
+                let mut h = m.clone();
+                h[i] = x;
+                assert!(mapi_names(&h).len() <= 2);
+            }
+        }
+        let huge = [0xff_u8; 64];
+        assert!(mapi_names(&huge).is_empty());
     }
 }

@@ -387,3 +387,65 @@ pub fn nested_mime(depth: usize) -> Vec<u8> {
     }
     m
 }
+
+/// One TNEF attribute: level, id (attribute and type), data, checksum.
+fn tnef_attr(level: u8, id: u32, data: &[u8]) -> Vec<u8> {
+    let mut v = vec![level];
+    v.extend_from_slice(&id.to_le_bytes());
+    v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    v.extend_from_slice(data);
+    let sum = data.iter().map(|&b| u32::from(b)).sum::<u32>() as u16;
+    v.extend_from_slice(&sum.to_le_bytes());
+    v
+}
+
+/// A MAPI property block holding a named property (ignored by readers of names), a long,
+/// and `PR_ATTACH_LONG_FILENAME` (0x3707) as a Unicode string.
+pub fn tnef_mapi_long_name(long_name: &str) -> Vec<u8> {
+    let mut m = 3u32.to_le_bytes().to_vec();
+    // Named property 0x8001 of type PT_LONG: GUID, kind 1 (a name), the name, the value.
+    m.extend_from_slice(&0x8001_0003u32.to_le_bytes());
+    m.extend_from_slice(&[7; 16]);
+    m.extend_from_slice(&1u32.to_le_bytes());
+    let name: Vec<u8> = "x-name\0"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    m.extend_from_slice(&(name.len() as u32).to_le_bytes());
+    m.extend_from_slice(&name);
+    m.resize(m.len().next_multiple_of(4), 0);
+    m.extend_from_slice(&42u32.to_le_bytes());
+    // PR_ATTACH_METHOD (0x3705, PT_LONG).
+    m.extend_from_slice(&0x3705_0003u32.to_le_bytes());
+    m.extend_from_slice(&1u32.to_le_bytes());
+    // PR_ATTACH_LONG_FILENAME (0x3707, PT_UNICODE): one value.
+    m.extend_from_slice(&0x3707_001fu32.to_le_bytes());
+    m.extend_from_slice(&1u32.to_le_bytes());
+    let long: Vec<u8> = format!("{long_name}\0")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    m.extend_from_slice(&(long.len() as u32).to_le_bytes());
+    m.extend_from_slice(&long);
+    m.resize(m.len().next_multiple_of(4), 0);
+    m
+}
+
+/// One TNEF attachment: its title, its data, and its MAPI property block if any.
+pub type TnefAttachment<'a> = (&'a str, &'a [u8], Option<Vec<u8>>);
+
+/// A `winmail.dat` with one attachment per (title, data, MAPI property block).
+pub fn tnef(attachments: &[TnefAttachment<'_>]) -> Vec<u8> {
+    let mut d = 0x223e_9f78u32.to_le_bytes().to_vec();
+    d.extend_from_slice(&[1, 0]);
+    d.extend(tnef_attr(1, 0x0001_8004, b"subject\0"));
+    for (title, data, mapi) in attachments {
+        d.extend(tnef_attr(2, 0x0006_9002, &[0; 14]));
+        d.extend(tnef_attr(2, 0x0001_8010, format!("{title}\0").as_bytes()));
+        d.extend(tnef_attr(2, 0x0006_800f, data));
+        if let Some(m) = mapi {
+            d.extend(tnef_attr(2, 0x0006_9005, m));
+        }
+    }
+    d
+}
