@@ -66,6 +66,13 @@ def tnef_of(members):
         d += tnef_attr(2, 0x0006800F, data)
     return d
 
+def mapi_long_name(name):
+    """An attAttachment MAPI block: PR_ATTACH_METHOD, then PR_ATTACH_LONG_FILENAME."""
+    u = (name + "\0").encode("utf-16-le")
+    m = struct.pack("<III", 2, 0x37050003, 1)
+    m += struct.pack("<III", 0x3707001F, 1, len(u)) + u + bytes(-len(u) % 4)
+    return m
+
 def sevenz_of(members, lzma2=True):
     """A minimal 7z: one folder (LZMA2 or copy) holding every member, plain header."""
     def num(n):  # 7z NUMBER, enough for values below 2^14
@@ -101,7 +108,8 @@ archives = {
              gzip.compress(bytes(200000))],
     "bzip2": [bz2.compress(eicar), bz2.compress(bytes(100000)), bz2.compress(b"a") + bz2.compress(b"b")],
     "tar": [tar_of(inner), tar_of([("x/" + "long" * 40, b"deep"), ("z.zip", z)])],
-    "tnef": [tnef_of(inner), tnef_of([("C:\\x\\report.exe", b"MZdata")])],
+    "tnef": [tnef_of(inner), tnef_of([("C:\\x\\report.exe", b"MZdata")]),
+             tnef_of([("REPORT~1.TXT", eicar)]) + tnef_attr(2, 0x00069005, mapi_long_name("report.exe"))],
     "7z": [sevenz_of(inner), sevenz_of(inner, lzma2=False), sevenz_of([("a.zip", z)])],
     "xz": [lzma.compress(eicar), lzma.compress(tar_of(inner)), lzma.compress(b"a") + lzma.compress(b"b"),
            lzma.compress(bytes(200000))],
