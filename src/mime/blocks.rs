@@ -61,7 +61,7 @@ const MAX_BLOCKS: usize = 256;
 /// Finds every block in `text`; `html` also looks for `data:` URIs.
 pub fn find_all(text: &[u8], html: bool) -> Vec<Block> {
     let mut out = Vec::new();
-    if memchr::memmem::find(text, b"begin ").is_some() {
+    if memchr::memmem::find(text, b"begin").is_some() {
         out.extend(uuencoded(text));
     }
     if memchr::memmem::find(text, b"=ybegin").is_some() {
@@ -81,14 +81,20 @@ fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.split_inclusive(|&c| c == b'\n')
 }
 
-/// Uuencoded blocks: a `begin MODE NAME` line, encoded lines, `end`.
+/// Uuencoded blocks: a `begin MODE NAME` line, encoded lines, `end`; or, as `uuencode -m`
+/// writes them and uudecode reads them, `begin-base64 MODE NAME`, base64 lines, `====`.
 pub fn uuencoded(text: &[u8]) -> Vec<Block> {
     let mut out = Vec::new();
     let mut it = lines(text);
     while let Some(line) = it.next() {
         let line = trim_line_end(line);
-        let Some(rest) = line.strip_prefix(b"begin ") else {
-            continue;
+        let (rest, base64) = match (
+            line.strip_prefix(b"begin "),
+            line.strip_prefix(b"begin-base64 "),
+        ) {
+            (Some(rest), _) => (rest, false),
+            (_, Some(rest)) => (rest, true),
+            _ => continue,
         };
         let mut words = rest.splitn(2, |&c| c == b' ');
         let mode = words.next().unwrap_or_default();
@@ -99,15 +105,21 @@ pub fn uuencoded(text: &[u8]) -> Vec<Block> {
             .next()
             .map(|n| String::from_utf8_lossy(n).trim().to_string())
             .filter(|n| !n.is_empty());
+        let last = if base64 { &b"===="[..] } else { &b"end"[..] };
         let body: Vec<&[u8]> = it
             .by_ref()
-            .take_while(|l| trim_line_end(l).trim_ascii() != b"end")
+            .take_while(|l| trim_line_end(l).trim_ascii() != last)
             .collect();
+        let data = if base64 {
+            decode::base64(&body.concat()).0
+        } else {
+            decode::uudecode_lines(body.into_iter())
+        };
         out.push(Block {
             kind: BlockKind::Uuencode,
             name,
             media_type: None,
-            data: decode::uudecode_lines(body.into_iter()),
+            data,
         });
         if out.len() >= MAX_BLOCKS {
             break;
@@ -338,6 +350,17 @@ mod tests {
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].name.as_deref(), Some("cat.txt"));
         assert_eq!(b[0].data, b"Cat");
+    }
+
+    #[test]
+    fn uuencode_base64_block() {
+        // `uuencode -m`: base64 lines, ended by `====`.
+        let t = b"hello\r\nbegin-base64 644 cat.txt\r\nQ2F0\r\n====\r\nbye\r\n";
+        let b = uuencoded(t);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].name.as_deref(), Some("cat.txt"));
+        assert_eq!(b[0].data, b"Cat");
+        assert_eq!(find_all(t, false).len(), 1);
     }
 
     #[test]
