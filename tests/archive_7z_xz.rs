@@ -81,8 +81,13 @@ fn eicar_in_7z_solid_and_not() {
 
 #[test]
 fn a_7z_member_name_goes_to_the_banned_rules() {
+    // The empty file sits between two with data: it is emitted (and banned) once.
     let a = sevenz(
-        &[("setup.exe", b"not really"), ("empty.scr", b"")],
+        &[
+            ("setup.exe", b"not really"),
+            ("empty.scr", b""),
+            ("notes.txt", b"text"),
+        ],
         true,
         None,
         false,

@@ -90,10 +90,16 @@ impl Unpacker for SevenZUnpacker {
             let mut current = String::new();
             let result =
                 decoder.for_each_entries(&mut |entry: &ArchiveEntry, reader: &mut dyn Read| {
+                    // Files without data are emitted once, after the blocks.
+                    if entry.is_directory || !entry.has_stream {
+                        return Ok(!out.budget.is_exhausted());
+                    }
                     let path = object.member_path(&entry.name);
                     current.clone_from(&path);
-                    if entry.is_directory || !out.budget.check_time(&path) {
-                        return Ok(!out.budget.is_exhausted());
+                    // Out of time: abandon the block rather than let the library decode
+                    // the rest of it to skip it.
+                    if !out.budget.check_time(&path) {
+                        return Ok(false);
                     }
                     let (data, outcome) = out.budget.read_to_end(reader, d.len() as u64, &path);
                     let whole = match outcome {
@@ -121,7 +127,7 @@ impl Unpacker for SevenZUnpacker {
                 out.budget.note(reason, at, detail);
             }
         }
-        // Files without data belong to no block.
+        // Files without data (their names still go to the banned rules).
         for entry in &archive.files {
             if !entry.has_stream
                 && !entry.is_directory
