@@ -1345,6 +1345,15 @@ fn raw_header_folds_end_in_lf_and_keep_stray_crs() {
     }
     let stray = "From: a@x.example\nSubject: odd\rsubject\n\nbody\n";
     assert_eq!(hit_names(&e, stray), ["CR_IN_SUBJ"]);
+    // Mixed line ends: Message.pm reads a message whose first and last lines end in LF as
+    // LF and squashes nothing, so a Subject line ending in CRLF keeps its CR, in a fold too.
+    let mixed = "From: a@x.example\nSubject: makes packaging\r\n    unnecessarily difficult\r\n\
+                 Content-Type: text/plain\n\nbody\n";
+    assert_eq!(hit_names(&e, mixed), ["CR_IN_SUBJ"]);
+    // The same lines in a message Message.pm reads as CRLF (its last line ends in CRLF).
+    let squashed = "From: a@x.example\nSubject: makes packaging\r\n    unnecessarily difficult\r\n\
+                    Content-Type: text/plain\n\nbody\r\n";
+    assert_eq!(hit_names(&e, squashed), ["LF_FOLD"]);
 }
 
 #[test]

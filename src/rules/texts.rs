@@ -48,6 +48,11 @@ pub struct Texts<'v> {
     pub mime_headers: Vec<Vec<HeaderField>>,
     /// Each top-level header decoded (RFC 2047) and trimmed once, parallel to `headers`.
     pub decoded: Vec<String>,
+    /// The raw values as Message.pm keeps them in a message it reads as LF (first and last
+    /// line end in LF) that has CRLF lines in its header: every line end as received, the
+    /// final LF dropped, so a CR stays (`Subject:raw =~ /\015/`). Parallel to `headers`;
+    /// `None` otherwise, or when the fields do not line up with `headers`.
+    raw_with_crs: Option<Vec<Vec<u8>>>,
     /// The Received chain split by trust.
     pub relays: super::relays::Relays,
     /// What SpamAssassin's HTML parser records, per HTML part.
@@ -527,6 +532,63 @@ fn short_lines(text: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// `data` with every CRLF turned into LF (borrowed when there is none).
+/// [`Texts::raw_with_crs`]: the header block of `raw` split into fields as Message.pm
+/// splits it (a line starting with a blank continues the field, a line with a colon starts
+/// one, others are skipped), each value every line end kept but the last LF.
+fn raw_values_with_crs(raw: &[u8], headers: &[HeaderField]) -> Option<Vec<Vec<u8>>> {
+    if super::mime_evals::crlf_message(raw) {
+        return None;
+    }
+    let mut lines = raw.split_inclusive(|&b| b == b'\n').peekable();
+    if lines
+        .peek()
+        .is_some_and(|l| super::mime_evals::mbox_separator(l))
+    {
+        lines.next();
+    }
+    let mut values: Vec<Vec<u8>> = Vec::new();
+    let mut names: Vec<&[u8]> = Vec::new();
+    let mut any_cr = false;
+    let mut open = false;
+    for line in lines {
+        let content = line.strip_suffix(b"\n").unwrap_or(line);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        if content.is_empty() {
+            break;
+        }
+        any_cr |= line.ends_with(b"\r\n");
+        if line[0] == b' ' || line[0] == b'\t' {
+            if open && let Some(v) = values.last_mut() {
+                v.extend_from_slice(line);
+            }
+            continue;
+        }
+        match memchr::memchr(b':', line) {
+            Some(colon) => {
+                names.push(line[..colon].trim_ascii_end());
+                values.push(line[colon + 1..].to_vec());
+                open = true;
+            }
+            None => open = false,
+        }
+    }
+    if !any_cr
+        || values.len() != headers.len()
+        || names
+            .iter()
+            .zip(headers)
+            .any(|(n, h)| !n.eq_ignore_ascii_case(h.name.as_bytes()))
+    {
+        return None;
+    }
+    for v in &mut values {
+        if v.ends_with(b"\n") {
+            v.pop();
+        }
+    }
+    Some(values)
+}
+
 fn crlf_to_lf(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if memchr::memmem::find(data, b"\r\n").is_none() {
         return std::borrow::Cow::Borrowed(data);
@@ -839,6 +901,7 @@ impl<'v> Texts<'v> {
                 .iter()
                 .map(HeaderField::spamassassin_value)
                 .collect(),
+            raw_with_crs: raw_values_with_crs(view.raw, view.headers),
             ..Default::default()
         };
         // SpamAssassin's rendered body: every leaf part in order, a newline between parts,
@@ -1115,7 +1178,11 @@ impl<'v> Texts<'v> {
         let raw = modifiers.iter().any(|m| m == "raw" || m == "addr");
         // Appends field `i`'s value and a newline to `out`.
         let push_value = |i: usize, out: &mut Vec<u8>| {
-            if raw {
+            if let Some(values) = raw.then_some(self.raw_with_crs.as_ref()).flatten() {
+                let r = &values[i];
+                let blank = r.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+                out.extend_from_slice(&r[blank..]);
+            } else if raw {
                 // Folds as SpamAssassin keeps them: a LF (CRLF squashed), a CR elsewhere
                 // left alone (`__CR_IN_SUBJ`).
                 let r = &self.headers[i].raw_value;
