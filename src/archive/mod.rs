@@ -12,7 +12,7 @@
 //! | gzip | yes | every member; name from the header |
 //! | bzip2 | yes | concatenated streams |
 //! | tar | yes | ustar, GNU, pax, v7 |
-//! | TNEF (`winmail.dat`) | yes | attachment title and data |
+//! | TNEF (`winmail.dat`) | yes | attachment data, named by its long file name (MAPI properties) and title |
 //! | message/rfc822, `.eml` members | yes | walked by the engine as mail |
 //! | 7z | yes | LZMA, LZMA2, PPMd, bzip2, BCJ filters; AES-256 entries UNCHECKED `encrypted`; see `sevenz.rs` |
 //! | xz | yes | every stream; decoder memory capped |

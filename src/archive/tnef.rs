@@ -221,25 +221,22 @@ impl Unpacker for TnefUnpacker {
         }
         for (i, a) in attachments.iter().enumerate() {
             let Some((start, end)) = a.data else { continue };
-            // The long file name first (what Outlook saves under), then the title.
-            let mut names: Vec<String> = Vec::new();
-            let mut mapi = a.mapi_names.clone();
-            mapi.sort_by_key(|(id, _)| match *id {
+            // Every name once: the long file name first (what Outlook saves under), then the
+            // title, then the other MAPI names.
+            let rank = |id: u16| match id {
                 PR_ATTACH_LONG_FILENAME => 0,
                 PR_ATTACH_FILENAME => 2,
                 _ => 3,
-            });
-            let ranked = mapi
+            };
+            let mut ranked: Vec<(u8, &String)> = a
+                .mapi_names
                 .iter()
-                .take_while(|(id, _)| *id == PR_ATTACH_LONG_FILENAME)
-                .map(|(_, n)| n)
-                .chain(a.title.as_ref())
-                .chain(
-                    mapi.iter()
-                        .skip_while(|(id, _)| *id == PR_ATTACH_LONG_FILENAME)
-                        .map(|(_, n)| n),
-                );
-            for n in ranked {
+                .map(|(id, n)| (rank(*id), n))
+                .chain(a.title.iter().map(|t| (1, t)))
+                .collect();
+            ranked.sort_by_key(|(r, _)| *r);
+            let mut names: Vec<String> = Vec::new();
+            for (_, n) in ranked {
                 if !names.contains(n) {
                     names.push(n.clone());
                 }
