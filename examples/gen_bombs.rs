@@ -80,6 +80,22 @@ fn main() -> std::io::Result<()> {
                 &sevenz_zeros(1024)?,
             ),
         ),
+        (
+            "cab-1gb-zeros",
+            mail_with(
+                "zeros.cab",
+                "application/vnd.ms-cab-compressed",
+                &cab_zeros(1024),
+            ),
+        ),
+        (
+            "cab-overlapping-files",
+            mail_with(
+                "copies.cab",
+                "application/vnd.ms-cab-compressed",
+                &cab_overlapping(1400),
+            ),
+        ),
     ];
     for (name, data) in bombs {
         std::fs::write(dir.join(format!("{name}.eml")), data)?;
@@ -107,4 +123,44 @@ fn sevenz_zeros(mib: u64) -> std::io::Result<Vec<u8>> {
     )
     .map_err(std::io::Error::other)?;
     Ok(w.finish()?.into_inner())
+}
+
+/// `mib` MiB of zeros as the one file of a cabinet: one MSZIP block of 32 KiB of zeros
+/// repeated (about 1.3 MB a GiB).
+fn cab_zeros(mib: u32) -> Vec<u8> {
+    let block = cab_mszip_blocks(&[0u8; 0x8000]).remove(0);
+    cab(
+        &[CabFolder {
+            method: 1,
+            blocks: vec![block; mib as usize * 32],
+        }],
+        &[CabFile {
+            name: "zeros.bin",
+            folder: 0,
+            offset: 0,
+            size: mib << 20,
+        }],
+    )
+}
+
+/// `n` files of a cabinet that all name the same MiB of its one folder.
+fn cab_overlapping(n: usize) -> Vec<u8> {
+    let names: Vec<String> = (0..n).map(|i| format!("copy{i}.bin")).collect();
+    let files: Vec<CabFile<'_>> = names
+        .iter()
+        .map(|name| CabFile {
+            name,
+            folder: 0,
+            offset: 0,
+            size: 1 << 20,
+        })
+        .collect();
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    cab(
+        &[CabFolder {
+            method: 1,
+            blocks: cab_mszip_blocks(&data),
+        }],
+        &files,
+    )
 }

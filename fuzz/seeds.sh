@@ -99,6 +99,39 @@ def sevenz_of(members, lzma2=True):
     start = struct.pack("<QQI", len(packed), len(h), zlib.crc32(h))
     return b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start + packed + h
 
+def cab_of(members, method=1):
+    """A cabinet, one folder: stored (0), MSZIP (1: blocks sharing their history, as makecab
+    writes them) or LZX (3 | 16 << 8: one uncompressed LZX block)."""
+    stream = b"".join(d for _, d in members)
+    chunks = [stream[i:i + 0x8000] for i in range(0, len(stream), 0x8000)] or [b""]
+    blocks = []
+    if method == 1:
+        c = zlib.compressobj(9, zlib.DEFLATED, -15)
+        for ch in chunks:
+            # each block ends the deflate stream; the next refers back into this one
+            data = c.compress(ch) + c.flush(zlib.Z_SYNC_FLUSH) + b"\x03\x00"
+            blocks.append((b"CK" + data, len(ch)))
+    elif method & 0xf == 3:
+        if len(stream) % 2:
+            stream += b"\n"
+            chunks = [stream[i:i + 0x8000] for i in range(0, len(stream), 0x8000)]
+        n = len(stream)
+        head = struct.pack("<HH", (3 << 12) | ((n >> 12) & 0xfff), (n & 0xfff) << 4) + struct.pack("<III", 1, 1, 1)
+        blocks = [(head + chunks[0], len(chunks[0]))] + [(ch, len(ch)) for ch in chunks[1:]]
+    else:
+        blocks = [(ch, len(ch)) for ch in chunks]
+    files, off = b"", 0
+    for name, d in members:
+        files += struct.pack("<IIHHHH", len(d), off, 0, 0x5921, 0, 0x20) + name.encode() + b"\0"
+        off += len(d)
+    files_at = 36 + 8
+    data_at = files_at + len(files)
+    folder = struct.pack("<IHH", data_at, len(blocks), method)
+    data = b"".join(struct.pack("<IHH", 0, len(b), u) + b for b, u in blocks)
+    total = data_at + len(data)
+    head = b"MSCF" + struct.pack("<IIIIIBBHHHHH", 0, total, 0, files_at, 0, 3, 1, 1, len(members), 0, 0x1234, 0)
+    return head + folder + files + data
+
 inner = [("readme.txt", b"hello\n" * 20), ("eicar.com", eicar)]
 z = zip_of(inner)
 archives = {
@@ -113,7 +146,11 @@ archives = {
     "7z": [sevenz_of(inner), sevenz_of(inner, lzma2=False), sevenz_of([("a.zip", z)])],
     "xz": [lzma.compress(eicar), lzma.compress(tar_of(inner)), lzma.compress(b"a") + lzma.compress(b"b"),
            lzma.compress(bytes(200000))],
+    "cab": [cab_of(inner), cab_of(inner, 0), cab_of(inner, 3 | 16 << 8),
+            cab_of([("dir\\big.txt", b"line of text\n" * 6000), ("a.zip", z)])],
 }
+if os.path.exists("/usr/share/clamav-testfiles/clam.cab"):
+    archives["cab"].append(open("/usr/share/clamav-testfiles/clam.cab", "rb").read())
 for kind, items in archives.items():
     for i, data in enumerate(items):
         put("unpack_" + kind, f"seed-{i}", data)

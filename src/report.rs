@@ -154,7 +154,7 @@ pub enum UncheckedReason {
     Encrypted,
     /// The MIME structure can be read in two incompatible ways (CVE-2024-28054).
     AmbiguousMime,
-    /// A container format that is recognised but not unpacked (rar, cab).
+    /// A container format that is recognised but not unpacked (rar).
     UnsupportedFormat,
     /// Content that could not be decoded (unsupported compression method, corrupt data).
     Undecodable,

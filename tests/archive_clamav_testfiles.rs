@@ -63,7 +63,14 @@ const EXPECTED_UNCHECKED: &[(&str, &str)] = &[
 fn unpacked(t: FileType) -> bool {
     matches!(
         t,
-        FileType::Zip | FileType::Gzip | FileType::Bzip2 | FileType::Tar | FileType::Tnef
+        FileType::Zip
+            | FileType::Gzip
+            | FileType::Bzip2
+            | FileType::Tar
+            | FileType::Tnef
+            | FileType::SevenZip
+            | FileType::Xz
+            | FileType::Cab
     )
 }
 
@@ -119,6 +126,13 @@ fn every_unpacked_container_reaches_clam_exe() {
     eprintln!("reached clam.exe in: {checked:#?}");
     assert!(failed.is_empty(), "clam.exe not reached in: {failed:#?}");
     assert!(checked.len() >= 5, "too few containers ran: {checked:?}");
+    // The formats added after the first version of this test, each by name.
+    for name in ["clam.7z", "clam.cab"] {
+        assert!(
+            checked.iter().any(|c| c.starts_with(&format!("{name} "))),
+            "{name} was not checked: {checked:?}"
+        );
+    }
 }
 
 #[test]

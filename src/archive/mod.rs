@@ -16,7 +16,8 @@
 //! | message/rfc822, `.eml` members | yes | walked by the engine as mail |
 //! | 7z | yes | LZMA, LZMA2, PPMd, bzip2, BCJ filters; AES-256 entries UNCHECKED `encrypted`; see `sevenz.rs` |
 //! | xz | yes | every stream; decoder memory capped |
-//! | rar, cab | no | UNCHECKED `unsupported_format` when the policy's `unsupported_formats_unchecked` is set |
+//! | cab | yes | stored, MSZIP, LZX; Quantum and files spanning cabinets UNCHECKED `undecodable`; see `cab.rs` |
+//! | rar | no | UNCHECKED `unsupported_format` when the policy's `unsupported_formats_unchecked` is set |
 //!
 //! Limits (see [`Limits`]) and their amavisd-new equivalents: `max_levels` ($MAXLEVELS),
 //! `max_files` ($MAXFILES), the expansion quota `min_quota`/`min_factor`/`max_quota`/`max_factor`
@@ -28,6 +29,7 @@
 pub mod banned;
 pub mod budget;
 mod bzip2;
+mod cab;
 mod gzip;
 mod sevenz;
 mod tar;
@@ -51,7 +53,7 @@ pub struct Unpack<'b> {
     pub children: Vec<Object<'static>>,
     /// Findings (anomalies, unchecked members) other than budget limits.
     pub findings: Vec<Finding>,
-    /// Whether a recognised but unsupported format (rar, cab) is reported as unchecked
+    /// Whether a recognised but unsupported format (rar) is reported as unchecked
     /// (the policy's `unsupported_formats_unchecked`).
     pub unsupported_unchecked: bool,
 }
@@ -109,7 +111,7 @@ pub trait Unpacker: Send + Sync {
 }
 
 /// The unpacker for a detected type, if that type is a container mailwarden opens (or
-/// recognises as one it does not: rar and cab get an unpacker that only reports them).
+/// recognises as one it does not: rar gets an unpacker that only reports it).
 ///
 /// OOXML and ODF documents are zips and are unpacked as such, so a payload inside a document
 /// is found.
@@ -122,7 +124,8 @@ pub fn unpacker_for(detected: FileType) -> Option<&'static dyn Unpacker> {
         FileType::Tnef => Some(&tnef::TnefUnpacker),
         FileType::SevenZip => Some(&sevenz::SevenZUnpacker),
         FileType::Xz => Some(&xz::XzUnpacker),
-        FileType::Rar | FileType::Cab => Some(&unsupported::Unsupported),
+        FileType::Cab => Some(&cab::CabUnpacker),
+        FileType::Rar => Some(&unsupported::Unsupported),
         _ => None,
     }
 }

@@ -1,9 +1,9 @@
-//! Containers mailwarden recognises but does not open: rar and cab.
+//! Containers mailwarden recognises but does not open: rar.
 //!
 //! With the policy's `unsupported_formats_unchecked` set, each one is UNCHECKED
 //! `unsupported_format` (amavisd-new holds what it cannot decode the same way). Otherwise nothing
 //! is reported beyond the object itself: the report's object list names the detected type
-//! (`rar`, `cab`) so an administrator still sees it, and banned-content rules can match it.
+//! (`rar`) so an administrator still sees it, and banned-content rules can match it.
 
 use super::{Unpack, Unpacker};
 use crate::object::Object;

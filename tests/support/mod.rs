@@ -449,3 +449,115 @@ pub fn tnef(attachments: &[TnefAttachment<'_>]) -> Vec<u8> {
     }
     d
 }
+
+/// One folder of a hand-written cabinet ([`cab`]): its compression type word (0 stored,
+/// 1 MSZIP, 2 Quantum, `3 | bits << 8` LZX) and its data blocks (the bytes as stored, and
+/// the uncompressed size the block header declares).
+pub struct CabFolder {
+    pub method: u16,
+    pub blocks: Vec<(Vec<u8>, u16)>,
+}
+
+/// One file of a hand-written cabinet: its name, folder index, offset in the folder's
+/// uncompressed stream and size, as the file table states them (free to lie).
+pub struct CabFile<'a> {
+    pub name: &'a str,
+    pub folder: u16,
+    pub offset: u32,
+    pub size: u32,
+}
+
+/// A cabinet (MS-CAB) of `folders` and `files`, every field as given: the header, the
+/// folder table, the file table, then each folder's data blocks (checksum 0: none).
+pub fn cab(folders: &[CabFolder], files: &[CabFile<'_>]) -> Vec<u8> {
+    let files_at = 36 + 8 * folders.len();
+    let mut table = Vec::new();
+    for f in files {
+        table.extend_from_slice(&f.size.to_le_bytes());
+        table.extend_from_slice(&f.offset.to_le_bytes());
+        table.extend_from_slice(&f.folder.to_le_bytes());
+        table.extend_from_slice(&[0x21, 0x59, 0, 0, 0x20, 0]); // date, time, attributes
+        table.extend_from_slice(f.name.as_bytes());
+        table.push(0);
+    }
+    let mut data_at = files_at + table.len();
+    let mut folder_table = Vec::new();
+    let mut data = Vec::new();
+    for folder in folders {
+        folder_table.extend_from_slice(&(data_at as u32).to_le_bytes());
+        folder_table.extend_from_slice(&(folder.blocks.len() as u16).to_le_bytes());
+        folder_table.extend_from_slice(&folder.method.to_le_bytes());
+        for (bytes, size) in &folder.blocks {
+            data.extend_from_slice(&0u32.to_le_bytes());
+            data.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+            data.extend_from_slice(&size.to_le_bytes());
+            data.extend_from_slice(bytes);
+            data_at += 8 + bytes.len();
+        }
+    }
+    let total = files_at + table.len() + data.len();
+    let mut out = b"MSCF".to_vec();
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&(files_at as u32).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&[3, 1]); // version 1.3
+    out.extend_from_slice(&(folders.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0x34, 0x12, 0, 0]); // flags, set id, index
+    out.extend_from_slice(&folder_table);
+    out.extend_from_slice(&table);
+    out.extend_from_slice(&data);
+    out
+}
+
+/// `data` as stored cabinet blocks of 32 KiB.
+pub fn cab_stored_blocks(data: &[u8]) -> Vec<(Vec<u8>, u16)> {
+    data.chunks(0x8000)
+        .map(|c| (c.to_vec(), c.len() as u16))
+        .collect()
+}
+
+/// `data` as MSZIP blocks of 32 KiB: `CK` and a complete deflate stream each, compressed
+/// independently (valid MSZIP: a block need not refer back to the one before).
+pub fn cab_mszip_blocks(data: &[u8]) -> Vec<(Vec<u8>, u16)> {
+    data.chunks(0x8000)
+        .map(|c| {
+            let mut b = b"CK".to_vec();
+            b.extend_from_slice(&deflate(c));
+            (b, c.len() as u16)
+        })
+        .collect()
+}
+
+/// `data` as LZX frames of 32 KiB holding one uncompressed LZX block (MS-PATCH LZXD 2.3.2:
+/// no E8 translation, block type 3, a 24-bit size, padding to 16 bits, R0-R2, the bytes).
+/// The block runs on through the frames that follow the first. `data` must be of even
+/// length and at most 16 MiB.
+pub fn cab_lzx_blocks(data: &[u8]) -> Vec<(Vec<u8>, u16)> {
+    assert!(data.len().is_multiple_of(2) && data.len() < 1 << 24);
+    let n = data.len() as u32;
+    let w0 = (0b011u16 << 12) | ((n >> 12) & 0xfff) as u16;
+    let w1 = ((n & 0xfff) << 4) as u16;
+    let mut stream = Vec::new();
+    stream.extend_from_slice(&w0.to_le_bytes());
+    stream.extend_from_slice(&w1.to_le_bytes());
+    for _ in 0..3 {
+        stream.extend_from_slice(&1u32.to_le_bytes());
+    }
+    let header = stream.len();
+    stream.extend_from_slice(data);
+    let mut blocks = Vec::new();
+    let mut at = 0;
+    for (i, chunk) in data.chunks(0x8000).enumerate() {
+        let take = if i == 0 {
+            header + chunk.len()
+        } else {
+            chunk.len()
+        };
+        blocks.push((stream[at..at + take].to_vec(), chunk.len() as u16));
+        at += take;
+    }
+    blocks
+}
