@@ -132,6 +132,51 @@ def cab_of(members, method=1):
     head = b"MSCF" + struct.pack("<IIIIIBBHHHHH", 0, total, 0, files_at, 0, 3, 1, 1, len(members), 0, 0x1234, 0)
     return head + folder + files + data
 
+def iso_of(members, joliet=True):
+    """An ISO 9660 image: a root directory (primary names, and a Joliet tree when asked)
+    holding every member, each in its own sectors."""
+    def rec(name, sector, size, flags):
+        r = bytearray(33)
+        r[2:10] = struct.pack("<I", sector) + struct.pack(">I", sector)
+        r[10:18] = struct.pack("<I", size) + struct.pack(">I", size)
+        r[25], r[28], r[31], r[32] = flags, 1, 1, len(name)
+        r += name
+        if len(r) % 2:
+            r += b"\0"
+        r[0] = len(r)
+        return bytes(r)
+    data_at = 22
+    entries, sector = [], data_at
+    for name, d in members:
+        entries.append((name, sector, len(d)))
+        sector += max(1, (len(d) + 2047) // 2048)
+    img = bytearray(sector * 2048)
+    def descriptor(at, kind, root):
+        s = bytearray(2048)
+        s[0], s[1:6], s[6] = kind, b"CD001", 1
+        if kind == 2:
+            s[88:91] = b"%/E"
+        r = rec(b"\0", root, 2048, 2)
+        s[156:156 + len(r)] = r
+        img[at * 2048:(at + 1) * 2048] = s
+    def directory(at, name_of):
+        d = rec(b"\0", at, 2048, 2) + rec(b"\1", at, 2048, 2)
+        for name, sec, size in entries:
+            d += rec(name_of(name), sec, size, 0)
+        img[at * 2048:at * 2048 + len(d)] = d
+    descriptor(16, 1, 20)
+    directory(20, lambda n: n.upper().encode() + b";1")
+    term = 17
+    if joliet:
+        descriptor(17, 2, 21)
+        directory(21, lambda n: n.encode("utf-16-be"))
+        term = 18
+    img[term * 2048] = 255
+    img[term * 2048 + 1:term * 2048 + 6] = b"CD001"
+    for (name, sec, size), (_, d) in zip(entries, members):
+        img[sec * 2048:sec * 2048 + size] = d
+    return bytes(img)
+
 inner = [("readme.txt", b"hello\n" * 20), ("eicar.com", eicar)]
 z = zip_of(inner)
 archives = {
@@ -149,6 +194,8 @@ archives = {
     "cab": [cab_of(inner), cab_of(inner, 0), cab_of(inner, 3 | 16 << 8),
             cab_of([("dir\\big.txt", b"line of text\n" * 6000), ("a.zip", z)])],
 }
+archives["iso"] = [iso_of(inner), iso_of(inner, joliet=False),
+                   iso_of([("a.zip", z), ("Setup Invoice.exe", b"MZ" + bytes(100))])]
 if os.path.exists("/usr/share/clamav-testfiles/clam.cab"):
     archives["cab"].append(open("/usr/share/clamav-testfiles/clam.cab", "rb").read())
 for kind, items in archives.items():

@@ -31,6 +31,8 @@ pub enum FileType {
     Rar,
     /// Microsoft Cabinet.
     Cab,
+    /// A disk image: ISO 9660 (`CD001` at sector 16) or UDF (`BEA01`, `NSR0x`).
+    Iso,
     /// TNEF (winmail.dat).
     Tnef,
     /// OLE2 compound document (MS Office 97-2003).
@@ -71,6 +73,7 @@ impl FileType {
             FileType::SevenZip => "7z",
             FileType::Rar => "rar",
             FileType::Cab => "cab",
+            FileType::Iso => "iso",
             FileType::Tnef => "tnef",
             FileType::Ole2 => "ole2",
             FileType::Ooxml => "ooxml",
@@ -108,6 +111,11 @@ impl std::fmt::Display for FileType {
 /// for their marker members, everything else reads at most the first few KiB.
 pub fn detect(data: &[u8]) -> FileType {
     let starts = |magic: &[u8]| data.starts_with(magic);
+    // First: the first 32 KiB of an image are free for anything (boot code, a second
+    // format's header), and Windows mounts it as an image whatever they hold.
+    if is_disk_image(data) {
+        return FileType::Iso;
+    }
     if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") || starts(b"PK\x07\x08") {
         return zip_flavour(data);
     }
@@ -190,6 +198,15 @@ fn zip_flavour(data: &[u8]) -> FileType {
         return FileType::Ooxml;
     }
     FileType::Zip
+}
+
+/// A volume descriptor at sector 16 (byte 32,768): ISO 9660's `CD001` or the start of
+/// UDF's volume recognition sequence.
+fn is_disk_image(data: &[u8]) -> bool {
+    matches!(
+        data.get(0x8001..0x8006),
+        Some(b"CD001" | b"BEA01" | b"NSR02" | b"NSR03")
+    )
 }
 
 /// A PE file when `e_lfanew` (at 0x3c) points to `PE\0\0`, otherwise a DOS executable.

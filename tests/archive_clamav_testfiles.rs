@@ -71,6 +71,7 @@ fn unpacked(t: FileType) -> bool {
             | FileType::SevenZip
             | FileType::Xz
             | FileType::Cab
+            | FileType::Iso
     )
 }
 

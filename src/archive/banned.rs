@@ -277,6 +277,7 @@ fn dangerous(t: FileType) -> bool {
                 | FileType::Rar
                 | FileType::SevenZip
                 | FileType::Cab
+                | FileType::Iso
                 | FileType::Ole2
                 | FileType::Ooxml
         )

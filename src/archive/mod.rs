@@ -17,6 +17,7 @@
 //! | 7z | yes | LZMA, LZMA2, PPMd, bzip2, BCJ filters; AES-256 entries UNCHECKED `encrypted`; see `sevenz.rs` |
 //! | xz | yes | every stream; decoder memory capped |
 //! | cab | yes | stored, MSZIP, LZX; Quantum and files spanning cabinets UNCHECKED `undecodable`; see `cab.rs` |
+//! | ISO 9660 disk images (`.iso`, `.img`) | yes | primary and Joliet trees, both walked; UDF-only images recognised only; see `iso.rs` |
 //! | rar | no | UNCHECKED `unsupported_format` when the policy's `unsupported_formats_unchecked` is set |
 //!
 //! Limits (see [`Limits`]) and their amavisd-new equivalents: `max_levels` ($MAXLEVELS),
@@ -31,6 +32,7 @@ pub mod budget;
 mod bzip2;
 mod cab;
 mod gzip;
+mod iso;
 mod sevenz;
 mod tar;
 mod tnef;
@@ -125,6 +127,7 @@ pub fn unpacker_for(detected: FileType) -> Option<&'static dyn Unpacker> {
         FileType::SevenZip => Some(&sevenz::SevenZUnpacker),
         FileType::Xz => Some(&xz::XzUnpacker),
         FileType::Cab => Some(&cab::CabUnpacker),
+        FileType::Iso => Some(&iso::IsoUnpacker),
         FileType::Rar => Some(&unsupported::Unsupported),
         _ => None,
     }

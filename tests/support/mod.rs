@@ -561,3 +561,78 @@ pub fn cab_lzx_blocks(data: &[u8]) -> Vec<(Vec<u8>, u16)> {
     }
     blocks
 }
+
+/// One directory record of an ISO 9660 image ([`iso`]).
+fn iso_record(name: &[u8], sector: u32, size: u32, flags: u8) -> Vec<u8> {
+    let mut r = vec![0u8; 33];
+    r[2..6].copy_from_slice(&sector.to_le_bytes());
+    r[6..10].copy_from_slice(&sector.to_be_bytes());
+    r[10..14].copy_from_slice(&size.to_le_bytes());
+    r[14..18].copy_from_slice(&size.to_be_bytes());
+    r[18..25].copy_from_slice(&[124, 1, 1, 0, 0, 0, 0]);
+    r[25] = flags;
+    r[28] = 1;
+    r[31] = 1;
+    r[32] = name.len() as u8;
+    r.extend_from_slice(name);
+    if !r.len().is_multiple_of(2) {
+        r.push(0);
+    }
+    r[0] = r.len() as u8;
+    r
+}
+
+/// An ISO 9660 image, every field as given: sectors 0-15 empty, a primary volume
+/// descriptor at 16 whose root is the directory at `primary_root` (sector), a Joliet
+/// supplementary descriptor at 17 when `joliet_root` is given, a terminator, then `sectors`
+/// (index = sector number; directories are [`iso_dir_sector`]s, files their bytes).
+pub fn iso(primary_root: u32, joliet_root: Option<u32>, sectors: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let last = sectors
+        .iter()
+        .map(|(s, b)| *s as usize + b.len().div_ceil(2048).max(1))
+        .max()
+        .unwrap_or(20)
+        .max(20);
+    let mut img = vec![0u8; last * 2048];
+    let descriptor = |img: &mut Vec<u8>, at: usize, kind: u8, root: u32| {
+        let s = &mut img[at * 2048..(at + 1) * 2048];
+        s[0] = kind;
+        s[1..6].copy_from_slice(b"CD001");
+        s[6] = 1;
+        if kind == 2 {
+            s[88..91].copy_from_slice(b"%/E");
+        }
+        let r = iso_record(&[0], root, 2048, 2);
+        s[156..156 + r.len()].copy_from_slice(&r);
+    };
+    descriptor(&mut img, 16, 1, primary_root);
+    let mut next = 17;
+    if let Some(j) = joliet_root {
+        descriptor(&mut img, 17, 2, j);
+        next = 18;
+    }
+    img[next * 2048] = 255;
+    img[next * 2048 + 1..next * 2048 + 6].copy_from_slice(b"CD001");
+    for (sector, bytes) in sectors {
+        let at = *sector as usize * 2048;
+        img[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+    img
+}
+
+/// The sector of a directory at `sector` whose parent is at `parent`: `.`, `..`, then the
+/// entries (name as stored, sector, size, flags: 2 for a directory).
+pub fn iso_dir_sector(sector: u32, parent: u32, entries: &[(&[u8], u32, u32, u8)]) -> Vec<u8> {
+    let mut s = iso_record(&[0], sector, 2048, 2);
+    s.extend(iso_record(&[1], parent, 2048, 2));
+    for (name, at, size, flags) in entries {
+        s.extend(iso_record(name, *at, *size, *flags));
+    }
+    assert!(s.len() <= 2048, "one sector per directory");
+    s
+}
+
+/// A Joliet name: UCS-2 big endian.
+pub fn joliet(name: &str) -> Vec<u8> {
+    name.encode_utf16().flat_map(u16::to_be_bytes).collect()
+}
