@@ -212,6 +212,57 @@ fn loops_depth_and_truncation_end_unchecked_not_hung() {
 }
 
 #[test]
+fn files_laid_over_each_other_are_undecodable_and_cost_nothing() {
+    // 40 files of 1 MiB, each one sector after the last: 40 MiB of copies of 1.1 MiB.
+    let names: Vec<Vec<u8>> = (0..40)
+        .map(|i| format!("F{i}.BIN;1").into_bytes())
+        .collect();
+    let entries: Vec<(&[u8], u32, u32, u8)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (&n[..], 30 + i as u32, 1 << 20, 0))
+        .collect();
+    let data: Vec<u8> = (0..(1u32 << 20) + 40 * 2048)
+        .map(|i| (i % 253) as u8)
+        .collect();
+    let img = iso(
+        20,
+        None,
+        &[(20, iso_dir_sector(20, 20, &entries)), (30, data)],
+    );
+    let r = scan(&mail_with("disk.dat", "application/octet-stream", &img));
+    assert_eq!(r.category, Category::Unchecked, "{:#?}", r.findings);
+    assert_eq!(reasons(&r), ["undecodable"; 40]);
+    let members: Vec<_> = r
+        .objects
+        .iter()
+        .filter(|o| o.path.starts_with("2 disk.dat/"))
+        .collect();
+    assert_eq!(members.len(), 40);
+    assert!(members.iter().all(|o| o.size == 0));
+    // Names for the very same extent are one file, read once, and not overlapping.
+    let img = iso(
+        20,
+        None,
+        &[
+            (
+                20,
+                iso_dir_sector(20, 20, &[(b"A.TXT;1", 30, 5, 0), (b"B.TXT;1", 30, 5, 0)]),
+            ),
+            (30, b"hello".to_vec()),
+        ],
+    );
+    let r = scan(&mail_with("disk.dat", "application/octet-stream", &img));
+    assert_eq!(r.category, Category::Clean, "{:#?}", r.findings);
+    let a = r
+        .objects
+        .iter()
+        .find(|o| o.path == "2 disk.dat/A.TXT")
+        .unwrap();
+    assert_eq!(a.other_names, ["B.TXT"]);
+}
+
+#[test]
 fn an_image_renamed_as_a_document_is_banned_by_type() {
     let img = iso(
         20,

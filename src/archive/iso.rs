@@ -12,8 +12,10 @@
 //!   as Windows shows them. Multi-extent files are joined.
 //! - Directories are walked breadth first, each extent once (a directory that points back
 //!   at its parent is not a loop), at most [`MAX_DEPTH`] deep.
-//! - File data is copied through the budget; files overlapping other files are charged
-//!   again, so many names for one large extent stop at the quota.
+//! - File data is copied through the budget. Names for the same extents are one file;
+//!   files laid over part of another's data (only a hostile image does that: a thousand
+//!   files one sector apart over one large extent would copy it a thousand times) are
+//!   UNCHECKED `undecodable` and emitted empty, their names still checked.
 //! - An image with only a UDF file system (no ISO 9660 descriptor) is recognised but not
 //!   read: UNCHECKED `unsupported_format` when the policy's `unsupported_formats_unchecked`
 //!   is set, as rar. The UDF tree of a UDF bridge image is not read either; its ISO 9660
@@ -206,6 +208,38 @@ fn walk(d: &[u8], root: (u64, u64), joliet: bool) -> (Vec<TreeFile>, Vec<(String
     (files, problems)
 }
 
+/// The members whose data overlaps another member's (identical extent lists are one member
+/// already; empty extents overlap nothing).
+fn overlapping(members: &[Member]) -> HashSet<usize> {
+    let mut spans: Vec<(u64, u64, usize)> = members
+        .iter()
+        .enumerate()
+        .flat_map(|(i, m)| {
+            m.extents
+                .iter()
+                .filter(|(_, size)| *size > 0)
+                .map(move |&(start, size)| (start, start.saturating_add(size), i))
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut hit = HashSet::new();
+    // The span reaching furthest so far, and whose it is.
+    let mut reach: Option<(u64, usize)> = None;
+    for (start, end, i) in spans {
+        if let Some((far, j)) = reach
+            && start < far
+            && i != j
+        {
+            hit.insert(i);
+            hit.insert(j);
+        }
+        if reach.is_none_or(|(far, _)| end > far) {
+            reach = Some((end, i));
+        }
+    }
+    hit
+}
+
 /// A file to emit: its name (Joliet's when that tree has it), the names the other tree
 /// gives the same data, and its extents.
 struct Member {
@@ -272,16 +306,33 @@ impl Unpacker for IsoUnpacker {
                 }
             }
         }
-        for Member {
-            name,
-            others,
-            extents,
-        } in order
+        let overlapping = overlapping(&order);
+        for (
+            i,
+            Member {
+                name,
+                others,
+                extents,
+            },
+        ) in order.into_iter().enumerate()
         {
             if out.budget.is_exhausted() {
                 return;
             }
             let path = object.member_path(&name);
+            if overlapping.contains(&i) {
+                // Only a hostile image lays files over each other (one sector apart, they
+                // would copy the same bytes again and again): the name still counts.
+                out.budget.note(
+                    UncheckedReason::Undecodable,
+                    &path,
+                    "file overlaps another file of the image",
+                );
+                if !out.emit_named(object, &name, others, Vec::new()) {
+                    return;
+                }
+                continue;
+            }
             let mut data = Vec::new();
             let (mut short, mut limited) = (false, false);
             for (start, size) in extents {
