@@ -177,6 +177,38 @@ def iso_of(members, joliet=True):
         img[sec * 2048:sec * 2048 + size] = d
     return bytes(img)
 
+def rar5_of(members, method=0):
+    """A RAR 5 archive: main header, one file header per member (data as given), end."""
+    def vint(v):
+        out = bytearray()
+        while True:
+            b, v = v & 0x7f, v >> 7
+            out.append(b | (0x80 if v else 0))
+            if not v:
+                return bytes(out)
+    def block(kind, fields, data=b""):
+        flags = 2 if data else 0
+        h = vint(kind) + vint(flags) + (vint(len(data)) if data else b"") + fields
+        b = vint(len(h)) + h
+        return struct.pack("<I", zlib.crc32(b)) + b + data
+    out = b"Rar!\x1a\x07\x01\x00" + block(1, vint(0))
+    for name, d in members:
+        f = vint(4) + vint(len(d)) + vint(0x20) + struct.pack("<I", zlib.crc32(d)) + vint(method << 7)
+        f += vint(0) + vint(len(name)) + name.encode()
+        out += block(2, f, d)
+    return out + block(5, vint(0))
+
+def rar4_of(members):
+    """A RAR 1.5-4 archive: marker, archive header, stored file headers, end."""
+    def block(kind, flags, fields):
+        h = bytes([kind]) + struct.pack("<HH", flags, 7 + len(fields)) + fields
+        return struct.pack("<H", zlib.crc32(h) & 0xffff) + h
+    out = b"Rar!\x1a\x07\x00" + block(0x73, 0, bytes(6))
+    for name, d in members:
+        f = struct.pack("<IIBIIBBHI", len(d), len(d), 2, zlib.crc32(d), 0x59210000, 29, 0x30, len(name), 0x20)
+        out += block(0x74, 0x8000, f + name.encode()) + d
+    return out + block(0x7b, 0x4000, b"")
+
 inner = [("readme.txt", b"hello\n" * 20), ("eicar.com", eicar)]
 z = zip_of(inner)
 archives = {
@@ -194,6 +226,8 @@ archives = {
     "cab": [cab_of(inner), cab_of(inner, 0), cab_of(inner, 3 | 16 << 8),
             cab_of([("dir\\big.txt", b"line of text\n" * 6000), ("a.zip", z)])],
 }
+archives["rar"] = [rar5_of(inner), rar4_of(inner), rar5_of([("Invoice.pdf.exe", bytes(40))], method=3),
+                   rar4_of([("a.zip", z)])]
 archives["iso"] = [iso_of(inner), iso_of(inner, joliet=False),
                    iso_of([("a.zip", z), ("Setup Invoice.exe", b"MZ" + bytes(100))])]
 if os.path.exists("/usr/share/clamav-testfiles/clam.cab"):

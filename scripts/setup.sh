@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config valgrind time      # C examples, leak checks, /usr/bin/time -v
   clamav clamav-testfiles                        # differential signature tests, test files
-  genisoimage                                    # ISO 9660 images written by a real tool
+  genisoimage libarchive-tools                   # ISO images by a real tool; bsdtar reads rar
   spamassassin spamd spamc                       # stock rules, differential rule tests, spamd bench
   postfix libmilter-dev swaks                    # milter end-to-end test
   libffi-platypus-perl mimedefang                # Perl binding, MIMEDefang end-to-end

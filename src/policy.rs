@@ -144,8 +144,8 @@ pub struct Policy {
     /// Remove X-Spam-* headers that arrived with the message (amavisd-new does), so a sender
     /// cannot forge a verdict.
     pub remove_incoming_spam_headers: bool,
-    /// Recognised container formats that are not unpacked (rar) make the message
-    /// unchecked.
+    /// Content in a recognised format that is not decoded (compressed RAR members, UDF-only
+    /// disk images) makes the message unchecked.
     pub unsupported_formats_unchecked: bool,
     /// Per-recipient settings; the first matching entry applies.
     pub recipients: Vec<RecipientPolicy>,

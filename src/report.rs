@@ -154,7 +154,8 @@ pub enum UncheckedReason {
     Encrypted,
     /// The MIME structure can be read in two incompatible ways (CVE-2024-28054).
     AmbiguousMime,
-    /// A container format that is recognised but not unpacked (rar).
+    /// Content in a recognised format that is not decoded (compressed RAR members, UDF-only
+    /// disk images).
     UnsupportedFormat,
     /// Content that could not be decoded (unsupported compression method, corrupt data).
     Undecodable,

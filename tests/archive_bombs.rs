@@ -238,7 +238,14 @@ fn truncated_and_garbage_containers_never_panic() {
 
 #[test]
 fn unsupported_formats_follow_the_policy() {
-    let rar = b"Rar!\x1a\x07\x01\x00 rest of a rar archive".to_vec();
+    // A member compressed with RAR's own method, which is listed but not decoded.
+    let rar = rar5(&[RarMember {
+        name: "data.bin",
+        data: &[0x5a; 40],
+        unpacked: 4096,
+        method: 3,
+        encrypted: false,
+    }]);
     let r = scan(&mail_with("a.rar", "application/vnd.rar", &rar));
     assert!(!reasons(&r).contains(&"unsupported_format"));
     assert!(

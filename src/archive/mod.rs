@@ -18,7 +18,7 @@
 //! | xz | yes | every stream; decoder memory capped |
 //! | cab | yes | stored, MSZIP, LZX; Quantum and files spanning cabinets UNCHECKED `undecodable`; see `cab.rs` |
 //! | ISO 9660 disk images (`.iso`, `.img`) | yes | primary and Joliet trees, both walked; UDF-only images recognised only; see `iso.rs` |
-//! | rar | no | UNCHECKED `unsupported_format` when the policy's `unsupported_formats_unchecked` is set |
+//! | rar (1.5-4, 5) | names only; stored members extracted | compression not decoded: compressed members emitted empty (their names count), UNCHECKED `unsupported_format` with the policy's `unsupported_formats_unchecked`; encrypted members and headers UNCHECKED `encrypted`; see `rar.rs` |
 //!
 //! Limits (see [`Limits`]) and their amavisd-new equivalents: `max_levels` ($MAXLEVELS),
 //! `max_files` ($MAXFILES), the expansion quota `min_quota`/`min_factor`/`max_quota`/`max_factor`
@@ -33,10 +33,10 @@ mod bzip2;
 mod cab;
 mod gzip;
 mod iso;
+mod rar;
 mod sevenz;
 mod tar;
 mod tnef;
-mod unsupported;
 mod xz;
 mod zip;
 
@@ -55,7 +55,8 @@ pub struct Unpack<'b> {
     pub children: Vec<Object<'static>>,
     /// Findings (anomalies, unchecked members) other than budget limits.
     pub findings: Vec<Finding>,
-    /// Whether a recognised but unsupported format (rar) is reported as unchecked
+    /// Whether content in a recognised format that is not decoded (compressed RAR members,
+    /// UDF-only disk images) is reported as unchecked
     /// (the policy's `unsupported_formats_unchecked`).
     pub unsupported_unchecked: bool,
 }
@@ -113,7 +114,7 @@ pub trait Unpacker: Send + Sync {
 }
 
 /// The unpacker for a detected type, if that type is a container mailwarden opens (or
-/// recognises as one it does not: rar gets an unpacker that only reports it).
+/// recognises without decoding everything: see the table above).
 ///
 /// OOXML and ODF documents are zips and are unpacked as such, so a payload inside a document
 /// is found.
@@ -128,7 +129,7 @@ pub fn unpacker_for(detected: FileType) -> Option<&'static dyn Unpacker> {
         FileType::Xz => Some(&xz::XzUnpacker),
         FileType::Cab => Some(&cab::CabUnpacker),
         FileType::Iso => Some(&iso::IsoUnpacker),
-        FileType::Rar => Some(&unsupported::Unsupported),
+        FileType::Rar => Some(&rar::RarUnpacker),
         _ => None,
     }
 }

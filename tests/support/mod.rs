@@ -636,3 +636,132 @@ pub fn iso_dir_sector(sector: u32, parent: u32, entries: &[(&[u8], u32, u32, u8)
 pub fn joliet(name: &str) -> Vec<u8> {
     name.encode_utf16().flat_map(u16::to_be_bytes).collect()
 }
+
+/// RAR 5's variable-length integer.
+fn rar_vint(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return out;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// One RAR 5 block: CRC32 of the header (from its size field on), the header size, type,
+/// flags (extra area and data area bits added as needed), `fields`, `extra`, then `data`.
+pub fn rar5_block(kind: u64, mut flags: u64, fields: &[u8], extra: &[u8], data: &[u8]) -> Vec<u8> {
+    if !extra.is_empty() {
+        flags |= 1;
+    }
+    if !data.is_empty() {
+        flags |= 2;
+    }
+    let mut h = rar_vint(kind);
+    h.extend(rar_vint(flags));
+    if !extra.is_empty() {
+        h.extend(rar_vint(extra.len() as u64));
+    }
+    if !data.is_empty() {
+        h.extend(rar_vint(data.len() as u64));
+    }
+    h.extend_from_slice(fields);
+    h.extend_from_slice(extra);
+    let mut block = rar_vint(h.len() as u64);
+    block.extend(h);
+    let mut out = crc32(&block).to_le_bytes().to_vec();
+    out.extend(block);
+    out.extend_from_slice(data);
+    out
+}
+
+/// A member of a hand-written RAR archive.
+pub struct RarMember<'a> {
+    pub name: &'a str,
+    /// The bytes as stored in the archive.
+    pub data: &'a [u8],
+    /// The size it unpacks to.
+    pub unpacked: u64,
+    /// 0 stored, 1-5 compressed (the data is then not real RAR compression).
+    pub method: u8,
+    pub encrypted: bool,
+}
+
+impl<'a> RarMember<'a> {
+    /// A stored member.
+    pub fn stored(name: &'a str, data: &'a [u8]) -> Self {
+        RarMember {
+            name,
+            data,
+            unpacked: data.len() as u64,
+            method: 0,
+            encrypted: false,
+        }
+    }
+}
+
+/// A RAR 5 archive of `members` (RAR 5.0 technote: main header, file headers, end).
+pub fn rar5(members: &[RarMember<'_>]) -> Vec<u8> {
+    let mut out = b"Rar!\x1a\x07\x01\x00".to_vec();
+    out.extend(rar5_block(1, 0, &rar_vint(0), &[], &[]));
+    for m in members {
+        let mut f = rar_vint(0x4); // file flags: CRC present
+        f.extend(rar_vint(m.unpacked));
+        f.extend(rar_vint(0x20)); // attributes
+        f.extend_from_slice(&crc32(m.data).to_le_bytes());
+        f.extend(rar_vint(u64::from(m.method) << 7)); // version 0, method
+        f.extend(rar_vint(0)); // Windows
+        f.extend(rar_vint(m.name.len() as u64));
+        f.extend_from_slice(m.name.as_bytes());
+        let mut extra = Vec::new();
+        if m.encrypted {
+            // File encryption record: version 0, flags 0, KDF count, salt, IV.
+            let mut rec = rar_vint(1);
+            rec.extend(rar_vint(0));
+            rec.extend(rar_vint(0));
+            rec.push(15);
+            rec.extend_from_slice(&[0x11; 32]);
+            extra = rar_vint(rec.len() as u64);
+            extra.extend(rec);
+        }
+        out.extend(rar5_block(2, 0, &f, &extra, m.data));
+    }
+    out.extend(rar5_block(5, 0, &rar_vint(0), &[], &[]));
+    out
+}
+
+/// A RAR 1.5-4.x archive of `members`: marker, archive header (headers encrypted when
+/// `encrypt_headers`), file headers, end of archive.
+pub fn rar4(members: &[RarMember<'_>], encrypt_headers: bool) -> Vec<u8> {
+    let block = |kind: u8, flags: u16, fields: &[u8]| {
+        let mut h = vec![kind];
+        h.extend_from_slice(&flags.to_le_bytes());
+        h.extend_from_slice(&((7 + fields.len()) as u16).to_le_bytes());
+        h.extend_from_slice(fields);
+        let mut out = ((crc32(&h) & 0xffff) as u16).to_le_bytes().to_vec();
+        out.extend(h);
+        out
+    };
+    let mut out = b"Rar!\x1a\x07\x00".to_vec();
+    out.extend(block(0x73, if encrypt_headers { 0x80 } else { 0 }, &[0; 6]));
+    for m in members {
+        let mut f = (m.data.len() as u32).to_le_bytes().to_vec();
+        f.extend_from_slice(&(m.unpacked as u32).to_le_bytes());
+        f.push(2); // Win32
+        f.extend_from_slice(&crc32(m.data).to_le_bytes());
+        f.extend_from_slice(&0x5921_0000u32.to_le_bytes()); // DOS time
+        f.push(29);
+        f.push(0x30 + m.method);
+        f.extend_from_slice(&(m.name.len() as u16).to_le_bytes());
+        f.extend_from_slice(&0x20u32.to_le_bytes());
+        f.extend_from_slice(m.name.as_bytes());
+        let flags = 0x8000 | if m.encrypted { 0x04 } else { 0 };
+        out.extend(block(0x74, flags, &f));
+        out.extend_from_slice(m.data);
+    }
+    out.extend(block(0x7b, 0x4000, &[]));
+    out
+}
