@@ -11,7 +11,7 @@
 //! - Version suffixes (`;1`) and the trailing dot of a name without extension are dropped,
 //!   as Windows shows them. Multi-extent files are joined.
 //! - Directories are walked breadth first, each extent once (a directory that points back
-//!   at its parent is not a loop), at most [`MAX_DEPTH`] deep.
+//!   at its parent is not a loop), at most 64 deep.
 //! - File data is copied through the budget. Names for the same extents are one file;
 //!   files laid over part of another's data (only a hostile image does that: a thousand
 //!   files one sector apart over one large extent would copy it a thousand times) are
@@ -33,7 +33,7 @@ const SECTOR: usize = 2048;
 /// Volume descriptors are read from sector 16 on, at most this many.
 const MAX_DESCRIPTORS: usize = 64;
 /// Deepest directory walked (ISO 9660 allows 8 levels; Joliet and Rock Ridge more).
-pub const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 64;
 const FLAG_DIRECTORY: u8 = 0x02;
 const FLAG_MULTI_EXTENT: u8 = 0x80;
 
