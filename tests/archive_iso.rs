@@ -263,6 +263,26 @@ fn files_laid_over_each_other_are_undecodable_and_cost_nothing() {
 }
 
 #[test]
+fn a_zip_appended_to_an_image_is_opened_too() {
+    let mut img = iso(
+        20,
+        None,
+        &[
+            (20, iso_dir_sector(20, 20, &[(b"A.TXT;1", 30, 5, 0)])),
+            (30, b"hello".to_vec()),
+        ],
+    );
+    img.extend(zip(&[ZipEntry::deflated("eicar.com", &payload())], false));
+    assert_eq!(
+        mailwarden::filetype::detect(&img),
+        mailwarden::FileType::Iso
+    );
+    let r = scan(&mail_with("disk.dat", "application/octet-stream", &img));
+    assert_eq!(viruses(&r), ["2 disk.dat/eicar.com"], "{:#?}", r.findings);
+    assert!(r.objects.iter().any(|o| o.path == "2 disk.dat/A.TXT"));
+}
+
+#[test]
 fn an_image_renamed_as_a_document_is_banned_by_type() {
     let img = iso(
         20,
