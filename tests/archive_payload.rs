@@ -189,6 +189,29 @@ fn eicar_in_zip_appended_to_other_data() {
 }
 
 #[test]
+fn eicar_in_zip_appended_to_another_archive() {
+    // The archive's own members are unpacked, and the zip after them too.
+    let z = zip(&[ZipEntry::deflated("eicar.com", &payload())], false);
+    for (name, mut data) in [
+        ("a.tar", tar(&[("notes.txt", b"hello\n")])),
+        ("a.gz", gzip(Some("notes.txt"), b"hello\n")),
+        ("a.rar", rar5(&[RarMember::stored("notes.txt", b"hello\n")])),
+    ] {
+        data.extend_from_slice(&z);
+        let r = scan(&mail_with(name, "application/octet-stream", &data));
+        let paths: Vec<&str> = r.objects.iter().map(|o| o.path.as_str()).collect();
+        assert!(
+            paths.iter().any(|p| p.ends_with("/notes.txt")),
+            "{name}: {paths:?}"
+        );
+        assert_virus(
+            &mail_with(name, "application/octet-stream", &data),
+            &format!("{name}/eicar.com"),
+        );
+    }
+}
+
+#[test]
 fn eicar_in_tnef() {
     let w = tnef(&[
         ("notes.txt", b"hello\n", None),

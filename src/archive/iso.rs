@@ -254,18 +254,6 @@ impl Unpacker for IsoUnpacker {
     }
 
     fn unpack(&self, object: &Object<'_>, out: &mut Unpack<'_>) {
-        self.unpack_image(object, out);
-        // An image is detected before anything else, so the zip-at-the-end check that other
-        // data gets (`unpacker_for_object`) is made here: an image with a zip appended is
-        // both to the readers of each.
-        if super::zip::ends_with_zip(&object.data) && !out.budget.is_exhausted() {
-            super::zip::ZipUnpacker.unpack(object, out);
-        }
-    }
-}
-
-impl IsoUnpacker {
-    fn unpack_image(&self, object: &Object<'_>, out: &mut Unpack<'_>) {
         let d: &[u8] = &object.data;
         let container = object.member_path("");
         let container = container.trim_end_matches('/');

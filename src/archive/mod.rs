@@ -8,7 +8,7 @@
 //! | format | unpacked | notes |
 //! |---|---|---|
 //! | zip, OOXML, ODF | yes | stored, deflate, deflate64, bzip2; zip64; see `zip.rs` for the hostile cases |
-//! | a zip at the end of other data (self-extractors, a zip appended to an image) | yes | whatever the detected type, when the end record finds its central directory |
+//! | a zip at the end of other data (self-extractors, a zip appended to an image or to another archive) | yes | whatever the detected type (besides that type's own unpacking), when the end record finds its central directory |
 //! | gzip | yes | every member; name from the header |
 //! | bzip2 | yes | concatenated streams |
 //! | tar | yes | ustar, GNU, pax, v7 |
@@ -134,12 +134,38 @@ pub fn unpacker_for(detected: FileType) -> Option<&'static dyn Unpacker> {
     }
 }
 
-/// The unpacker for `object`: its detected type's ([`unpacker_for`]), or, for data of any
-/// other type that ends with a zip (a self-extractor, a zip appended to an image), the zip
-/// unpacker, as unzip and ClamAV open such files.
+/// The unpacker for `object`: its detected type's ([`unpacker_for`]); for data that ends
+/// with a zip (a self-extractor, a zip appended to an image or to another archive), the zip
+/// unpacker as well, as unzip and ClamAV open such files whatever comes before.
 pub fn unpacker_for_object(object: &Object<'_>) -> Option<&'static dyn Unpacker> {
-    unpacker_for(object.detected).or_else(|| {
-        (object.detected != FileType::Mail && zip::ends_with_zip(&object.data))
-            .then_some(&zip::ZipUnpacker as &dyn Unpacker)
-    })
+    let zip_family = matches!(
+        object.detected,
+        FileType::Zip | FileType::Ooxml | FileType::Odf
+    );
+    let appended_zip =
+        || !zip_family && object.detected != FileType::Mail && zip::ends_with_zip(&object.data);
+    match unpacker_for(object.detected) {
+        Some(_) if appended_zip() => Some(&AlsoZip),
+        Some(u) => Some(u),
+        None => appended_zip().then_some(&zip::ZipUnpacker as &dyn Unpacker),
+    }
+}
+
+/// A container of another format with a zip at its end: both are unpacked (a polyglot that
+/// each reader opens its own way).
+struct AlsoZip;
+
+impl Unpacker for AlsoZip {
+    fn name(&self) -> &'static str {
+        "container and appended zip"
+    }
+
+    fn unpack(&self, object: &Object<'_>, out: &mut Unpack<'_>) {
+        if let Some(u) = unpacker_for(object.detected) {
+            u.unpack(object, out);
+        }
+        if !out.budget.is_exhausted() {
+            zip::ZipUnpacker.unpack(object, out);
+        }
+    }
 }
