@@ -9,6 +9,10 @@ use arbitrary::Arbitrary;
 use mailwarden::Category;
 use std::io::Write;
 
+// The tests' hand-written cab, ISO and RAR writers.
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
 /// Deeper trees are cut here (rendered as a plain text part) so rendering stays cheap.
 const MAX_DEPTH: u32 = 12;
 
@@ -124,6 +128,12 @@ pub enum Payload {
     Gzip(Box<Payload>),
     /// A bzip2 stream.
     Bzip2(Box<Payload>),
+    /// A cabinet of members (one MSZIP folder).
+    Cab(Vec<(String, Payload)>),
+    /// An ISO 9660 image of members (primary tree, one directory).
+    Iso(Vec<(String, Payload)>),
+    /// A RAR archive of stored members (RAR 5 or 4).
+    Rar(bool, Vec<(String, Payload)>),
     /// An embedded message as a file.
     Eml(Box<Mail>),
     /// A real container with its last bytes cut off (not well formed).
@@ -380,6 +390,29 @@ impl Out {
         }
     }
 
+    /// The members of a container (at most 16, with harmless unique names) rendered, and
+    /// whether all are well formed.
+    fn members(
+        &mut self,
+        members: &[(String, Payload)],
+        depth: u32,
+        ok: bool,
+    ) -> (Vec<(String, Vec<u8>)>, bool) {
+        let mut all_ok = true;
+        let mut out = Vec::new();
+        for (i, (name, m)) in members.iter().take(16).enumerate() {
+            let (data, mok) = self.payload(m, depth + 1, ok);
+            all_ok &= mok;
+            let name: String = clean(name)
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(20)
+                .collect();
+            out.push((format!("{i}-{name}"), data));
+        }
+        (out, all_ok)
+    }
+
     /// The payload bytes and whether they are well formed all the way down. Sets
     /// `eicar_reachable` when an EICAR leaf is reached with every layer above it intact.
     fn payload(&mut self, p: &Payload, depth: u32, ok: bool) -> (Vec<u8>, bool) {
@@ -447,6 +480,58 @@ impl Out {
                 let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
                 let _ = e.write_all(&data);
                 (e.finish().unwrap_or_default(), iok)
+            }
+            Payload::Cab(members) => {
+                let (files, all_ok) = self.members(members, depth, ok);
+                let stream: Vec<u8> = files.iter().flat_map(|(_, d)| d.clone()).collect();
+                let mut offset = 0u32;
+                let entries: Vec<support::CabFile<'_>> = files
+                    .iter()
+                    .map(|(name, d)| {
+                        let f = support::CabFile {
+                            name,
+                            folder: 0,
+                            offset,
+                            size: d.len() as u32,
+                        };
+                        offset += d.len() as u32;
+                        f
+                    })
+                    .collect();
+                let folder = support::CabFolder {
+                    method: 1,
+                    blocks: support::cab_mszip_blocks(&stream),
+                };
+                (support::cab(&[folder], &entries), all_ok)
+            }
+            Payload::Iso(members) => {
+                let (files, all_ok) = self.members(members, depth, ok);
+                let names: Vec<Vec<u8>> = (0..files.len())
+                    .map(|i| format!("F{i}.BIN;1").into_bytes())
+                    .collect();
+                let mut sector = 30u32;
+                let mut sectors = Vec::new();
+                let mut entries = Vec::new();
+                for ((_, d), name) in files.iter().zip(&names) {
+                    entries.push((&name[..], sector, d.len() as u32, 0u8));
+                    sectors.push((sector, d.clone()));
+                    sector += d.len().div_ceil(2048).max(1) as u32;
+                }
+                sectors.push((20, support::iso_dir_sector(20, 20, &entries)));
+                (support::iso(20, None, &sectors), all_ok)
+            }
+            Payload::Rar(five, members) => {
+                let (files, all_ok) = self.members(members, depth, ok);
+                let stored: Vec<support::RarMember<'_>> = files
+                    .iter()
+                    .map(|(name, d)| support::RarMember::stored(name, d))
+                    .collect();
+                let bytes = if *five {
+                    support::rar5(&stored)
+                } else {
+                    support::rar4(&stored, false)
+                };
+                (bytes, all_ok)
             }
             Payload::Eml(m) => {
                 let nl = self.nl;
