@@ -263,6 +263,51 @@ fn files_laid_over_each_other_are_undecodable_and_cost_nothing() {
 }
 
 #[test]
+fn long_paths_and_self_overlapping_files_are_bounded() {
+    // Six nested directories of 200-byte names: the sixth would make a path over 1,024
+    // bytes (paths repeat their directory's, so a deep tree of long names would otherwise
+    // cost far more memory than the image).
+    let names: Vec<Vec<u8>> = (0..6).map(|i| vec![b'A' + i as u8; 200]).collect();
+    let mut sectors = vec![(20, iso_dir_sector(20, 20, &[(&names[0][..], 21, 2048, 2)]))];
+    for i in 1..6u32 {
+        let entries = [(&names[i as usize][..], 21 + i, 2048, 2)];
+        sectors.push((20 + i, iso_dir_sector(20 + i, 19 + i, &entries)));
+    }
+    sectors.push((26, iso_dir_sector(26, 25, &[(b"DEEP.EXE;1", 40, 5, 0)])));
+    sectors.push((40, b"hello".to_vec()));
+    let img = iso(20, None, &sectors);
+    let r = scan(&mail_with("disk.dat", "application/octet-stream", &img));
+    assert_eq!(r.category, Category::Unchecked, "{:#?}", r.findings);
+    assert_eq!(reasons(&r), ["undecodable"]);
+    // One file whose 40 extents (multi-extent records) are the same MiB: 40 MiB of copies.
+    let records: Vec<(&[u8], u32, u32, u8)> = (0..40)
+        .map(|i| {
+            (
+                &b"BIG.BIN;1"[..],
+                30,
+                1 << 20,
+                if i < 39 { 0x80 } else { 0 },
+            )
+        })
+        .collect();
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    let img = iso(
+        20,
+        None,
+        &[(20, iso_dir_sector(20, 20, &records)), (30, data)],
+    );
+    let r = scan(&mail_with("disk.dat", "application/octet-stream", &img));
+    assert_eq!(r.category, Category::Unchecked, "{:#?}", r.findings);
+    assert_eq!(reasons(&r), ["undecodable"]);
+    let big = r
+        .objects
+        .iter()
+        .find(|o| o.path == "2 disk.dat/BIG.BIN")
+        .unwrap();
+    assert_eq!(big.size, 0);
+}
+
+#[test]
 fn a_zip_appended_to_an_image_is_opened_too() {
     let mut img = iso(
         20,

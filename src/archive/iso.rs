@@ -34,6 +34,14 @@ const SECTOR: usize = 2048;
 const MAX_DESCRIPTORS: usize = 64;
 /// Deepest directory walked (ISO 9660 allows 8 levels; Joliet and Rock Ridge more).
 const MAX_DEPTH: usize = 64;
+/// Longest path kept (Windows' own limit is 260 without long-path support); entries under a
+/// longer one are skipped as a problem. Paths repeat their directory's, so without a cap a
+/// deep tree of long names costs far more memory than the image.
+const MAX_PATH: usize = 1024;
+/// Most directories walked per tree.
+const MAX_DIRS: usize = 4096;
+/// Most problems reported per tree (one record after another can each be wrong).
+const MAX_PROBLEMS: usize = 16;
 const FLAG_DIRECTORY: u8 = 0x02;
 const FLAG_MULTI_EXTENT: u8 = 0x80;
 
@@ -111,10 +119,17 @@ fn record_name(raw: &[u8], joliet: bool) -> String {
     name.strip_suffix('.').unwrap_or(name).to_string()
 }
 
-/// Walks one tree from its root: its files, and the problems met (path, what).
-fn walk(d: &[u8], root: (u64, u64), joliet: bool) -> (Vec<TreeFile>, Vec<(String, String)>) {
+/// Walks one tree from its root: its files (at most `max_files` + 1: more are not emitted
+/// anyway), and the problems met (path, what).
+fn walk(
+    d: &[u8],
+    root: (u64, u64),
+    joliet: bool,
+    max_files: usize,
+) -> (Vec<TreeFile>, Vec<(String, String)>) {
     let mut files = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems = Problems(Vec::new());
+    let mut dirs = 1usize;
     let mut seen = HashSet::new();
     // Directories of a sound image do not overlap, so their records add up to less than
     // the image: more means directories laid over each other, which would otherwise make
@@ -122,6 +137,9 @@ fn walk(d: &[u8], root: (u64, u64), joliet: bool) -> (Vec<TreeFile>, Vec<(String
     let mut budget = d.len();
     let mut queue = VecDeque::from([(String::new(), root, 0usize)]);
     while let Some((dir, (start, size), depth)) = queue.pop_front() {
+        if files.len() > max_files {
+            break;
+        }
         if !seen.insert(start) {
             continue;
         }
@@ -169,6 +187,10 @@ fn walk(d: &[u8], root: (u64, u64), joliet: bool) -> (Vec<TreeFile>, Vec<(String
             let flags = r[25];
             let extent = record_extent(r).unwrap_or_default();
             let name = record_name(raw, joliet);
+            if dir.len() + name.len() >= MAX_PATH {
+                problems.push((dir.clone(), format!("path longer than {MAX_PATH} bytes")));
+                continue;
+            }
             let path = if dir.is_empty() {
                 name
             } else {
@@ -177,7 +199,10 @@ fn walk(d: &[u8], root: (u64, u64), joliet: bool) -> (Vec<TreeFile>, Vec<(String
             if flags & FLAG_DIRECTORY != 0 {
                 if depth + 1 >= MAX_DEPTH {
                     problems.push((path, format!("directory deeper than {MAX_DEPTH} levels")));
+                } else if dirs >= MAX_DIRS {
+                    problems.push((path, format!("more than {MAX_DIRS} directories")));
                 } else {
+                    dirs += 1;
                     queue.push_back((path, extent, depth + 1));
                 }
                 continue;
@@ -205,11 +230,22 @@ fn walk(d: &[u8], root: (u64, u64), joliet: bool) -> (Vec<TreeFile>, Vec<(String
         }
         files.extend(pending);
     }
-    (files, problems)
+    (files, problems.0)
 }
 
-/// The members whose data overlaps another member's (identical extent lists are one member
-/// already; empty extents overlap nothing).
+/// Problems met in a walk, at most [`MAX_PROBLEMS`].
+struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    fn push(&mut self, p: (String, String)) {
+        if self.0.len() < MAX_PROBLEMS {
+            self.0.push(p);
+        }
+    }
+}
+
+/// The members whose data overlaps another member's or their own (identical extent lists are
+/// one member already; empty extents overlap nothing).
 fn overlapping(members: &[Member]) -> HashSet<usize> {
     let mut spans: Vec<(u64, u64, usize)> = members
         .iter()
@@ -226,9 +262,10 @@ fn overlapping(members: &[Member]) -> HashSet<usize> {
     // The span reaching furthest so far, and whose it is.
     let mut reach: Option<(u64, usize)> = None;
     for (start, end, i) in spans {
+        // A file's extents laid over each other count too: one extent listed a thousand
+        // times is the same copy bomb.
         if let Some((far, j)) = reach
             && start < far
-            && i != j
         {
             hit.insert(i);
             hit.insert(j);
@@ -281,7 +318,8 @@ impl Unpacker for IsoUnpacker {
         let mut by_extents: HashMap<Vec<(u64, u64)>, usize> = HashMap::new();
         for (root, joliet) in [(v.joliet, true), (v.primary, false)] {
             let Some(root) = root else { continue };
-            let (files, problems) = walk(d, root, joliet);
+            let max_files = out.budget.limits().max_files as usize;
+            let (files, problems) = walk(d, root, joliet, max_files);
             for (path, what) in problems {
                 let at = object.member_path(&path);
                 out.budget
@@ -341,6 +379,15 @@ impl Unpacker for IsoUnpacker {
                     .unwrap_or(usize::MAX)
                     .min(d.len());
                 short |= (end - begin) as u64 != size;
+                // The object size counts the whole file, not each extent on its own.
+                let max = out.budget.limits().max_object_size;
+                if (data.len() + (end - begin)) as u64 > max {
+                    let detail = format!("Object larger than max_object_size ({max} bytes)");
+                    out.budget
+                        .note(UncheckedReason::MaxObjectSize, &path, detail);
+                    limited = true;
+                    break;
+                }
                 // Stored as it is: the ratio is 1, the quota and the object size apply.
                 let (piece, outcome) =
                     out.budget
@@ -397,7 +444,7 @@ mod tests {
         assert_eq!(v.primary, Some((19 * SECTOR as u64, 2048)));
         assert!(v.udf && v.joliet.is_none());
         // The root directory is empty (all zero): no files, no problems.
-        let (files, problems) = walk(&d, v.primary.unwrap(), false);
+        let (files, problems) = walk(&d, v.primary.unwrap(), false, 10);
         assert!(files.is_empty() && problems.is_empty());
         // Truncated images: no descriptor past the end is read.
         assert!(volume(&d[..16 * SECTOR + 100]).primary.is_none());
