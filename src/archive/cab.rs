@@ -558,7 +558,7 @@ fn unpack_folder(
                 let why = stream.error.clone();
                 return abandon(
                     n,
-                    Some(why.unwrap_or_else(|| "folder ends before".into())),
+                    Some(why.unwrap_or_else(|| "the folder ends before them".into())),
                     out,
                 );
             }
@@ -590,7 +590,7 @@ fn unpack_folder(
                 );
                 return abandon(
                     n + 1,
-                    why.or_else(|| Some("folder ends before".into())),
+                    why.or_else(|| Some("the folder ends before them".into())),
                     out,
                 );
             }
