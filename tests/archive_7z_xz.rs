@@ -48,16 +48,6 @@ fn xz(data: &[u8]) -> Vec<u8> {
     w.finish().unwrap()
 }
 
-fn viruses(r: &mailwarden::Report) -> Vec<String> {
-    r.findings
-        .iter()
-        .filter_map(|f| match f {
-            Finding::Virus { path, .. } => Some(path.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn eicar_in_7z_solid_and_not() {
     let files: [(&str, &[u8]); 3] = [

@@ -89,16 +89,6 @@ fn unpack(cab: &[u8], limits: &Limits) -> Unpacked {
     }
 }
 
-fn viruses(r: &mailwarden::Report) -> Vec<String> {
-    r.findings
-        .iter()
-        .filter_map(|f| match f {
-            Finding::Virus { path, .. } => Some(path.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn eicar_in_an_mszip_cab_written_by_the_cab_crate() {
     let readme = text(100_000);
@@ -270,24 +260,7 @@ fn two_files_of_the_same_name_are_both_unpacked() {
 #[test]
 fn overlapping_files_are_charged_for_each_copy() {
     // 400 files all pointing at the same MiB: 400 MiB out of a few KB.
-    let stream = text(1 << 20);
-    let names: Vec<String> = (0..400).map(|i| format!("copy{i}.txt")).collect();
-    let files: Vec<CabFile<'_>> = names
-        .iter()
-        .map(|name| CabFile {
-            name,
-            folder: 0,
-            offset: 0,
-            size: 1 << 20,
-        })
-        .collect();
-    let c = cab(
-        &[CabFolder {
-            method: 1,
-            blocks: cab_mszip_blocks(&stream),
-        }],
-        &files,
-    );
+    let c = cab_overlapping(400);
     let Unpacked {
         members,
         unchecked,
@@ -331,19 +304,7 @@ fn a_file_behind_a_gigabyte_of_zeros_is_unchecked() {
     // The name still reaches the banned rules.
     assert_eq!(members.len(), 1);
     // And a gigabyte file of zeros: over max_ratio once it has produced its first MiB.
-    let zeros = cab_mszip_blocks(&[0u8; 0x8000]).remove(0);
-    let c = cab(
-        &[CabFolder {
-            method: 1,
-            blocks: vec![zeros; 32_768],
-        }],
-        &[CabFile {
-            name: "zeros.bin",
-            folder: 0,
-            offset: 0,
-            size: 1 << 30,
-        }],
-    );
+    let c = cab_zeros(1024);
     let Unpacked {
         unchecked, used, ..
     } = unpack(&c, &Limits::default());

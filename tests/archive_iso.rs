@@ -3,31 +3,11 @@
 //! free to lie) check the two trees, loops, truncation and renamed images.
 
 mod support;
-use mailwarden::report::{Category, Finding};
+use mailwarden::report::Category;
 use std::process::Command;
 use support::*;
 
 const ISO: &str = "application/x-iso9660-image";
-
-fn banned(r: &mailwarden::Report) -> Vec<String> {
-    r.findings
-        .iter()
-        .filter_map(|f| match f {
-            Finding::Banned { path, .. } => Some(path.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn viruses(r: &mailwarden::Report) -> Vec<String> {
-    r.findings
-        .iter()
-        .filter_map(|f| match f {
-            Finding::Virus { path, .. } => Some(path.clone()),
-            _ => None,
-        })
-        .collect()
-}
 
 /// Runs genisoimage with `args` over a directory holding `files`; `None` when it is not
 /// installed (outside CI).

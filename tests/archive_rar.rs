@@ -4,22 +4,11 @@
 //! so the writers are checked against an independent reader.
 
 mod support;
-use mailwarden::report::{Category, Finding};
+use mailwarden::report::Category;
 use std::process::Command;
 use support::*;
 
 const RAR: &str = "application/vnd.rar";
-
-fn findings_of(r: &mailwarden::Report, banned: bool) -> Vec<&str> {
-    r.findings
-        .iter()
-        .filter_map(|f| match f {
-            Finding::Banned { path, .. } if banned => Some(path.as_str()),
-            Finding::Virus { path, .. } if !banned => Some(path.as_str()),
-            _ => None,
-        })
-        .collect()
-}
 
 /// What bsdtar lists in `archive`, or `None` when it is not installed (outside CI).
 fn bsdtar_list(archive: &[u8]) -> Option<Vec<String>> {
@@ -75,7 +64,7 @@ fn stored_members_of_rar4_and_rar5_are_scanned() {
         let r = scan(&mail_with("a.rar", RAR, &a));
         assert_eq!(r.category, Category::Virus, "{version}: {:#?}", r.findings);
         assert!(
-            findings_of(&r, false).contains(&"2 a.rar/dir/eicar.com"),
+            viruses(&r).contains(&"2 a.rar/dir/eicar.com".to_string()),
             "{version}: {:#?}",
             r.findings
         );
@@ -112,7 +101,7 @@ fn compressed_member_names_reach_the_banned_rules() {
         let r = scan(&mail_with("docs.rar", RAR, &a));
         assert_eq!(r.category, Category::Banned, "{version}: {:#?}", r.findings);
         assert!(
-            findings_of(&r, true).contains(&"2 docs.rar/Invoice 2024.pdf.exe"),
+            banned(&r).contains(&"2 docs.rar/Invoice 2024.pdf.exe".to_string()),
             "{version}: {:#?}",
             r.findings
         );

@@ -91,6 +91,23 @@ fn add(at: usize, n: u64) -> Option<usize> {
     at.checked_add(usize::try_from(n).ok()?)
 }
 
+/// Where the block after the one at `at` starts: after its header (ending at `body`) and its
+/// `data_size` bytes of data. A file block cut short is reported through its member; any
+/// other block past the end means the archive is cut.
+fn next_block(
+    len: usize,
+    at: usize,
+    body: usize,
+    data_size: u64,
+    is_file: bool,
+) -> Result<usize, &'static str> {
+    match add(body, data_size) {
+        Some(next) if next > len && !is_file => Err("block runs past the end"),
+        Some(next) if next > at => Ok(next),
+        _ => Err("block size overflows"),
+    }
+}
+
 /// The RAR 1.5-4.x block walk, from just after the signature.
 fn list_rar4(d: &[u8], start: usize) -> Listing {
     let mut l = Listing::default();
@@ -140,16 +157,10 @@ fn list_rar4(d: &[u8], start: usize) -> Listing {
             0x7b => break, // end of archive
             _ => {}
         }
-        match add(body, data_size) {
-            // A member cut short is reported as such; any other block past the end
-            // means the archive is cut.
-            Some(next) if next > d.len() && kind != 0x74 => {
-                l.broken = Some("block runs past the end");
-                break;
-            }
-            Some(next) if next > at => at = next,
-            _ => {
-                l.broken = Some("block size overflows");
+        match next_block(d.len(), at, body, data_size, kind == 0x74) {
+            Ok(next) => at = next,
+            Err(why) => {
+                l.broken = Some(why);
                 break;
             }
         }
@@ -239,14 +250,10 @@ fn list_rar5(d: &[u8], start: usize) -> Listing {
             5 => break, // end of archive
             _ => {}
         }
-        match add(body, data_size) {
-            Some(next) if next > d.len() && kind != 2 => {
-                l.broken = Some("block runs past the end");
-                break;
-            }
-            Some(next) if next > at => at = next,
-            _ => {
-                l.broken = Some("block size overflows");
+        match next_block(d.len(), at, body, data_size, kind == 2) {
+            Ok(next) => at = next,
+            Err(why) => {
+                l.broken = Some(why);
                 break;
             }
         }

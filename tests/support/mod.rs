@@ -31,6 +31,30 @@ pub fn reasons(report: &mailwarden::Report) -> Vec<&'static str> {
     report.unchecked().map(|(r, _, _)| r.name()).collect()
 }
 
+/// The paths of the objects a report finds a virus in.
+pub fn viruses(report: &mailwarden::Report) -> Vec<String> {
+    report
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            mailwarden::Finding::Virus { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The paths of the objects a report bans.
+pub fn banned(report: &mailwarden::Report) -> Vec<String> {
+    report
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            mailwarden::Finding::Banned { path, .. } => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Base64 with 76-column lines.
 pub fn base64(data: &[u8]) -> Vec<u8> {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -510,6 +534,46 @@ pub fn cab(folders: &[CabFolder], files: &[CabFile<'_>]) -> Vec<u8> {
     out.extend_from_slice(&table);
     out.extend_from_slice(&data);
     out
+}
+
+/// `mib` MiB of zeros as the one file of a cabinet: one MSZIP block of 32 KiB of zeros
+/// repeated (about 1.3 MB a GiB).
+pub fn cab_zeros(mib: u32) -> Vec<u8> {
+    let block = cab_mszip_blocks(&[0u8; 0x8000]).remove(0);
+    cab(
+        &[CabFolder {
+            method: 1,
+            blocks: vec![block; mib as usize * 32],
+        }],
+        &[CabFile {
+            name: "zeros.bin",
+            folder: 0,
+            offset: 0,
+            size: mib << 20,
+        }],
+    )
+}
+
+/// `n` files of a cabinet that all name the same MiB of its one folder.
+pub fn cab_overlapping(n: usize) -> Vec<u8> {
+    let names: Vec<String> = (0..n).map(|i| format!("copy{i}.bin")).collect();
+    let files: Vec<CabFile<'_>> = names
+        .iter()
+        .map(|name| CabFile {
+            name,
+            folder: 0,
+            offset: 0,
+            size: 1 << 20,
+        })
+        .collect();
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
+    cab(
+        &[CabFolder {
+            method: 1,
+            blocks: cab_mszip_blocks(&data),
+        }],
+        &files,
+    )
 }
 
 /// `data` as stored cabinet blocks of 32 KiB.
