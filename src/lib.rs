@@ -55,6 +55,14 @@ pub mod rules;
 pub mod signatures;
 pub mod view;
 
+/// With the `mimalloc` feature, the library's own artifacts (libmailwarden.so and .a for C and
+/// Perl hosts) allocate through mimalloc: rule scoring makes many short-lived allocations and
+/// touches the tables of some 1,500 automata per message, and glibc's malloc makes it about
+/// 15% slower (`benches/compare/rules.md`).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub use archive::{Budget, Limits};
 pub use config::Config;
 pub use engine::{Engine, EngineBuilder, Scanner};

@@ -10,6 +10,8 @@
 # benches/rules.rs and benches/compare/spamd.sh use). Start-up is excluded: spamd is ready (it
 # answers a ping) and has checked every message once before the clock starts; mailwarden's
 # engine build is reported apart. Peak memory: VmHWM of the spamd parent plus its child.
+# mailwarden is measured twice: with mimalloc (the CLI's allocator, and the library's with its
+# `mimalloc` feature) and with the system's malloc (the library in a host that keeps glibc's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export MAILWARDEN_CORPUS="${MAILWARDEN_CORPUS:-$PWD/target/corpus}"
@@ -27,7 +29,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+cargo build --release --quiet --example throughput --features mimalloc
+cp target/release/examples/throughput "$work/throughput-mimalloc"
 cargo build --release --quiet --example throughput
+cp target/release/examples/throughput "$work/throughput-system"
 list="$work/files.txt"
 for d in easy-ham-1 easy-ham-2 hard-ham-1 spam-1 spam-2; do
   find "$MAILWARDEN_CORPUS/$d" -name '*.eml' | sort | awk 'NR % 20 == 1'
@@ -37,10 +42,13 @@ bytes=$(xargs -d '\n' cat < "$list" | wc -c)
 now() { date +%s.%N; }
 rates() { python3 -c "import sys; n,b,s=int(sys.argv[1]),int(sys.argv[2]),float(sys.argv[3]); print(f'{n/s:.1f} {b/s/1e6:.3f}')" "$n" "$bytes" "$1"; }
 
-out=$(taskset -c 0 target/release/examples/throughput --list "$list" \
-  --rules /usr/share/spamassassin --rules /etc/spamassassin --passes 2)
-get() { tr ' ' '\n' <<<"$out" | sed -n "s/^$1=//p"; }
-mw_s=$(get scan_s)
+measure() {
+  taskset -c 0 "$work/throughput-$1" --list "$list" \
+    --rules /usr/share/spamassassin --rules /etc/spamassassin --passes 2
+}
+out_mi=$(measure mimalloc)
+out_sys=$(measure system)
+get() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 
 t0=$(now)
 taskset -c 0 spamd -L -x --max-children=1 --min-children=1 --port "$port" --listen 127.0.0.1 \
@@ -69,11 +77,14 @@ for p in $(pgrep -P "$spamd_pid") "$spamd_pid"; do
   rss=$(( rss + $(awk '/VmHWM/ {print $2}' "/proc/$p/status") ))
 done
 
-echo "| scanner | start-up s | messages/s | MB/s | peak RSS MB | spam found | mailwarden is |"
+echo "| scanner | start-up s | messages/s | MB/s | peak RSS MB | spam found | speed |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-read -r mps mbps < <(rates "$mw_s")
-echo "| mailwarden (1 thread, stock rules) | $(get load_s) | $mps | $mbps | $(( $(get peak_rss_kb) / 1024 )) | $(get flagged) | |"
+for out in "$out_mi" "$out_sys"; do
+  mw_s=$(get "$out" scan_s)
+  read -r mps mbps < <(rates "$mw_s")
+  echo "| mailwarden (1 thread, stock rules, allocator: $(get "$out" allocator)) | $(get "$out" load_s) | $mps | $mbps | $(( $(get "$out" peak_rss_kb) / 1024 )) | $(get "$out" flagged) | $(python3 -c "print(f'{$sa_s / $mw_s:.1f}x spamd')") |"
+done
 read -r mps mbps < <(rates "$sa_s")
-echo "| spamd (1 child) + spamc | $startup | $mps | $mbps | $(( rss / 1024 )) | $sa_spam | $(python3 -c "print(f'{$sa_s / $mw_s:.1f}x faster')") |"
+echo "| spamd (1 child) + spamc | $startup | $mps | $mbps | $(( rss / 1024 )) | $sa_spam | |"
 echo
 echo "Input: $n messages, $bytes bytes (every 20th of each folder of $MAILWARDEN_CORPUS). SpamAssassin $(spamassassin --version | head -1 | awk '{print $3}'), network tests off (-L); mailwarden scores score set 0 (no network, no Bayes)."
