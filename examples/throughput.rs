@@ -14,7 +14,8 @@
 //!
 //! `--slowest N` then times each message alone (the least of `--passes` scans) and prints the
 //! N slowest, with their size and share of a pass, one per line: where a speed-up is worth
-//! looking for.
+//! looking for. `--hits FILE` writes each message's path, category and rule hits to FILE, one
+//! line per message: two builds' files compared with `diff` show whether a change moved a hit.
 
 use mailwarden::{Category, EngineBuilder, Envelope};
 use std::time::Instant;
@@ -25,6 +26,7 @@ fn main() {
     let mut list = None;
     let mut passes = 3u32;
     let mut slowest = 0usize;
+    let mut hits_out = None;
     while let Some(a) = args.next() {
         let mut value = || {
             args.next()
@@ -36,6 +38,7 @@ fn main() {
             "--list" => list = Some(value()),
             "--passes" => passes = value().parse().unwrap_or_else(|_| usage("bad --passes")),
             "--slowest" => slowest = value().parse().unwrap_or_else(|_| usage("bad --slowest")),
+            "--hits" => hits_out = Some(value()),
             _ => usage(&format!("unknown argument {a}")),
         }
     }
@@ -66,6 +69,16 @@ fn main() {
             .count()
     };
     let flagged = pass();
+    if let Some(out) = &hits_out {
+        let mut text = String::new();
+        for (path, m) in paths.iter().zip(&messages) {
+            let r = engine.scan(m, &env);
+            let mut rules: Vec<String> = r.rules().map(|(n, s, _)| format!("{n}={s}")).collect();
+            rules.sort();
+            text.push_str(&format!("{path}\t{:?}\t{}\n", r.category, rules.join(",")));
+        }
+        std::fs::write(out, text).unwrap_or_else(|e| usage(&format!("{out}: {e}")));
+    }
     let t = Instant::now();
     for _ in 0..passes {
         assert_eq!(pass(), flagged, "a pass gave a different result");
@@ -123,7 +136,7 @@ fn main() {
 fn usage(msg: &str) -> ! {
     eprintln!("throughput: {msg}");
     eprintln!(
-        "usage: throughput --list FILE [-d DB]... [--rules PATH]... [--passes N] [--slowest N]"
+        "usage: throughput --list FILE [-d DB]... [--rules PATH]... [--passes N] [--slowest N] [--hits FILE]"
     );
     std::process::exit(2)
 }
