@@ -1592,3 +1592,32 @@ fn the_last_of_conflicting_content_types_types_the_body() {
     );
     assert_eq!(hit_names(&e, &plain), ["T_TAG"]);
 }
+
+/// A header rule runs only when every literal set it needs is in its text (the gate and the
+/// further sets of `Compiled::also`): the values must be the ones the regex gives, for `=~`
+/// and `!~`, with every field present, with one missing, and with them out of order.
+#[test]
+fn header_rules_needing_several_literals() {
+    let (engine, _dir) = engine(
+        r#"
+header   ORDER_FTS   ALL =~ /\nFrom: .{1,80}?\nTo: .{1,80}?\nSubject: .{1,80}?\nX-Mailer: /s
+score    ORDER_FTS   1
+header   NOT_FTS     ALL !~ /\nFrom: .{1,80}?\nTo: .{1,80}?\nSubject: .{1,80}?\nX-Mailer: /s
+score    NOT_FTS     1
+header   SUBJ_TWO    Subject =~ /cheap.{0,20}watches/i
+score    SUBJ_TWO    1
+"#,
+    );
+    let base = "Received: from x by y; Mon, 1 Jan 2024 00:00:00 +0000\n";
+    let all = format!(
+        "{base}From: a@b.example\nTo: c@d.example\nSubject: Cheap Rolex WATCHES\nX-Mailer: m\n\nhi\n"
+    );
+    assert_eq!(hit_names(&engine, &all), ["ORDER_FTS", "SUBJ_TWO"]);
+    let no_mailer =
+        format!("{base}From: a@b.example\nTo: c@d.example\nSubject: cheap as chips\n\nhi\n");
+    assert_eq!(hit_names(&engine, &no_mailer), ["NOT_FTS"]);
+    let reordered = format!(
+        "{base}To: c@d.example\nFrom: a@b.example\nSubject: watches, cheap\nX-Mailer: m\n\nhi\n"
+    );
+    assert_eq!(hit_names(&engine, &reordered), ["NOT_FTS"]);
+}

@@ -106,6 +106,10 @@ pub struct Plan {
     header_gates: Vec<HeaderGate>,
     /// Per step: runs only when one of its literals occurs in its text.
     prefiltered: Vec<bool>,
+    /// Per gated step: the bits of the literal sets it needs (bit 0 its gate, one bit per
+    /// further set of a header rule, [`Compiled::also`](super::compile::Compiled::also)); it
+    /// can match only when every bit was found.
+    need: Vec<u8>,
     /// Per step: the steps a meta expression reads (resolved once at build).
     meta_deps: Vec<Vec<usize>>,
     /// The meta steps in evaluation order (see [`Plan::order_metas`]).
@@ -139,8 +143,11 @@ struct FilterGroup {
 /// the lazy DFA's states bigger and a hit of any member costs every member's own search.
 const FILTER_GROUP: usize = 8;
 
-/// Ordinary mail text. A filter that matches here matches most messages, and would make
-/// every union it joined match: it is searched on its own.
+/// Ordinary mail text, a letter and a newsletter's footer. A filter that matches here matches
+/// most messages, and would make every union it joined match: it is searched on its own.
+/// The footer's lines keep the one-word-line, 8-bit, money and click-here filters out of
+/// the unions (on the stock rules' sample the union holding `__SINGLE_WORD_LINE` matched
+/// 146 of 303 messages, and every member then searched the text again): about 5% faster.
 const ORDINARY_TEXT: &[u8] = b"Re: meeting notes for Tuesday\n\
 Hi Anna,\n\
 Thanks for sending the agenda. I've attached the revised budget (v2, 14 pages) and the\n\
@@ -150,7 +157,11 @@ Yes, that works for me. The slides are at https://intranet.example.com/docs/revi
 and questions can go to team@example.com.\n\
 Best regards,\n\
 John Smith - Project Manager\n\
-Tel. +1 (555) 010-2030\n";
+Tel. +1 (555) 010-2030\n\
+Thanks!\n\
+-- \n\
+Our spring catalogue \xe2\x80\x94 caf\xc3\xa9 chairs from $49.99 (US dollars), 20% off until May.\n\
+To unsubscribe, click here.\n";
 
 /// One step of the meta evaluation order.
 #[derive(Debug, Clone, Copy)]
@@ -183,14 +194,17 @@ impl Candidates {
     }
 }
 
+/// Rule name -> further literal sets ([`Compiled::also`](super::compile::Compiled::also)).
+type Also = BTreeMap<String, Vec<Vec<Vec<u8>>>>;
+
 /// The literal prefilter of the rules over one text: an ASCII case-insensitive
 /// Aho-Corasick automaton over the literals one of which each rule needs.
 #[derive(Debug, Clone)]
 struct Gate {
     area: Area,
     ac: aho_corasick::AhoCorasick,
-    /// Pattern id -> the steps that need that literal.
-    owner: Vec<Vec<usize>>,
+    /// Pattern id -> the steps that need that literal, with the bit of its set.
+    owner: Vec<Vec<(usize, u8)>>,
 }
 
 /// The literal prefilter of the header rules reading one header text (`name:modifiers`):
@@ -202,8 +216,8 @@ struct HeaderGate {
     name: String,
     modifiers: Vec<String>,
     ac: aho_corasick::AhoCorasick,
-    /// Pattern id -> the steps that need that literal.
-    owner: Vec<Vec<usize>>,
+    /// Pattern id -> the steps that need that literal, with the bit of its set.
+    owner: Vec<Vec<(usize, u8)>>,
 }
 
 /// A gate's literals, each once (many rules share one, and the automaton would report
@@ -211,18 +225,34 @@ struct HeaderGate {
 #[derive(Default)]
 struct GateLiterals {
     patterns: Vec<Vec<u8>>,
-    owner: Vec<Vec<usize>>,
+    owner: Vec<Vec<(usize, u8)>>,
     index: HashMap<Vec<u8>, usize>,
 }
 
 impl GateLiterals {
-    fn add(&mut self, literal: &[u8], step: usize) {
+    fn add(&mut self, literal: &[u8], step: usize, bit: u8) {
         let id = *self.index.entry(literal.to_vec()).or_insert_with(|| {
             self.patterns.push(literal.to_vec());
             self.owner.push(Vec::new());
             self.patterns.len() - 1
         });
-        self.owner[id].push(step);
+        self.owner[id].push((step, bit));
+    }
+
+    /// Adds step `step`'s gate and its further sets; returns the bits it needs.
+    fn add_step(&mut self, gate: &[Vec<u8>], also: &[Vec<Vec<u8>>], step: usize) -> u8 {
+        let mut need = 1u8;
+        for l in gate {
+            self.add(l, step, 1);
+        }
+        for (k, set) in also.iter().enumerate().take(7) {
+            let bit = 2u8 << k;
+            need |= bit;
+            for l in set {
+                self.add(l, step, bit);
+            }
+        }
+        need
     }
 }
 
@@ -407,7 +437,7 @@ impl Plan {
                 nosubject: rule.area == Area::Body && tflags.iter().any(|f| f == "nosubject"),
             });
         }
-        plan.build_prefilter(&compiled.gates);
+        plan.build_prefilter(&compiled.gates, &compiled.also);
         plan.meta_deps = vec![Vec::new(); plan.steps.len()];
         for (i, mut e) in metas {
             let mut names = Vec::new();
@@ -557,8 +587,9 @@ impl Plan {
         self.meta_order = ops;
     }
 
-    fn build_prefilter(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
+    fn build_prefilter(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>, also: &Also) {
         self.prefiltered = vec![false; self.steps.len()];
+        self.need = vec![0; self.steps.len()];
         for area in [Area::Body, Area::Rawbody, Area::Uri, Area::Full] {
             let mut lits = GateLiterals::default();
             let mut gated = Vec::new();
@@ -568,10 +599,10 @@ impl Plan {
                     Kind::Full { .. } if area == Area::Full => {}
                     _ => continue,
                 }
+                // Text rules gate on one set: further sets for them (485 stock rules)
+                // made the automata report more than they ruled out (2026-12-06).
                 if let Some(step_lits) = gates.get(&step.name) {
-                    for l in step_lits {
-                        lits.add(l, i);
-                    }
+                    self.need[i] = lits.add_step(step_lits, &[], i);
                     gated.push(i);
                 }
             }
@@ -586,13 +617,13 @@ impl Plan {
                 });
             }
         }
-        self.build_header_gates(gates);
+        self.build_header_gates(gates, also);
     }
 
     /// Gates header rules without `[if-unset: ...]` (an unset header then reads as a
     /// text the literals need not be in): one automaton per header text, so that a search
     /// reports only literals of rules reading that text, and each automaton stays small.
-    fn build_header_gates(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
+    fn build_header_gates(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>, also: &Also) {
         // Key -> (name, modifiers, literals), in the order the keys first appear.
         let mut by_key: Vec<(String, String, Vec<String>, GateLiterals)> = Vec::new();
         let mut key_index: HashMap<String, usize> = HashMap::new();
@@ -619,16 +650,15 @@ impl Plan {
                 ));
                 by_key.len() - 1
             });
-            for l in lits {
-                by_key[k].3.add(l, i);
-            }
+            let more = also.get(&step.name).map_or(&[][..], Vec::as_slice);
+            self.need[i] = by_key[k].3.add_step(lits, more, i);
         }
         for (key, name, modifiers, lits) in by_key {
             let Some(ac) = gate_automaton(&lits.patterns) else {
                 continue;
             };
             for owners in &lits.owner {
-                for &i in owners {
+                for &(i, _) in owners {
                     self.prefiltered[i] = true;
                 }
             }
@@ -650,7 +680,8 @@ impl Plan {
     /// Steps whose required literals occur in their text, and for line rules the lines
     /// they occur in.
     fn candidates(&self, texts: &Texts<'_>, full: &[u8]) -> Candidates {
-        let mut cand = vec![false; self.steps.len()];
+        // Per step: the bits of its literal sets found so far.
+        let mut found = vec![0u8; self.steps.len()];
         // (step, line), each step's lines in increasing order (the automaton reports
         // matches left to right), without repeats.
         let mut pairs: Vec<(u32, u32)> = Vec::new();
@@ -658,17 +689,18 @@ impl Plan {
         for gate in &self.gates {
             if gate.area == Area::Full {
                 for m in gate.ac.find_overlapping_iter(full) {
-                    for &step in &gate.owner[m.pattern().as_usize()] {
-                        cand[step] = true;
+                    for &(step, bit) in &gate.owner[m.pattern().as_usize()] {
+                        found[step] |= bit;
                     }
                 }
                 continue;
             }
             for m in gate.ac.find_overlapping_iter(texts.joined(gate.area)) {
                 let line = texts.line_at(gate.area, m.start()) as u32;
-                for &step in &gate.owner[m.pattern().as_usize()] {
-                    cand[step] = true;
-                    if last_line[step] != line {
+                for &(step, bit) in &gate.owner[m.pattern().as_usize()] {
+                    found[step] |= bit;
+                    // The lines come from the gate's own set only.
+                    if bit == 1 && last_line[step] != line {
                         last_line[step] = line;
                         pairs.push((step as u32, line));
                     }
@@ -697,16 +729,17 @@ impl Plan {
                 continue;
             };
             for m in g.ac.find_overlapping_iter(text.as_slice()) {
-                for &step in &g.owner[m.pattern().as_usize()] {
-                    cand[step] = true;
+                for &(step, bit) in &g.owner[m.pattern().as_usize()] {
+                    found[step] |= bit;
                 }
             }
         }
-        Candidates {
-            hit: cand,
-            lines,
-            ranges,
-        }
+        let hit = found
+            .iter()
+            .zip(&self.need)
+            .map(|(f, n)| *n != 0 && f == n)
+            .collect();
+        Candidates { hit, lines, ranges }
     }
 
     /// Number of runnable rules.
