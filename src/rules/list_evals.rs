@@ -119,10 +119,13 @@ impl Lists {
         &self.registry
     }
 
-    fn in_list(&self, name: &str, addrs: &[String]) -> bool {
+    /// Whether one of the addresses `addrs` gives is in list `name`; the addresses are read
+    /// only when the list has entries (the stock rules ask for seven lists on every message,
+    /// and a site fills few of them).
+    fn in_list(&self, name: &str, addrs: impl FnOnce() -> Vec<String>) -> bool {
         self.addr
             .get(name)
-            .is_some_and(|re| addrs.iter().any(|a| re.is_match(a)))
+            .is_some_and(|re| addrs().iter().any(|a| re.is_match(a)))
     }
 }
 
@@ -179,11 +182,11 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
     let lists = &data.lists;
     let name = || call.args.first().map_or("", |a| list_name(a));
     Some(match call.function.as_str() {
-        "check_from_in_list" => lists.in_list(name(), &from_addresses(texts)),
-        "check_to_in_list" => lists.in_list(name(), &to_addresses(texts)),
+        "check_from_in_list" => lists.in_list(name(), || from_addresses(texts)),
+        "check_to_in_list" => lists.in_list(name(), || to_addresses(texts)),
         "check_replyto_in_list" => {
             let reply_to = first_address(texts, "Reply-To");
-            !reply_to.is_empty() && lists.in_list(name(), &[reply_to])
+            !reply_to.is_empty() && lists.in_list(name(), || vec![reply_to])
         }
         "check_from_in_welcomelist" | "check_from_in_whitelist" => {
             from_in_welcomelist(texts, lists) > 0
@@ -198,16 +201,16 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>, data: &EvalData) -> Option<bool> 
             from_in_default_welcomelist(texts, lists) < 0 && from_in_welcomelist(texts, lists) == 0
         }
         "check_from_in_blocklist" | "check_from_in_blacklist" => {
-            lists.in_list("blocklist_from", &from_addresses(texts))
+            lists.in_list("blocklist_from", || from_addresses(texts))
         }
         "check_to_in_welcomelist" | "check_to_in_whitelist" => {
-            lists.in_list("welcomelist_to", &to_addresses(texts))
+            lists.in_list("welcomelist_to", || to_addresses(texts))
         }
         "check_to_in_blocklist" | "check_to_in_blacklist" => {
-            lists.in_list("blocklist_to", &to_addresses(texts))
+            lists.in_list("blocklist_to", || to_addresses(texts))
         }
-        "check_to_in_more_spam" => lists.in_list("more_spam_to", &to_addresses(texts)),
-        "check_to_in_all_spam" => lists.in_list("all_spam_to", &to_addresses(texts)),
+        "check_to_in_more_spam" => lists.in_list("more_spam_to", || to_addresses(texts)),
+        "check_to_in_all_spam" => lists.in_list("all_spam_to", || to_addresses(texts)),
         "check_mailfrom_matches_rcvd" => mailfrom_matches_rcvd(texts, lists),
         "check_uri_host_listed" => uri_host_listed(texts, lists, name()),
         "check_uri_host_in_blocklist" | "check_uri_host_in_blacklist" => {
@@ -422,9 +425,13 @@ fn from_verdict(
     plain: Option<&str>,
     rcvd: &[(regex::Regex, String)],
 ) -> i8 {
+    let listed = plain.and_then(|name| lists.addr.get(name));
+    if listed.is_none() && rcvd.is_empty() {
+        return 0;
+    }
     let mut found = 0;
     for a in from_addresses(texts) {
-        if plain.is_some_and(|name| lists.in_list(name, std::slice::from_ref(&a))) {
+        if listed.is_some_and(|re| re.is_match(&a)) {
             return 1;
         }
         match rcvd_verdict(texts, rcvd, &a, lists) {
