@@ -16,6 +16,8 @@
 //! N slowest, with their size and share of a pass, one per line: where a speed-up is worth
 //! looking for. `--hits FILE` writes each message's path, category and rule hits to FILE, one
 //! line per message: two builds' files compared with `diff` show whether a change moved a hit.
+//! `--timing N` (with the `rule-timing` feature) prints the N rules and stages that took most
+//! of the timed passes (`mailwarden::rules::timing`).
 
 use mailwarden::{Category, EngineBuilder, Envelope};
 use std::time::Instant;
@@ -27,6 +29,7 @@ fn main() {
     let mut passes = 3u32;
     let mut slowest = 0usize;
     let mut hits_out = None;
+    let mut timing = 0usize;
     while let Some(a) = args.next() {
         let mut value = || {
             args.next()
@@ -39,6 +42,7 @@ fn main() {
             "--passes" => passes = value().parse().unwrap_or_else(|_| usage("bad --passes")),
             "--slowest" => slowest = value().parse().unwrap_or_else(|_| usage("bad --slowest")),
             "--hits" => hits_out = Some(value()),
+            "--timing" => timing = value().parse().unwrap_or_else(|_| usage("bad --timing")),
             _ => usage(&format!("unknown argument {a}")),
         }
     }
@@ -68,6 +72,9 @@ fn main() {
             })
             .count()
     };
+    if timing > 0 && !cfg!(feature = "rule-timing") {
+        usage("--timing needs a build with --features rule-timing");
+    }
     let flagged = pass();
     if let Some(out) = &hits_out {
         let mut text = String::new();
@@ -79,6 +86,8 @@ fn main() {
         }
         std::fs::write(out, text).unwrap_or_else(|e| usage(&format!("{out}: {e}")));
     }
+    #[cfg(feature = "rule-timing")]
+    mailwarden::rules::timing::take();
     let t = Instant::now();
     for _ in 0..passes {
         assert_eq!(pass(), flagged, "a pass gave a different result");
@@ -104,6 +113,20 @@ fn main() {
             "system"
         },
     );
+    #[cfg(feature = "rule-timing")]
+    if timing > 0 {
+        let entries = mailwarden::rules::timing::take();
+        let per = f64::from(passes.max(1)) * messages.len() as f64;
+        for e in entries.iter().take(timing) {
+            println!(
+                "{:9.1} us/message {:8.1} calls/message {:7} hits  {}",
+                e.time.as_secs_f64() * 1e6 / per,
+                e.calls as f64 / per,
+                e.hits,
+                e.name
+            );
+        }
+    }
     if slowest > 0 {
         let mut times: Vec<(f64, usize)> = messages
             .iter()
@@ -136,7 +159,7 @@ fn main() {
 fn usage(msg: &str) -> ! {
     eprintln!("throughput: {msg}");
     eprintln!(
-        "usage: throughput --list FILE [-d DB]... [--rules PATH]... [--passes N] [--slowest N] [--hits FILE]"
+        "usage: throughput --list FILE [-d DB]... [--rules PATH]... [--passes N] [--slowest N] [--hits FILE] [--timing N]"
     );
     std::process::exit(2)
 }

@@ -10,7 +10,7 @@ if [ -d ../shared/tools ]; then
 fi
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
-cargo clippy --lib --features mimalloc --quiet -- -D warnings
+cargo clippy --lib --examples --features "mimalloc rule-timing" --quiet -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 cargo build --release --quiet
 cargo test --release

@@ -37,6 +37,8 @@ pub mod run;
 pub mod tags;
 pub mod text_uris;
 pub mod texts;
+#[cfg(feature = "rule-timing")]
+pub mod timing;
 pub mod uris;
 
 pub use parser::{Area, Config as ParsedConfig, ParseError};
@@ -285,8 +287,12 @@ impl RuleSet {
         if self.plan.is_empty() {
             return hits;
         }
+        #[cfg(feature = "rule-timing")]
+        let start = std::time::Instant::now();
         let mut texts = texts::Texts::build(message, &self.plan.networks);
         self.plan.prepare(&mut texts);
+        #[cfg(feature = "rule-timing")]
+        timing::record("[texts]", start, false);
         for (name, _value) in self.plan.run_scored(&texts, message.raw) {
             if let Some(s) = self.plan.scored.get(&name) {
                 hits.push(RuleHit {

@@ -838,7 +838,14 @@ impl<'a, 't> Run<'a, 't> {
             plan,
             texts,
             full,
-            candidates: plan.candidates(texts, full),
+            candidates: {
+                #[cfg(feature = "rule-timing")]
+                let start = std::time::Instant::now();
+                let candidates = plan.candidates(texts, full);
+                #[cfg(feature = "rule-timing")]
+                super::timing::record("[gates]", start, false);
+                candidates
+            },
             groups: vec![None; plan.filter_groups.len()],
             values: vec![None; plan.steps.len()],
             stacks: Vec::new(),
@@ -874,12 +881,26 @@ impl<'a, 't> Run<'a, 't> {
         let g = g as usize;
         *self.groups[g].get_or_insert_with(|| {
             let group = &self.plan.filter_groups[g];
-            group.union.is_match(self.texts.joined(group.area))
+            #[cfg(feature = "rule-timing")]
+            let start = std::time::Instant::now();
+            let matched = group.union.is_match(self.texts.joined(group.area));
+            #[cfg(feature = "rule-timing")]
+            super::timing::record(&format!("[union {g}]"), start, matched);
+            matched
         })
     }
 
-    /// Runs step `i`, which is not a meta rule.
+    /// Runs step `i`, which is not a meta rule (timed with the `rule-timing` feature).
     fn leaf(&mut self, i: usize) -> f64 {
+        #[cfg(feature = "rule-timing")]
+        let start = std::time::Instant::now();
+        let value = self.run_leaf(i);
+        #[cfg(feature = "rule-timing")]
+        super::timing::record(&self.plan.steps[i].name, start, value != 0.0);
+        value
+    }
+
+    fn run_leaf(&mut self, i: usize) -> f64 {
         let plan = self.plan;
         let (texts, full) = (self.texts, self.full);
         let step = &plan.steps[i];
