@@ -687,6 +687,10 @@ impl Plan {
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut last_line = vec![u32::MAX; self.steps.len()];
         for gate in &self.gates {
+            #[cfg(feature = "rule-timing")]
+            let start = std::time::Instant::now();
+            #[cfg(feature = "rule-timing")]
+            let _timer = StageTimer(format!("[gate {:?}]", gate.area), start);
             if gate.area == Area::Full {
                 for m in gate.ac.find_overlapping_iter(full) {
                     for &(step, bit) in &gate.owner[m.pattern().as_usize()] {
@@ -724,6 +728,8 @@ impl Plan {
             lines[r.1 as usize] = line;
             r.1 += 1;
         }
+        #[cfg(feature = "rule-timing")]
+        let _timer = StageTimer("[gate headers]".into(), std::time::Instant::now());
         for g in &self.header_gates {
             let Some(text) = texts.header_cached(&g.key, &g.name, &g.modifiers) else {
                 continue;
@@ -815,6 +821,17 @@ impl Plan {
             .filter(|(i, _)| keep(*i))
             .filter_map(|(_, (s, v))| v.filter(|v| *v != 0.0).map(|v| (s.name.clone(), v)))
             .collect()
+    }
+}
+
+/// Records a stage's time when dropped (the `rule-timing` feature).
+#[cfg(feature = "rule-timing")]
+struct StageTimer(String, std::time::Instant);
+
+#[cfg(feature = "rule-timing")]
+impl Drop for StageTimer {
+    fn drop(&mut self) {
+        super::timing::record(&self.0, self.1, false);
     }
 }
 

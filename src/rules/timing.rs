@@ -8,9 +8,10 @@
 //! ```
 //!
 //! Entries are keyed by rule name, or by a stage in brackets: `[texts]` (building the texts
-//! the rules read), `[gates]` (the literal gates), `[union N]` (a filter union's search; its
-//! time is also in the rule whose evaluation searched it). A rule's time includes its gate
-//! check and, for a line rule, its filter and union. The counters are per thread.
+//! the rules read), `[gates]` (the literal gates; `[gate Body]`, `[gate headers]`... each
+//! text's part of it), `[union N]` (a filter union's search; its time is also in the rule
+//! whose evaluation searched it). A rule's time includes its gate check and, for a line
+//! rule, its filter and union. The counters are per thread.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
