@@ -322,8 +322,9 @@ const MIN_ALSO_LITERAL: usize = 4;
 /// Literal sets besides `primary` (the gate, [`required`]) one of which every match of `hir`
 /// also contains: each mandatory element of a top-level concatenation needs its own (the
 /// header-order rules need ten field names, the first of which every message has). At most
-/// [`MAX_ALSO`], the best first ([`quality`]), none sharing a literal with the gate or with
-/// each other, each literal at least [`MIN_ALSO_LITERAL`] bytes.
+/// [`MAX_ALSO`], the best first ([`quality`]), none with a literal inside or around one of
+/// the gate's or of another chosen set ([`overlaps`]), each literal at least
+/// [`MIN_ALSO_LITERAL`] bytes.
 fn also_required(hir: &regex_syntax::hir::Hir, primary: &LitSet) -> Vec<LitSet> {
     fn positions(hir: &regex_syntax::hir::Hir, out: &mut Vec<LitSet>) {
         use regex_syntax::hir::{Hir, HirKind};
@@ -418,14 +419,18 @@ type Gates = (Literals, Vec<Literals>);
 /// filter itself when it is cheap ([`filter_is_cheap`]), and its gate
 /// ([`required_literals`]). A filter that is not run is compiled only to check that it
 /// compiles (or not at all when it is `m`).
-fn filter_and_gate(p: &Pattern, m: &Matcher) -> Option<(Option<Filter>, Option<Gates>)> {
+fn filter_and_gate(
+    p: &Pattern,
+    m: &Matcher,
+    also: bool,
+) -> Option<(Option<Filter>, Option<Gates>)> {
     let Translation::Ok(s) = translate(&p.source, &p.flags, Dialect::Filter) else {
         return None;
     };
     let hir = parse(&s)?;
     if cost(&hir) <= MAX_FILTER_COST {
         let f = Filter::with_hir(&s, &hir)?;
-        return Some((Some(f), gates_of(&hir)));
+        return Some((Some(f), gates_of(&hir, also)));
     }
     let compiles = matches!(m, Matcher::Regex(r) if r.as_str() == s)
         || regex::bytes::RegexBuilder::new(&s)
@@ -433,17 +438,21 @@ fn filter_and_gate(p: &Pattern, m: &Matcher) -> Option<(Option<Filter>, Option<G
             .dfa_size_limit(REGEX_SIZE_LIMIT)
             .build()
             .is_ok();
-    compiles.then(|| (None, gates_of(&hir)))
+    compiles.then(|| (None, gates_of(&hir, also)))
 }
 
-/// A rule's gate and its further literal sets ([`also_required`]).
-fn gates_of(hir: &regex_syntax::hir::Hir) -> Option<Gates> {
+/// A rule's gate and, when `also`, its further literal sets ([`also_required`]).
+fn gates_of(hir: &regex_syntax::hir::Hir, also: bool) -> Option<Gates> {
     let primary = required(&fold_case(hir), 0)?;
-    let also = also_required(hir, &primary)
-        .into_iter()
-        .map(|s| s.into_iter().collect())
-        .collect();
-    Some((primary.into_iter().collect(), also))
+    let more = if also {
+        also_required(hir, &primary)
+            .into_iter()
+            .map(|s| s.into_iter().collect())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some((primary.into_iter().collect(), more))
 }
 
 /// The pattern a rule carries, if any.
@@ -463,10 +472,12 @@ pub fn compile(config: &Config) -> Compiled {
         if let Some(p) = rule_pattern(&rule.test) {
             match compile_pattern(p) {
                 Ok(m) => {
-                    if let Some((filter, lits)) = filter_and_gate(p, &m) {
+                    // Only header rules gate on further sets (see `Compiled::also`).
+                    let header = matches!(rule.test, RuleTest::Header(_));
+                    if let Some((filter, lits)) = filter_and_gate(p, &m, header) {
                         if let Some((lits, also)) = lits {
                             out.gates.insert(name.clone(), lits);
-                            if !also.is_empty() && matches!(rule.test, RuleTest::Header(_)) {
+                            if !also.is_empty() {
                                 out.also.insert(name.clone(), also);
                             }
                         }
@@ -536,7 +547,7 @@ mod tests {
         let Translation::Ok(s) = translate(&p.source, &p.flags, Dialect::Filter) else {
             panic!("translates")
         };
-        let (_, also) = gates_of(&parse(&s).expect("parses")).expect("gated");
+        let (_, also) = gates_of(&parse(&s).expect("parses"), true).expect("gated");
         also.iter()
             .map(|set| {
                 set.iter()
