@@ -319,13 +319,13 @@ const MAX_ALSO: usize = 3;
 /// by the automaton all the time and rule little out.
 const MIN_ALSO_LITERAL: usize = 4;
 
-/// Literal sets besides `primary` (the gate, [`required`]) one of which every match of `hir`
-/// also contains: each mandatory element of a top-level concatenation needs its own (the
+/// Literal sets besides `primary` (the gate, [`required`]) one of which every match of
+/// `folded` (a pattern through [`fold_case`]) also contains: each mandatory element of a top-level concatenation needs its own (the
 /// header-order rules need ten field names, the first of which every message has). At most
 /// [`MAX_ALSO`], the best first ([`quality`]), none with a literal inside or around one of
 /// the gate's or of another chosen set ([`overlaps`]), each literal at least
 /// [`MIN_ALSO_LITERAL`] bytes.
-fn also_required(hir: &regex_syntax::hir::Hir, primary: &LitSet) -> Vec<LitSet> {
+fn also_required(folded: &regex_syntax::hir::Hir, primary: &LitSet) -> Vec<LitSet> {
     fn positions(hir: &regex_syntax::hir::Hir, out: &mut Vec<LitSet>) {
         use regex_syntax::hir::{Hir, HirKind};
         match hir.kind() {
@@ -347,7 +347,7 @@ fn also_required(hir: &regex_syntax::hir::Hir, primary: &LitSet) -> Vec<LitSet> 
         }
     }
     let mut sets = Vec::new();
-    positions(&fold_case(hir), &mut sets);
+    positions(folded, &mut sets);
     sets.retain(|s| s.iter().all(|l| l.len() >= MIN_ALSO_LITERAL));
     sets.sort_by_key(|s| std::cmp::Reverse(quality(s)));
     let mut chosen: Vec<LitSet> = Vec::new();
@@ -443,9 +443,10 @@ fn filter_and_gate(
 
 /// A rule's gate and, when `also`, its further literal sets ([`also_required`]).
 fn gates_of(hir: &regex_syntax::hir::Hir, also: bool) -> Option<Gates> {
-    let primary = required(&fold_case(hir), 0)?;
+    let folded = fold_case(hir);
+    let primary = required(&folded, 0)?;
     let more = if also {
-        also_required(hir, &primary)
+        also_required(&folded, &primary)
             .into_iter()
             .map(|s| s.into_iter().collect())
             .collect()
