@@ -1621,3 +1621,41 @@ score    SUBJ_TWO    1
     );
     assert_eq!(hit_names(&engine, &reordered), ["NOT_FTS"]);
 }
+
+#[test]
+fn rules_without_literals_find_their_lines_through_their_filters() {
+    // None of these has a literal to gate on, and none matches ordinary text, so they
+    // share a filter union: a rule then runs only on the lines where the union matched.
+    let (engine, _dir) = engine(
+        r#"
+body     LONGW      /\b(?:[a-z]{6,}[\s\.]+){3}/
+score    LONGW      1
+body     SPAN       /[a-z]{7}\s[0-9]{5}/
+score    SPAN       1
+body     __MULTI    /[0-9]{3}x/
+tflags   __MULTI    multiple maxhits=10
+meta     MULTI3     __MULTI == 3
+score    MULTI3     1
+body     CODE       /[A-Z]{6}[0-9]{2}/
+score    CODE       1
+body     CODE_NS    /[A-Z]{6}[0-9]{2}/
+tflags   CODE_NS    nosubject
+score    CODE_NS    1
+body     LOOK       /(?<!x)\d{3}y/
+score    LOOK       1
+"#,
+    );
+    let msg = "From: a@b.example\nTo: c@d.example\nSubject: code ABCDEF12\n\n\
+first paragraph says x123y and 111x\n\n\
+ends with abcdefg\n\n\
+12345 starts the next one\n\n\
+quiet\n\n\
+here 222x and 333x, then a123y\n\n\
+several lengthy lowercase strings follow\n";
+    let hits = hits(&engine, msg);
+    let names: Vec<&str> = hits.iter().map(|(n, _)| n.as_str()).collect();
+    // SPAN matches the joined text across two paragraphs, never one paragraph; CODE is
+    // only in the Subject, which CODE_NS does not see.
+    // MULTI3: every match on every paragraph counted.
+    assert_eq!(names, ["CODE", "LONGW", "LOOK", "MULTI3"], "{hits:?}");
+}

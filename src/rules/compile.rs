@@ -129,6 +129,14 @@ impl Filter {
         self.re.is_match(hay)
     }
 
+    /// Where the first match to end, among those starting at or after `at`, ends
+    /// (assertions such as `^` and `\b` see the bytes before `at`): a forward search only,
+    /// stopped at the first match state.
+    pub fn earliest_end(&self, hay: &[u8], at: usize) -> Option<usize> {
+        let input = regex_automata::Input::new(hay).range(at..).earliest(true);
+        self.re.search_half(&input).map(|m| m.offset())
+    }
+
     /// The pattern.
     pub fn as_str(&self) -> &str {
         &self.pattern

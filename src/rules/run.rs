@@ -172,8 +172,9 @@ enum MetaOp {
     Exit(usize),
 }
 
-/// A gated line rule with more candidate lines than this first runs its filter over the
-/// whole text (one search instead of many).
+/// A gated line rule with more candidate lines than this finds its lines with its filter
+/// instead ([`FilterLines`]: one search up to each line that can match, instead of a
+/// regex run on every line holding a literal).
 const FILTER_ABOVE_LINES: usize = 16;
 
 /// What the literal gates found in one message.
@@ -842,8 +843,9 @@ struct Run<'a, 't> {
     texts: &'a Texts<'t>,
     full: &'a [u8],
     candidates: Candidates,
-    /// Per filter group, once searched: whether its union matched.
-    groups: Vec<Option<bool>>,
+    /// Per filter group, once searched: the lines where its union matched
+    /// ([`Run::group_lines`]).
+    groups: Vec<Option<Vec<u32>>>,
     values: Vec<Option<f64>>,
     /// Scratch stacks for meta programs (one per nesting level in use).
     stacks: Vec<Vec<f64>>,
@@ -889,21 +891,26 @@ impl<'a, 't> Run<'a, 't> {
         v
     }
 
-    /// Whether the union of the filter group of line rule `i` matches (true when the
-    /// rule is in no group).
-    fn group_matches(&mut self, i: usize) -> bool {
-        let Some(g) = self.plan.group_of[i] else {
-            return true;
-        };
-        let g = g as usize;
-        *self.groups[g].get_or_insert_with(|| {
-            let group = &self.plan.filter_groups[g];
+    /// The lines of the filter group `g`'s text where its union matches ([`FilterLines`]),
+    /// searched the first time a member asks. A member can match only on these lines: a
+    /// line where it matches holds a match of its filter, so of the union.
+    fn group_lines(&mut self, g: usize) -> &[u32] {
+        let (plan, texts) = (self.plan, self.texts);
+        self.groups[g].get_or_insert_with(|| {
+            let group = &plan.filter_groups[g];
             #[cfg(feature = "rule-timing")]
             let start = std::time::Instant::now();
-            let matched = group.union.is_match(self.texts.joined(group.area));
+            let lines: Vec<u32> = FilterLines {
+                filter: &group.union,
+                texts,
+                area: group.area,
+                at: Some(0),
+            }
+            .map(|l| l as u32)
+            .collect();
             #[cfg(feature = "rule-timing")]
-            super::timing::record(&format!("[union {g}]"), start, matched);
-            matched
+            super::timing::record(&format!("[union {g}]"), start, !lines.is_empty());
+            lines
         })
     }
 
@@ -922,6 +929,12 @@ impl<'a, 't> Run<'a, 't> {
         let (texts, full) = (self.texts, self.full);
         let step = &plan.steps[i];
         let gated = plan.prefiltered.get(i).copied().unwrap_or(false);
+        // A line rule in a filter group: the lines where its group's union matched.
+        if let (Kind::Lines { .. }, Some(g)) = (&step.kind, plan.group_of[i]) {
+            self.group_lines(g as usize);
+        }
+        let grouped: Option<&[u32]> =
+            plan.group_of[i].and_then(|g| self.groups[g as usize].as_deref());
         let candidates = &self.candidates;
         if gated && !candidates.hit[i] {
             // No literal it needs: the pattern does not match (a `!~` header test
@@ -937,38 +950,39 @@ impl<'a, 't> Run<'a, 't> {
                 filter: Some(f), ..
             } if !f.is_match(full) => 0.0,
             Kind::Full { matcher, .. } => count(matcher, full, step.multiple),
-            Kind::Lines { .. } if !self.group_matches(i) => 0.0,
             Kind::Lines {
                 area,
-                filter: Some(f),
-                ..
-            } if (!gated || self.candidates.lines_of(i).len() > FILTER_ABOVE_LINES)
-                && !f.is_match(texts.joined(*area)) =>
-            {
-                0.0
-            }
-            Kind::Lines { area, matcher, .. } => {
-                let candidates = &self.candidates;
+                matcher,
+                filter,
+            } => {
                 let all = texts.lines(*area);
                 let first = if step.nosubject {
                     texts.subject_lines
                 } else {
                     0
                 };
-                // A gated rule can only match on a line holding one of its literals.
-                let picked: Box<dyn Iterator<Item = &Vec<u8>>> = if gated {
-                    Box::new(
-                        candidates
-                            .lines_of(i)
-                            .iter()
-                            .filter(|&&l| l as usize >= first)
-                            .filter_map(|&l| all.get(l as usize)),
-                    )
-                } else {
-                    Box::new(all.iter().skip(first))
+                // The lines the rule can match on: where its group's union matched; a gated
+                // rule's lines holding one of its literals, when there are few; else the
+                // lines where its filter matches, searched one at a time, so that a rule
+                // without `multiple` stops at its first hit.
+                let lines: Box<dyn Iterator<Item = usize>> = match (grouped, filter) {
+                    (Some(lines), _) => Box::new(lines.iter().map(|&l| l as usize)),
+                    (None, _) if gated && candidates.lines_of(i).len() <= FILTER_ABOVE_LINES => {
+                        Box::new(candidates.lines_of(i).iter().map(|&l| l as usize))
+                    }
+                    (None, Some(f)) => Box::new(FilterLines {
+                        filter: f,
+                        texts,
+                        area: *area,
+                        at: texts.line_start(*area, first),
+                    }),
+                    (None, None) if gated => {
+                        Box::new(candidates.lines_of(i).iter().map(|&l| l as usize))
+                    }
+                    (None, None) => Box::new(0..all.len()),
                 };
                 let mut total = 0.0;
-                for line in picked {
+                for line in lines.filter(|&l| l >= first).filter_map(|l| all.get(l)) {
                     total += count(matcher, line, step.multiple);
                     if total > 0.0 && step.multiple.is_none() {
                         break;
@@ -1019,6 +1033,33 @@ impl<'a, 't> Run<'a, 't> {
                 }
             }
         }
+    }
+}
+
+/// Lines of `area` where `filter` matches, in order, each once: every line on which a
+/// match lies is among them (a line where a rule matches holds a match of its filter).
+/// Each search starts at the line after the last one reported and stops at the first match
+/// to end, whose last byte's line it reports: a match that lies on line `X` ends there, so
+/// a search starting at or before `X` reports `X` or an earlier line, and the next search
+/// starts at or before `X` again.
+struct FilterLines<'a, 't> {
+    filter: &'a Filter,
+    texts: &'a Texts<'t>,
+    area: Area,
+    /// Where the next search starts, `None` once the text is done.
+    at: Option<usize>,
+}
+
+impl Iterator for FilterLines<'_, '_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let at = self.at?;
+        let end = self.filter.earliest_end(self.texts.joined(self.area), at)?;
+        // The last byte of the match (an empty match: where it is).
+        let line = self.texts.line_at(self.area, end.saturating_sub(1).max(at));
+        self.at = self.texts.line_start(self.area, line + 1);
+        Some(line)
     }
 }
 

@@ -1050,6 +1050,11 @@ impl<'v> Texts<'v> {
             .saturating_sub(1)
     }
 
+    /// Where line `line` of `area` starts in [`Texts::joined`], if there is such a line.
+    pub fn line_start(&self, area: Area, line: usize) -> Option<usize> {
+        self.line_starts[slot(area)].get(line).copied()
+    }
+
     /// The text a `header` rule matches: the values of [`Texts::header`] joined as
     /// SpamAssassin 4's Check plugin joins them (`join($harr[0] =~ /\n\z/ ? "" : "\n",
     /// @harr)`): header values end with a newline and are simply concatenated; the
