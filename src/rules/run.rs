@@ -72,7 +72,7 @@ pub struct TrustNetworks {
     /// Registry boundaries for `:host` and `:domain`.
     pub registry: std::sync::Arc<super::texts::Registry>,
     /// `redirector_pattern`s, compiled (ones that do not compile are left out).
-    pub redirectors: Vec<super::compile::Matcher>,
+    pub redirectors: super::uris::Redirectors,
     /// `normalize_charset`: body text parts recoded to UTF-8 as SpamAssassin 4 does.
     pub normalize_charset: bool,
     /// `originating_ip_headers`, in order.
@@ -287,11 +287,13 @@ impl Plan {
                 trusted: config.trusted_networks.clone(),
                 internal: config.internal_networks.clone(),
                 registry: config.registry.clone(),
-                redirectors: config
-                    .redirector_patterns
-                    .iter()
-                    .filter_map(|p| super::compile::compile_pattern(p).ok())
-                    .collect(),
+                redirectors: super::uris::Redirectors::new(
+                    config
+                        .redirector_patterns
+                        .iter()
+                        .filter_map(|p| super::compile::compile_pattern(p).ok())
+                        .collect(),
+                ),
                 normalize_charset: config.normalize_charset.unwrap_or(true),
                 originating_ip_headers: config.originating_ip_headers.clone(),
             },

@@ -27,11 +27,60 @@ use super::texts::Registry;
 /// or a message made of millions of links.
 pub(crate) const MAX_URIS: usize = 20_000;
 
+/// The `redirector_pattern`s, in order, and the ones `regex` compiled as one set: most
+/// URIs match no redirector, and one search of the set says so instead of one search (for
+/// a capture group) per pattern.
+#[derive(Debug, Clone, Default)]
+pub struct Redirectors {
+    patterns: Vec<Matcher>,
+    /// The `regex` patterns (set pattern `k` is `patterns[in_set[k]]`), when they compile
+    /// as a set.
+    set: Option<(regex::bytes::RegexSet, Vec<usize>)>,
+}
+
+impl Redirectors {
+    /// The redirectors, tried in this order.
+    pub fn new(patterns: Vec<Matcher>) -> Self {
+        let (in_set, sources): (Vec<usize>, Vec<&str>) = patterns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| match m {
+                Matcher::Regex(r) => Some((i, r.as_str())),
+                Matcher::Pcre2(_) => None,
+            })
+            .unzip();
+        let set = regex::bytes::RegexSetBuilder::new(sources)
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .ok()
+            .map(|set| (set, in_set));
+        Redirectors { patterns, set }
+    }
+
+    /// The first capture group of each pattern that matches `uri`, in order (`None` for a
+    /// match without one).
+    fn targets<'a>(&'a self, uri: &'a [u8]) -> impl Iterator<Item = Vec<u8>> + 'a {
+        let mut can_match = vec![true; self.patterns.len()];
+        if let Some((set, in_set)) = &self.set {
+            let matched = set.matches(uri);
+            for (k, &i) in in_set.iter().enumerate() {
+                can_match[i] = matched.matched(k);
+            }
+        }
+        self.patterns
+            .iter()
+            .zip(can_match)
+            .filter(|(_, can)| *can)
+            .filter_map(move |(re, _)| re.first_group(uri))
+    }
+}
+
 /// The canonical list of `uris`: each cleaned original, then its variants, without
 /// duplicates, in first-seen order.
 pub fn canonicalize(
     uris: &[Vec<u8>],
-    redirectors: &[Matcher],
+    redirectors: &Redirectors,
     registry: &Registry,
 ) -> Vec<Vec<u8>> {
     let mut work: Vec<Vec<u8>> = uris.to_vec();
@@ -130,7 +179,7 @@ fn push(out: &mut Vec<Vec<u8>>, parts: &[&[u8]]) {
 /// (redirector targets), which are canonicalized in turn.
 fn one(
     uri: &[u8],
-    redirectors: &[Matcher],
+    redirectors: &Redirectors,
     registry: &Registry,
     variants: &mut Vec<Vec<u8>>,
 ) -> Vec<Vec<u8>> {
@@ -372,7 +421,7 @@ fn mail_variants(uri: &[u8], variants: &mut Vec<Vec<u8>>) {
 /// The variants of an `http(s)://` URI; returns redirector targets.
 fn http_variants(
     nuri: &[u8],
-    redirectors: &[Matcher],
+    redirectors: &Redirectors,
     registry: &Registry,
     variants: &mut Vec<Vec<u8>>,
 ) -> Vec<Vec<u8>> {
@@ -441,15 +490,9 @@ fn http_variants(
     let whole: Vec<u8> = [&proto[..], &host, rest].concat();
     let mut targets = Vec::new();
     let mut matched = false;
-    for re in redirectors {
-        if let Some(t) = re.first_group(&whole) {
-            if !t.contains(&b'.') {
-                continue;
-            }
-            targets.push(t);
-            matched = true;
-            break;
-        }
+    if let Some(t) = redirectors.targets(&whole).find(|t| t.contains(&b'.')) {
+        targets.push(t);
+        matched = true;
     }
     if !matched {
         // The hard-coded redirector: `https?:/{0,2}[^&#]+` anywhere after the host.
@@ -654,7 +697,7 @@ mod tests {
         let registry = Registry::default();
         let list = canonicalize(
             &["http://B\u{fc}cher.de/x".as_bytes().to_vec()],
-            &[],
+            &Redirectors::default(),
             &registry,
         );
         assert!(list.contains(&b"http://xn--bcher-kva.de/x".to_vec()));
@@ -662,7 +705,7 @@ mod tests {
             &["http://www.aacsb.edu.\u{53bb}\u{67e5}\u{3002}"
                 .as_bytes()
                 .to_vec()],
-            &[],
+            &Redirectors::default(),
             &registry,
         );
         assert!(!list.iter().any(|u| has_domain(u, &registry)), "{list:?}");
@@ -674,7 +717,7 @@ mod tests {
                 .iter()
                 .map(|u| u.as_bytes().to_vec())
                 .collect::<Vec<_>>(),
-            &[],
+            &Redirectors::default(),
             &Registry::default(),
         )
         .into_iter()
@@ -752,6 +795,59 @@ mod tests {
     }
 
     #[test]
+    fn redirector_patterns_in_order_past_targets_without_a_dot() {
+        use crate::rules::compile::compile_pattern;
+        use crate::rules::parser::Pattern;
+        let pattern = |source: &str| {
+            compile_pattern(&Pattern {
+                source: source.into(),
+                flags: "i".into(),
+                delimiter: '/',
+            })
+            .expect("compiles")
+        };
+        let redirectors = Redirectors::new(vec![
+            // A target without a dot is no target: the next pattern is tried.
+            pattern(r"^http://r\.example/go/(\w+)$"),
+            pattern(r"^http://r\.example/(?:go|to)/(.*)$"),
+            // PCRE2 (lookbehind), outside the set: still tried in its turn.
+            pattern(r"^http://(?<=//)p\.example/\?u=(.*)$"),
+            pattern(r"^http://r\.example/go/(.*)$"),
+        ]);
+        assert!(matches!(redirectors.patterns[2], Matcher::Pcre2(_)));
+        let targets = |u: &str| {
+            redirectors
+                .targets(u.as_bytes())
+                .map(|t| String::from_utf8_lossy(&t).into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            targets("http://r.example/go/home"),
+            ["home", "home", "home"]
+        );
+        assert_eq!(
+            targets("http://R.example/go/x.example/"),
+            ["x.example/", "x.example/"]
+        );
+        assert_eq!(targets("http://p.example/?u=y.example"), ["y.example"]);
+        assert!(targets("http://elsewhere.example/go/x.example").is_empty());
+        let c = canonicalize(
+            &[
+                b"http://r.example/go/home".to_vec(),
+                b"http://r.example/to/z.example/".to_vec(),
+            ],
+            &redirectors,
+            &Registry::default(),
+        );
+        let c: Vec<String> = c
+            .iter()
+            .map(|u| String::from_utf8_lossy(u).into_owned())
+            .collect();
+        assert!(c.contains(&"http://z.example/".to_string()), "{c:?}");
+        assert!(!c.iter().any(|u| u.ends_with("//home")), "{c:?}");
+    }
+
+    #[test]
     fn redirectors_and_firefox_completion() {
         let c = canon(&["http://rd.yahoo.com/*http://80.71.71.88/farm/?aid=8"]);
         assert!(
@@ -797,7 +893,7 @@ mod tests {
         #[test]
         fn hostile_uris(uris in proptest::collection::vec(
             proptest::collection::vec(piece(), 0..24).prop_map(|p| p.concat()), 0..8)) {
-            let out = canonicalize(&uris, &[], &Registry::default());
+            let out = canonicalize(&uris, &Redirectors::default(), &Registry::default());
             proptest::prop_assert!(out.len() <= MAX_URIS + uris.len());
         }
     }
