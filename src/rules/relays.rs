@@ -358,6 +358,19 @@ fn qmail_line(line: &str) -> Option<QmailLine> {
         .expect("static regex")
     });
     let collapsed = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    // What the protocol test below needs, checked first: "SMTP" or "QMQP" after a space
+    // and not followed by " id " somewhere in the line (the usual `with ESMTP id` is not
+    // qmail's), which spares most lines the capturing search.
+    let protocol_word = |w: &str| {
+        collapsed.match_indices(w).any(|(p, _)| {
+            p > 0
+                && collapsed.as_bytes()[p - 1] == b' '
+                && !collapsed[p + w.len()..].starts_with(" id ")
+        })
+    };
+    if !collapsed.starts_with("from ") || !(protocol_word("SMTP") || protocol_word("QMQP")) {
+        return None;
+    }
     let c = QMAIL.captures(&collapsed)?;
     // `with (.* )?(SMTP|QMQP)(?! id )`: some SMTP or QMQP word after `with ` or a space,
     // not followed by ` id `.
