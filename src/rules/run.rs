@@ -112,6 +112,14 @@ pub struct Plan {
     need: Vec<u8>,
     /// Per step: the steps a meta expression reads (resolved once at build).
     meta_deps: Vec<Vec<usize>>,
+    /// Per step: its index in `programs` when it is a meta rule, else [`LEAF`]. The
+    /// evaluation reads these compact arrays rather than the steps themselves, which
+    /// are large and mostly out of cache.
+    program_of: Vec<u32>,
+    /// The meta rules' programs.
+    programs: Vec<Program>,
+    /// Per step: a `!~` header test (it holds when its gate rules it out).
+    negated: Vec<bool>,
     /// The meta steps in evaluation order (see [`Plan::order_metas`]).
     meta_order: Vec<MetaOp>,
     /// Filters of ungated line rules searched together (see [`Plan::group_filters`]).
@@ -162,6 +170,9 @@ Thanks!\n\
 -- \n\
 Our spring catalogue \xe2\x80\x94 caf\xc3\xa9 chairs from $49.99 (US dollars), 20% off until May.\n\
 To unsubscribe, click here.\n";
+
+/// [`Plan::program_of`] of a step that is not a meta rule.
+const LEAF: u32 = u32::MAX;
 
 /// One step of the meta evaluation order.
 #[derive(Debug, Clone, Copy)]
@@ -452,6 +463,18 @@ impl Plan {
             e.resolve(&|n| plan.index.get(n).copied());
             plan.steps[i].kind = Kind::Meta(e.compile());
         }
+        plan.program_of = vec![LEAF; plan.steps.len()];
+        for (i, step) in plan.steps.iter().enumerate() {
+            if let Kind::Meta(program) = &step.kind {
+                plan.program_of[i] = plan.programs.len() as u32;
+                plan.programs.push(program.clone());
+            }
+        }
+        plan.negated = plan
+            .steps
+            .iter()
+            .map(|s| matches!(s.kind, Kind::Header { negate: true, .. }))
+            .collect();
         plan.order_metas();
         plan.group_filters();
         plan.roots = (0..plan.steps.len())
@@ -880,14 +903,14 @@ impl<'a, 't> Run<'a, 't> {
             return v;
         }
         let plan = self.plan;
-        let v = match &plan.steps[i].kind {
-            Kind::Meta(program) => {
+        let v = match plan.program_of[i] {
+            LEAF => self.leaf(i),
+            p => {
                 let mut stack = self.stacks.pop().unwrap_or_default();
-                let v = program.eval(|j| self.value(j), &mut stack);
+                let v = plan.programs[p as usize].eval(|j| self.value(j), &mut stack);
                 self.stacks.push(stack);
                 v
             }
-            _ => self.leaf(i),
         };
         self.values[i] = Some(v);
         v
@@ -929,23 +952,21 @@ impl<'a, 't> Run<'a, 't> {
     fn run_leaf(&mut self, i: usize) -> f64 {
         let plan = self.plan;
         let (texts, full) = (self.texts, self.full);
-        let step = &plan.steps[i];
         let gated = plan.prefiltered.get(i).copied().unwrap_or(false);
-        // A line rule in a filter group: the lines where its group's union matched.
-        if let (Kind::Lines { .. }, Some(g)) = (&step.kind, plan.group_of[i]) {
+        if gated && !self.candidates.hit[i] {
+            // No literal it needs: the pattern does not match (a `!~` header test
+            // then holds).
+            return f64::from(plan.negated[i]);
+        }
+        let step = &plan.steps[i];
+        // A line rule in a filter group (only line rules are): the lines where its
+        // group's union matched.
+        if let Some(g) = plan.group_of[i] {
             self.group_lines(g as usize);
         }
         let grouped: Option<&[u32]> =
             plan.group_of[i].and_then(|g| self.groups[g as usize].as_deref());
         let candidates = &self.candidates;
-        if gated && !candidates.hit[i] {
-            // No literal it needs: the pattern does not match (a `!~` header test
-            // then holds).
-            return match &step.kind {
-                Kind::Header { negate, .. } => f64::from(*negate),
-                _ => 0.0,
-            };
-        }
         match &step.kind {
             Kind::Meta(_) => 0.0,
             Kind::Full {
