@@ -717,9 +717,16 @@ impl Plan {
             let start = std::time::Instant::now();
             #[cfg(feature = "rule-timing")]
             let _timer = StageTimer(format!("[gate {:?}]", gate.area), start);
+            // A literal's owners are visited once per text (the `full` text) or per line:
+            // a common literal (`\nreceived:` has dozens of owners) occurs many times.
+            let mut last_seen = vec![u32::MAX; gate.owner.len()];
             if gate.area == Area::Full {
                 for m in gate.ac.find_overlapping_iter(full) {
-                    for &(step, bit) in &gate.owner[m.pattern().as_usize()] {
+                    let id = m.pattern().as_usize();
+                    if std::mem::replace(&mut last_seen[id], 0) == 0 {
+                        continue;
+                    }
+                    for &(step, bit) in &gate.owner[id] {
                         found[step] |= bit;
                     }
                 }
@@ -727,7 +734,11 @@ impl Plan {
             }
             for m in gate.ac.find_overlapping_iter(texts.joined(gate.area)) {
                 let line = texts.line_at(gate.area, m.start()) as u32;
-                for &(step, bit) in &gate.owner[m.pattern().as_usize()] {
+                let id = m.pattern().as_usize();
+                if std::mem::replace(&mut last_seen[id], line) == line {
+                    continue;
+                }
+                for &(step, bit) in &gate.owner[id] {
                     found[step] |= bit;
                     // The lines come from the gate's own set only.
                     if bit == 1 && last_line[step] != line {
@@ -760,8 +771,13 @@ impl Plan {
             let Some(text) = texts.header_cached(&g.key, &g.name, &g.modifiers) else {
                 continue;
             };
+            let mut seen = vec![false; g.owner.len()];
             for m in g.ac.find_overlapping_iter(text.as_slice()) {
-                for &(step, bit) in &g.owner[m.pattern().as_usize()] {
+                let id = m.pattern().as_usize();
+                if std::mem::replace(&mut seen[id], true) {
+                    continue;
+                }
+                for &(step, bit) in &g.owner[id] {
                     found[step] |= bit;
                 }
             }
