@@ -48,7 +48,8 @@ enum Kind {
     },
     /// An eval, with the area of its rule (`body` and `rawbody` evals read that text).
     Eval(super::parser::EvalCall, Area),
-    Meta(super::meta::Program),
+    /// A meta rule: its program is in [`Plan::programs`].
+    Meta,
 }
 
 /// One runnable rule.
@@ -116,7 +117,8 @@ pub struct Plan {
     /// evaluation reads these compact arrays rather than the steps themselves, which
     /// are large and mostly out of cache.
     program_of: Vec<u32>,
-    /// The meta rules' programs.
+    /// The meta rules' programs (a meta rule whose expression did not resolve has none and
+    /// reads 0).
     programs: Vec<Program>,
     /// Per step: a `!~` header test (it holds when its gate rules it out).
     negated: Vec<bool>,
@@ -360,7 +362,7 @@ impl Plan {
                     match tokenize_meta(expr).and_then(|t| Expr::parse(&t)) {
                         Ok(e) => {
                             metas.push((plan.steps.len(), e));
-                            Some(Kind::Meta(Program::default()))
+                            Some(Kind::Meta)
                         }
                         Err(e) => {
                             plan.not_run.insert(name.clone(), e);
@@ -453,6 +455,7 @@ impl Plan {
         }
         plan.build_prefilter(&compiled.gates, &compiled.also);
         plan.meta_deps = vec![Vec::new(); plan.steps.len()];
+        plan.program_of = vec![LEAF; plan.steps.len()];
         for (i, mut e) in metas {
             let mut names = Vec::new();
             e.rules(&mut names);
@@ -461,14 +464,8 @@ impl Plan {
                 .filter_map(|n| plan.index.get(n).copied())
                 .collect();
             e.resolve(&|n| plan.index.get(n).copied());
-            plan.steps[i].kind = Kind::Meta(e.compile());
-        }
-        plan.program_of = vec![LEAF; plan.steps.len()];
-        for (i, step) in plan.steps.iter().enumerate() {
-            if let Kind::Meta(program) = &step.kind {
-                plan.program_of[i] = plan.programs.len() as u32;
-                plan.programs.push(program.clone());
-            }
+            plan.program_of[i] = plan.programs.len() as u32;
+            plan.programs.push(e.compile());
         }
         plan.negated = plan
             .steps
@@ -604,7 +601,7 @@ impl Plan {
         let mut done: Vec<bool> = self
             .steps
             .iter()
-            .map(|s| !matches!(s.kind, Kind::Meta(_)))
+            .map(|s| !matches!(s.kind, Kind::Meta))
             .collect();
         let mut ops = Vec::new();
         for i in 0..self.steps.len() {
@@ -810,7 +807,7 @@ impl Plan {
     pub fn run(&self, texts: &Texts<'_>, full: &[u8]) -> BTreeMap<String, f64> {
         let mut run = Run::new(self, texts, full);
         for i in 0..self.steps.len() {
-            if !matches!(self.steps[i].kind, Kind::Meta(_)) {
+            if !matches!(self.steps[i].kind, Kind::Meta) {
                 let v = run.leaf(i);
                 run.values[i] = Some(v);
             }
@@ -820,7 +817,7 @@ impl Plan {
             match *op {
                 MetaOp::Enter(i) => run.values[i] = Some(0.0),
                 MetaOp::Exit(i) => {
-                    if let Kind::Meta(program) = &self.steps[i].kind {
+                    if let Some(program) = self.programs.get(self.program_of[i] as usize) {
                         let vals = &run.values;
                         run.values[i] = Some(program.eval(|j| vals[j].unwrap_or(0.0), &mut stack));
                     }
@@ -885,7 +882,7 @@ struct Run<'a, 't> {
     full: &'a [u8],
     candidates: Candidates,
     /// Per filter group, once searched: the lines where its union matched
-    /// ([`Run::group_lines`]).
+    /// ([`Run::search_group`]).
     groups: Vec<Option<Vec<u32>>>,
     values: Vec<Option<f64>>,
     /// Scratch stacks for meta programs (one per nesting level in use).
@@ -932,10 +929,10 @@ impl<'a, 't> Run<'a, 't> {
         v
     }
 
-    /// The lines of the filter group `g`'s text where its union matches ([`FilterLines`]),
-    /// searched the first time a member asks. A member can match only on these lines: a
-    /// line where it matches holds a match of its filter, so of the union.
-    fn group_lines(&mut self, g: usize) -> &[u32] {
+    /// Finds the lines of the filter group `g`'s text where its union matches
+    /// ([`FilterLines`]), the first time a member asks. A member can match only on these
+    /// lines: a line where it matches holds a match of its filter, so of the union.
+    fn search_group(&mut self, g: usize) {
         let (plan, texts) = (self.plan, self.texts);
         self.groups[g].get_or_insert_with(|| {
             let group = &plan.filter_groups[g];
@@ -952,7 +949,7 @@ impl<'a, 't> Run<'a, 't> {
             #[cfg(feature = "rule-timing")]
             super::timing::record(&format!("[union {g}]"), start, !lines.is_empty());
             lines
-        })
+        });
     }
 
     /// Runs step `i`, which is not a meta rule (timed with the `rule-timing` feature).
@@ -978,13 +975,13 @@ impl<'a, 't> Run<'a, 't> {
         // A line rule in a filter group (only line rules are): the lines where its
         // group's union matched.
         if let Some(g) = plan.group_of[i] {
-            self.group_lines(g as usize);
+            self.search_group(g as usize);
         }
         let grouped: Option<&[u32]> =
             plan.group_of[i].and_then(|g| self.groups[g as usize].as_deref());
         let candidates = &self.candidates;
         match &step.kind {
-            Kind::Meta(_) => 0.0,
+            Kind::Meta => 0.0,
             Kind::Full {
                 filter: Some(f), ..
             } if !f.is_match(full) => 0.0,
