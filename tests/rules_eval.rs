@@ -1624,8 +1624,9 @@ score    SUBJ_TWO    1
 
 #[test]
 fn rules_without_literals_find_their_lines_through_their_filters() {
-    // None of these has a literal to gate on, and none matches ordinary text, so they
-    // share a filter union: a rule then runs only on the lines where the union matched.
+    // None of these has a literal to gate on, and none matches ordinary text, so they are
+    // grouped into filter unions: a rule then runs only on the lines where its union
+    // matched (a rule left alone, on the lines where its own filter matched).
     let (engine, _dir) = engine(
         r#"
 body     LONGW      /\b(?:[a-z]{6,}[\s\.]+){3}/

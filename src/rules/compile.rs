@@ -116,12 +116,16 @@ impl Filter {
     /// One filter matching wherever any of `filters` does (their alternation), when it
     /// compiles.
     pub fn union(filters: &[&Filter]) -> Option<Filter> {
-        let pattern = filters
-            .iter()
+        Filter::new(&Filter::union_pattern(filters.iter().copied()))
+    }
+
+    /// The pattern of [`Filter::union`].
+    pub fn union_pattern<'a>(filters: impl IntoIterator<Item = &'a Filter>) -> String {
+        filters
+            .into_iter()
             .map(|f| format!("(?:{})", f.pattern))
             .collect::<Vec<_>>()
-            .join("|");
-        Filter::new(&pattern)
+            .join("|")
     }
 
     /// Whether it matches anywhere in `hay`.
