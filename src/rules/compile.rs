@@ -9,7 +9,7 @@ use super::parser::{Config, HeaderTest, Pattern, RuleTest};
 use super::perl::{Dialect, Translation, translate};
 
 /// Size limit for one compiled `regex` (ReplaceTags output is large).
-const REGEX_SIZE_LIMIT: usize = 64 << 20;
+pub(crate) const REGEX_SIZE_LIMIT: usize = 64 << 20;
 
 /// PCRE2's match limit for rule patterns (its default is 10,000,000): a backtracking
 /// pattern on a hostile line gives up after this many internal calls and counts as not

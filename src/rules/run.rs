@@ -196,9 +196,9 @@ fn dfa_growth(pattern: &str) -> Option<usize> {
         .thompson(
             thompson::Config::new()
                 .utf8(false)
-                .nfa_size_limit(Some(64 << 20)),
+                .nfa_size_limit(Some(super::compile::REGEX_SIZE_LIMIT)),
         )
-        .configure(DFA::config().cache_capacity(64 << 20))
+        .configure(DFA::config().cache_capacity(super::compile::REGEX_SIZE_LIMIT))
         .build(pattern)
         .ok()?;
     let mut cache = dfa.create_cache();

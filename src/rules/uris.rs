@@ -50,8 +50,8 @@ impl Redirectors {
             })
             .unzip();
         let set = regex::bytes::RegexSetBuilder::new(sources)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
+            .size_limit(super::compile::REGEX_SIZE_LIMIT)
+            .dfa_size_limit(super::compile::REGEX_SIZE_LIMIT)
             .build()
             .ok()
             .map(|set| (set, in_set));
