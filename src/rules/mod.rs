@@ -27,6 +27,7 @@ pub mod eval;
 pub mod header_evals;
 pub mod html_evals;
 pub mod list_evals;
+pub mod literals;
 pub mod locales;
 pub mod meta;
 pub mod mime_evals;
@@ -203,7 +204,7 @@ impl RuleSet {
                 self.plan.not_run.len()
             ));
             out.push(format!(
-                "rules: {} body/rawbody/uri/full rules gated by the Aho-Corasick literal prefilter",
+                "rules: {} body/rawbody/uri/full rules gated by the literal prefilter",
                 self.plan.prefiltered()
             ));
             let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::compile::{Compiled, Filter, Matcher};
+use super::literals::Literals;
 use super::meta::{Expr, Program};
 use super::parser::{Area, Config, HeaderTest, RuleTest, tokenize_meta};
 use super::texts::Texts;
@@ -242,30 +243,30 @@ impl Candidates {
 /// Rule name -> further literal sets ([`Compiled::also`](super::compile::Compiled::also)).
 type Also = BTreeMap<String, Vec<Vec<Vec<u8>>>>;
 
-/// The literal prefilter of the rules over one text: an ASCII case-insensitive
-/// Aho-Corasick automaton over the literals one of which each rule needs.
+/// The literal prefilter of the rules over one text: an ASCII case-insensitive search
+/// for the literals one of which each rule needs.
 #[derive(Debug, Clone)]
 struct Gate {
     area: Area,
-    ac: aho_corasick::AhoCorasick,
+    literals: Literals,
     /// Pattern id -> the steps that need that literal, with the bit of its set.
     owner: Vec<Vec<(usize, u8)>>,
 }
 
 /// The literal prefilter of the header rules reading one header text (`name:modifiers`):
-/// an automaton of their literals only, searched in that text once.
+/// a search for their literals only, in that text once.
 #[derive(Debug, Clone)]
 struct HeaderGate {
     /// The header text: cache key, name, modifiers.
     key: String,
     name: String,
     modifiers: Vec<String>,
-    ac: aho_corasick::AhoCorasick,
+    literals: Literals,
     /// Pattern id -> the steps that need that literal, with the bit of its set.
     owner: Vec<Vec<(usize, u8)>>,
 }
 
-/// A gate's literals, each once (many rules share one, and the automaton would report
+/// A gate's literals, each once (many rules share one, and the search would report
 /// every occurrence once per copy), with the steps that need each.
 #[derive(Default)]
 struct GateLiterals {
@@ -299,18 +300,6 @@ impl GateLiterals {
         }
         need
     }
-}
-
-/// The ASCII case-insensitive automaton of a gate's literals; `None` without literals (or
-/// when it cannot be built), and then nothing is gated.
-fn gate_automaton(patterns: &[Vec<u8>]) -> Option<aho_corasick::AhoCorasick> {
-    if patterns.is_empty() {
-        return None;
-    }
-    aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(patterns)
-        .ok()
 }
 
 /// Header names mailwarden does not build yet.
@@ -684,13 +673,13 @@ impl Plan {
                     gated.push(i);
                 }
             }
-            if let Some(ac) = gate_automaton(&lits.patterns) {
+            if let Some(literals) = Literals::new(&lits.patterns) {
                 for i in gated {
                     self.prefiltered[i] = true;
                 }
                 self.gates.push(Gate {
                     area,
-                    ac,
+                    literals,
                     owner: lits.owner,
                 });
             }
@@ -699,8 +688,8 @@ impl Plan {
     }
 
     /// Gates header rules without `[if-unset: ...]` (an unset header then reads as a
-    /// text the literals need not be in): one automaton per header text, so that a search
-    /// reports only literals of rules reading that text, and each automaton stays small.
+    /// text the literals need not be in): one search per header text, so that it
+    /// reports only literals of rules reading that text, and each stays small.
     fn build_header_gates(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>, also: &Also) {
         // Key -> (name, modifiers, literals), in the order the keys first appear.
         let mut by_key: Vec<(String, String, Vec<String>, GateLiterals)> = Vec::new();
@@ -732,7 +721,7 @@ impl Plan {
             self.need[i] = by_key[k].3.add_step(lits, more, i);
         }
         for (key, name, modifiers, lits) in by_key {
-            let Some(ac) = gate_automaton(&lits.patterns) else {
+            let Some(literals) = Literals::new(&lits.patterns) else {
                 continue;
             };
             for owners in &lits.owner {
@@ -744,7 +733,7 @@ impl Plan {
                 key,
                 name,
                 modifiers,
-                ac,
+                literals,
                 owner: lits.owner,
             });
         }
@@ -760,7 +749,7 @@ impl Plan {
     fn candidates(&self, texts: &Texts<'_>, full: &[u8]) -> Candidates {
         // Per step: the bits of its literal sets found so far.
         let mut found = vec![0u8; self.steps.len()];
-        // (step, line), each step's lines in increasing order (the automaton reports
+        // (step, line), each step's lines in increasing order (the search reports
         // matches left to right), without repeats.
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut last_line = vec![u32::MAX; self.steps.len()];
@@ -773,32 +762,31 @@ impl Plan {
             // a common literal (`\nreceived:` has dozens of owners) occurs many times.
             let mut last_seen = vec![u32::MAX; gate.owner.len()];
             if gate.area == Area::Full {
-                for m in gate.ac.find_overlapping_iter(full) {
-                    let id = m.pattern().as_usize();
-                    if std::mem::replace(&mut last_seen[id], 0) == 0 {
-                        continue;
+                gate.literals.for_each_match(full, |id, _| {
+                    if std::mem::replace(&mut last_seen[id], 0) != 0 {
+                        for &(step, bit) in &gate.owner[id] {
+                            found[step] |= bit;
+                        }
+                    }
+                });
+                continue;
+            }
+
+            gate.literals
+                .for_each_match(texts.joined(gate.area), |id, start| {
+                    let line = texts.line_at(gate.area, start) as u32;
+                    if std::mem::replace(&mut last_seen[id], line) == line {
+                        return;
                     }
                     for &(step, bit) in &gate.owner[id] {
                         found[step] |= bit;
+                        // The lines come from the gate's own set only.
+                        if bit == 1 && last_line[step] != line {
+                            last_line[step] = line;
+                            pairs.push((step as u32, line));
+                        }
                     }
-                }
-                continue;
-            }
-            for m in gate.ac.find_overlapping_iter(texts.joined(gate.area)) {
-                let line = texts.line_at(gate.area, m.start()) as u32;
-                let id = m.pattern().as_usize();
-                if std::mem::replace(&mut last_seen[id], line) == line {
-                    continue;
-                }
-                for &(step, bit) in &gate.owner[id] {
-                    found[step] |= bit;
-                    // The lines come from the gate's own set only.
-                    if bit == 1 && last_line[step] != line {
-                        last_line[step] = line;
-                        pairs.push((step as u32, line));
-                    }
-                }
-            }
+                });
         }
         // Group by step (a counting sort keeps each step's lines in order).
         let mut ranges = vec![(0u32, 0u32); self.steps.len()];
@@ -824,15 +812,13 @@ impl Plan {
                 continue;
             };
             let mut seen = vec![false; g.owner.len()];
-            for m in g.ac.find_overlapping_iter(text.as_slice()) {
-                let id = m.pattern().as_usize();
-                if std::mem::replace(&mut seen[id], true) {
-                    continue;
+            g.literals.for_each_match(text.as_slice(), |id, _| {
+                if !std::mem::replace(&mut seen[id], true) {
+                    for &(step, bit) in &g.owner[id] {
+                        found[step] |= bit;
+                    }
                 }
-                for &(step, bit) in &g.owner[id] {
-                    found[step] |= bit;
-                }
-            }
+            });
         }
         let hit = found
             .iter()
