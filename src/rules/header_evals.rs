@@ -508,7 +508,12 @@ pub(crate) fn addrs(texts: &Texts<'_>, header: &str) -> Vec<String> {
 
 /// The sender addresses SpamAssassin's `all_from_addrs` collects: Resent-From when present,
 /// otherwise From and the envelope-sender headers.
-pub(crate) fn all_from_addrs(texts: &Texts<'_>) -> BTreeSet<String> {
+/// Computed once per message (FreeMail and four stock address lists read them).
+pub(crate) fn all_from_addrs<'t>(texts: &'t Texts<'_>) -> &'t BTreeSet<String> {
+    texts.from_addrs.get_or_init(|| from_addrs(texts))
+}
+
+fn from_addrs(texts: &Texts<'_>) -> BTreeSet<String> {
     let resent = addrs(texts, "Resent-From:first");
     let list = if !resent.is_empty() {
         resent

@@ -254,7 +254,7 @@ fn push_unique(
 
 /// PerMsgStatus's `all_from_addrs`.
 fn from_addresses(texts: &Texts<'_>) -> Vec<String> {
-    all_from_addrs(texts).into_iter().collect()
+    all_from_addrs(texts).iter().cloned().collect()
 }
 
 /// PerMsgStatus's `all_to_addrs`: the first Resent-To and Resent-Cc addresses when the
@@ -491,30 +491,37 @@ fn uri_host(uri: &str) -> Option<String> {
     (!host.is_empty()).then_some(host)
 }
 
+/// The distinct hosts of the message's URIs that SpamAssassin's get_uri_detail_list
+/// records: IP addresses and names ending in a valid TLD (RegistryBoundaries'
+/// uri_to_domain; a relative `href="top"` has none).
+fn uri_hosts(texts: &Texts<'_>, lists: &Lists) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut hosts = Vec::new();
+    for uri in &texts.uris {
+        let Some(host) = uri_host(&String::from_utf8_lossy(uri)) else {
+            continue;
+        };
+        let ipv4 = host.split('.').count() == 4
+            && host
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if (ipv4 || host.starts_with('[') || lists.registry.is_domain_valid(&host))
+            && seen.insert(host.clone())
+        {
+            hosts.push(host);
+        }
+    }
+    hosts
+}
+
 /// WLBLEval's `check_uri_host_listed(NAME)`: some URI host, or the nearest of its parent
 /// domains that the list names, is listed (and not excluded with `!`).
 fn uri_host_listed(texts: &Texts<'_>, lists: &Lists, name: &str) -> bool {
     let Some(list) = lists.uri_hosts.get(name) else {
         return false;
     };
-    let mut seen = std::collections::HashSet::new();
-    for uri in &texts.uris {
-        let Some(host) = uri_host(&String::from_utf8_lossy(uri)) else {
-            continue;
-        };
-        // SpamAssassin's get_uri_detail_list only records hosts RegistryBoundaries'
-        // uri_to_domain accepts: IP addresses and names ending in a valid TLD (a relative
-        // `href="top"` has none).
-        let ipv4 = host.split('.').count() == 4
-            && host
-                .split('.')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        if !(ipv4 || host.starts_with('[') || lists.registry.is_domain_valid(&host)) {
-            continue;
-        }
-        if !seen.insert(host.clone()) {
-            continue;
-        }
+    let hosts = texts.uri_hosts.get_or_init(|| uri_hosts(texts, lists));
+    for host in hosts {
         let keys: Vec<&str> = if let Some(inner) = host.strip_prefix('[') {
             vec![inner.trim_end_matches(']')]
         } else {

@@ -1173,7 +1173,7 @@ pub fn run(call: &EvalCall, texts: &Texts<'_>) -> Option<bool> {
                 && (a(1).trim() == "undef" || num(1).is_some_and(|max| d <= max))
         }
         "check_for_uppercase" => {
-            let u = uppercase(texts);
+            let u = *texts.uppercase.get_or_init(|| uppercase(texts));
             u > num(0).unwrap_or(0.0) && u <= num(1).unwrap_or(0.0)
         }
         _ => return None,

@@ -70,6 +70,14 @@ pub struct Texts<'v> {
     date_diff: std::cell::OnceCell<i64>,
     /// The forged-Hotmail verdict two evals share, computed on first use.
     pub hotmail: std::cell::OnceCell<Option<bool>>,
+    /// The share of capitals `check_for_uppercase` reads (the stock rules ask three
+    /// times), computed on first use.
+    pub uppercase: std::cell::OnceCell<f64>,
+    /// The sender addresses of SpamAssassin's `all_from_addrs`, computed on first use.
+    pub from_addrs: std::cell::OnceCell<std::collections::BTreeSet<String>>,
+    /// The distinct URI hosts `check_uri_host_listed` looks up (six stock lists), computed
+    /// on first use.
+    pub uri_hosts: std::cell::OnceCell<Vec<String>>,
     /// The Bayes spam probability ([`MessageView::bayes`]).
     pub bayes: Option<f64>,
     /// `body`, `rawbody` and `uri` lines each joined with `\n`, for the rule filters and
