@@ -284,9 +284,18 @@ fn qmail_protocol(by_part: &str) -> bool {
 }
 
 fn word_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
-    let lower = s.to_ascii_lowercase();
-    let pos = lower.find(key)? + key.len();
+    let pos = find_ascii_ci(s, key)? + key.len();
     s[pos..].split_whitespace().next()
+}
+
+/// Where `key` (lower case ASCII) first occurs in `s`, ASCII case-insensitively: what
+/// `s.to_ascii_lowercase().find(key)` gives, without the copy.
+fn find_ascii_ci(s: &str, key: &str) -> Option<usize> {
+    let (hay, key) = (s.as_bytes(), key.as_bytes());
+    let first = *key.first()?;
+    (0..=hay.len().checked_sub(key.len())?).find(|&i| {
+        hay[i].to_ascii_lowercase() == first && hay[i..i + key.len()].eq_ignore_ascii_case(key)
+    })
 }
 
 /// Whether the part of a Received line before ` by ` holds an address anywhere: a line
@@ -399,12 +408,15 @@ fn qmail_line(line: &str) -> Option<QmailLine> {
 /// falls to its list of ignored lines (`/\(LSMTP for/`): not a relay, not unparseable
 /// (spam-2/00808). Without the port (`from NAME (IP) by ...`) it is an ordinary relay.
 fn lsmtp_unbracketed(line: &str) -> bool {
+    if !line.contains("(LSMTP for") {
+        return false;
+    }
     let lower = line.to_ascii_lowercase();
     let Some(by) = lower.find(" by ") else {
         return false;
     };
     // `(IP:PORT)`: an address in parentheses, a colon and digits right after it.
-    let with_port = lower[..by].split('(').skip(1).any(|p| {
+    lower[..by].split('(').skip(1).any(|p| {
         p.split_once(')').is_some_and(|(inner, _)| {
             inner.split_once(':').is_some_and(|(ip, port)| {
                 ip.parse::<std::net::Ipv4Addr>().is_ok()
@@ -412,8 +424,7 @@ fn lsmtp_unbracketed(line: &str) -> bool {
                     && port.bytes().all(|b| b.is_ascii_digit())
             })
         })
-    });
-    line.contains("(LSMTP for") && with_port
+    })
 }
 
 /// Received.pm's ignore rule `^\S+ by \S+ (?:with|via|for|\()`, which it tries after its
@@ -425,7 +436,19 @@ fn glued_address_handover(line: &str) -> bool {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"^(?i:from) (\S+) by \S+ (?:with|via|for|\()").expect("static regex")
     });
-    let Some(c) = RE.captures(line.trim()) else {
+    let line = line.trim();
+    // What the pattern needs, checked before its capturing search: `from `, one word, and
+    // ` by ` right after the first space that follows.
+    let one_word = line
+        .get(..5)
+        .is_some_and(|f| f.eq_ignore_ascii_case("from "))
+        && line[5..]
+            .split_once(' ')
+            .is_some_and(|(_, rest)| rest.starts_with("by "));
+    if !one_word {
+        return false;
+    }
+    let Some(c) = RE.captures(line) else {
         return false;
     };
     let word = &c[1];

@@ -1042,21 +1042,19 @@ impl<'a, 't> Run<'a, 't> {
                 // rule's lines holding one of its literals, when there are few; else the
                 // lines where its filter matches, searched one at a time, so that a rule
                 // without `multiple` stops at its first hit.
-                let lines: Box<dyn Iterator<Item = usize>> = match (grouped, filter) {
-                    (Some(lines), _) => Box::new(lines.iter().map(|&l| l as usize)),
+                let lines = match (grouped, filter) {
+                    (Some(lines), _) => Lines::Listed(lines.iter()),
                     (None, _) if gated && candidates.lines_of(i).len() <= FILTER_ABOVE_LINES => {
-                        Box::new(candidates.lines_of(i).iter().map(|&l| l as usize))
+                        Lines::Listed(candidates.lines_of(i).iter())
                     }
-                    (None, Some(f)) => Box::new(FilterLines {
+                    (None, Some(f)) => Lines::Filtered(FilterLines {
                         filter: f,
                         texts,
                         area: *area,
                         at: texts.line_start(*area, first),
                     }),
-                    (None, None) if gated => {
-                        Box::new(candidates.lines_of(i).iter().map(|&l| l as usize))
-                    }
-                    (None, None) => Box::new(0..all.len()),
+                    (None, None) if gated => Lines::Listed(candidates.lines_of(i).iter()),
+                    (None, None) => Lines::All(0..all.len()),
                 };
                 let mut total = 0.0;
                 for line in lines.filter(|&l| l >= first).filter_map(|l| all.get(l)) {
@@ -1109,6 +1107,26 @@ impl<'a, 't> Run<'a, 't> {
                     _ => f64::from(matcher.is_match(text) != *negate),
                 }
             }
+        }
+    }
+}
+
+/// The lines a line rule runs on (see [`Run::run_leaf`]): listed by its group's union or
+/// its gate, found by its filter, or all of them.
+enum Lines<'a, 't> {
+    Listed(std::slice::Iter<'a, u32>),
+    Filtered(FilterLines<'a, 't>),
+    All(std::ops::Range<usize>),
+}
+
+impl Iterator for Lines<'_, '_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Lines::Listed(lines) => lines.next().map(|&l| l as usize),
+            Lines::Filtered(lines) => lines.next(),
+            Lines::All(lines) => lines.next(),
         }
     }
 }
