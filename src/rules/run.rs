@@ -34,13 +34,18 @@ enum Kind {
     Header {
         name: String,
         modifiers: Vec<String>,
-        /// `name:modifier:...`, the per-message lookup cache key.
-        key: String,
+        /// The text's number for the per-message cache ([`Texts::header_in_slot`]): one
+        /// per `name:modifier:...`.
+        slot: u32,
         negate: bool,
         matcher: Matcher,
         if_unset: Option<Vec<u8>>,
     },
-    Exists(String),
+    Exists {
+        name: String,
+        /// As in [`Kind::Header`].
+        slot: u32,
+    },
     MimeHeader {
         name: String,
         raw: bool,
@@ -257,8 +262,8 @@ struct Gate {
 /// a search for their literals only, in that text once.
 #[derive(Debug, Clone)]
 struct HeaderGate {
-    /// The header text: cache key, name, modifiers.
-    key: String,
+    /// The header text: cache slot ([`Kind::Header`]), name, modifiers.
+    slot: u32,
     name: String,
     modifiers: Vec<String>,
     literals: Literals,
@@ -334,6 +339,12 @@ impl Plan {
         };
         // Meta expressions by step, compiled once every step has its slot.
         let mut metas: Vec<(usize, Expr)> = Vec::new();
+        // Each header text's cache slot, by its key (`name:modifier:...`).
+        let mut slots: HashMap<String, u32> = HashMap::new();
+        let mut slot_of = |key: String| {
+            let next = slots.len() as u32;
+            *slots.entry(key).or_insert(next)
+        };
         for (name, rule) in &config.rules {
             let tflags = config.tflags.get(name).map(Vec::as_slice).unwrap_or(&[]);
             let score = match config.scores.get(name) {
@@ -398,7 +409,10 @@ impl Plan {
                     matcher,
                     filter,
                 }),
-                (RuleTest::Header(HeaderTest::Exists(h)), _) => Some(Kind::Exists(h.clone())),
+                (RuleTest::Header(HeaderTest::Exists(h)), _) => Some(Kind::Exists {
+                    name: h.clone(),
+                    slot: slot_of(h.clone()),
+                }),
                 (
                     RuleTest::Header(HeaderTest::Regex {
                         header,
@@ -412,13 +426,14 @@ impl Plan {
                         plan.not_run.insert(name.clone(), why.into());
                         None
                     } else {
+                        let key = std::iter::once(header.name.as_str())
+                            .chain(header.modifiers.iter().map(String::as_str))
+                            .collect::<Vec<_>>()
+                            .join(":");
                         matcher().map(|m| Kind::Header {
                             name: header.name.clone(),
                             modifiers: header.modifiers.clone(),
-                            key: std::iter::once(header.name.as_str())
-                                .chain(header.modifiers.iter().map(String::as_str))
-                                .collect::<Vec<_>>()
-                                .join(":"),
+                            slot: slot_of(key),
                             negate: *negate,
                             matcher: m,
                             if_unset: if_unset.as_ref().map(|s| {
@@ -691,14 +706,14 @@ impl Plan {
     /// text the literals need not be in): one search per header text, so that it
     /// reports only literals of rules reading that text, and each stays small.
     fn build_header_gates(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>, also: &Also) {
-        // Key -> (name, modifiers, literals), in the order the keys first appear.
-        let mut by_key: Vec<(String, String, Vec<String>, GateLiterals)> = Vec::new();
-        let mut key_index: HashMap<String, usize> = HashMap::new();
+        // Text -> (slot, name, modifiers, literals), in the order the texts first appear.
+        let mut by_key: Vec<(u32, String, Vec<String>, GateLiterals)> = Vec::new();
+        let mut key_index: HashMap<u32, usize> = HashMap::new();
         for (i, step) in self.steps.iter().enumerate() {
             let Kind::Header {
                 name,
                 modifiers,
-                key,
+                slot,
                 if_unset: None,
                 ..
             } = &step.kind
@@ -708,9 +723,9 @@ impl Plan {
             let Some(lits) = gates.get(&step.name) else {
                 continue;
             };
-            let k = *key_index.entry(key.clone()).or_insert_with(|| {
+            let k = *key_index.entry(*slot).or_insert_with(|| {
                 by_key.push((
-                    key.clone(),
+                    *slot,
                     name.clone(),
                     modifiers.clone(),
                     GateLiterals::default(),
@@ -720,7 +735,7 @@ impl Plan {
             let more = also.get(&step.name).map_or(&[][..], Vec::as_slice);
             self.need[i] = by_key[k].3.add_step(lits, more, i);
         }
-        for (key, name, modifiers, lits) in by_key {
+        for (slot, name, modifiers, lits) in by_key {
             let Some(literals) = Literals::new(&lits.patterns) else {
                 continue;
             };
@@ -730,7 +745,7 @@ impl Plan {
                 }
             }
             self.header_gates.push(HeaderGate {
-                key,
+                slot,
                 name,
                 modifiers,
                 literals,
@@ -808,7 +823,7 @@ impl Plan {
         #[cfg(feature = "rule-timing")]
         let _timer = StageTimer("[gate headers]".into(), std::time::Instant::now());
         for g in &self.header_gates {
-            let Some(text) = texts.header_cached(&g.key, &g.name, &g.modifiers) else {
+            let Some(text) = texts.header_in_slot(g.slot as usize, &g.name, &g.modifiers) else {
                 continue;
             };
             let mut seen = vec![false; g.owner.len()];
@@ -1071,7 +1086,9 @@ impl<'a, 't> Run<'a, 't> {
                 }
                 total
             }
-            Kind::Exists(h) => f64::from(texts.header_cached(h, h, &[]).is_some()),
+            Kind::Exists { name, slot } => {
+                f64::from(texts.header_in_slot(*slot as usize, name, &[]).is_some())
+            }
             Kind::Eval(call, area) => super::eval::run(call, *area, texts, &plan.eval_data),
             Kind::MimeHeader {
                 name,
@@ -1092,12 +1109,12 @@ impl<'a, 't> Run<'a, 't> {
             Kind::Header {
                 name,
                 modifiers,
-                key,
+                slot,
                 negate,
                 matcher,
                 if_unset,
             } => {
-                let text = texts.header_cached(key, name, modifiers);
+                let text = texts.header_in_slot(*slot as usize, name, modifiers);
                 let text = text
                     .as_deref()
                     .map_or(if_unset.as_deref().unwrap_or_default(), Vec::as_slice);

@@ -66,6 +66,10 @@ pub struct Texts<'v> {
     pub mime: super::mime_evals::MimeStats,
     /// Header lookups already made, by `name:modifier:...` (many rules read the same one).
     header_cache: std::cell::RefCell<HeaderCache>,
+    /// The same by the slot number the rule plan gives each header text
+    /// ([`Texts::header_in_slot`]): no key to hash for each of the ~400 header rules a
+    /// message runs.
+    header_slots: std::cell::RefCell<Vec<Option<HeaderText>>>,
     /// Date header minus the closest Received time, computed on first use.
     date_diff: std::cell::OnceCell<i64>,
     /// The forged-Hotmail verdict two evals share, computed on first use.
@@ -258,7 +262,10 @@ fn host_modifiers(
     (!out.is_empty()).then_some(out)
 }
 
-type HeaderCache = std::collections::HashMap<String, Option<std::rc::Rc<Vec<u8>>>, FastHash>;
+type HeaderCache = std::collections::HashMap<String, HeaderText, FastHash>;
+
+/// A header text as rules match it, shared; `None` when the message has no such field.
+pub type HeaderText = Option<std::rc::Rc<Vec<u8>>>;
 
 /// Index of `area`'s text in [`Texts::joined`]'s array.
 fn slot(area: Area) -> usize {
@@ -1070,16 +1077,35 @@ impl<'v> Texts<'v> {
     /// joined with one, so `From:addr =~ /\s/` holds for a From with two addresses.
     /// Computed once per message for each `key` (which must name `name` and `modifiers`
     /// uniquely) and shared.
-    pub fn header_cached(
-        &self,
-        key: &str,
-        name: &str,
-        modifiers: &[String],
-    ) -> Option<std::rc::Rc<Vec<u8>>> {
+    pub fn header_cached(&self, key: &str, name: &str, modifiers: &[String]) -> HeaderText {
         if let Some(v) = self.header_cache.borrow().get(key) {
             return v.clone();
         }
-        let v = self.header(name, modifiers).map(|mut values| {
+        let v = self.header_text(name, modifiers);
+        self.header_cache
+            .borrow_mut()
+            .insert(key.to_string(), v.clone());
+        v
+    }
+
+    /// [`Texts::header_cached`] for a caller that numbers its header texts itself: `slot`
+    /// must name `name` and `modifiers` uniquely, as the key does there.
+    pub fn header_in_slot(&self, slot: usize, name: &str, modifiers: &[String]) -> HeaderText {
+        if let Some(Some(v)) = self.header_slots.borrow().get(slot) {
+            return v.clone();
+        }
+        let v = self.header_text(name, modifiers);
+        let mut slots = self.header_slots.borrow_mut();
+        if slots.len() <= slot {
+            slots.resize(slot + 1, None);
+        }
+        slots[slot] = Some(v.clone());
+        v
+    }
+
+    /// The values of [`Texts::header`] joined (see [`Texts::header_cached`]).
+    fn header_text(&self, name: &str, modifiers: &[String]) -> HeaderText {
+        self.header(name, modifiers).map(|mut values| {
             std::rc::Rc::new(if values.len() == 1 {
                 values.pop().unwrap_or_default()
             } else {
@@ -1090,11 +1116,7 @@ impl<'v> Texts<'v> {
                 };
                 values.join(sep)
             })
-        });
-        self.header_cache
-            .borrow_mut()
-            .insert(key.to_string(), v.clone());
-        v
+        })
     }
 
     /// [`part_header_values`] of this message's parts, computed once per (name, raw).
