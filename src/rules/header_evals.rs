@@ -161,6 +161,16 @@ fn hotmail_received(texts: &Texts<'_>) -> Option<bool> {
     });
     static IPRE: LazyLock<regex::Regex> =
         LazyLock::new(|| regex::Regex::new(IP).expect("static regex"));
+    // A verdict needs `hotmail.com` in a Received field (the claim below) or a From at
+    // hotmail.com; most messages have neither, and nothing more is read for them.
+    let claimed = texts
+        .headers
+        .iter()
+        .zip(&texts.decoded)
+        .any(|(h, v)| h.name.eq_ignore_ascii_case("Received") && v.contains("hotmail.com"));
+    if !claimed && !at_hotmail(&first_addr(texts, "From")) {
+        return None;
+    }
     let rcvd = received_text(texts);
     if rcvd.contains("from mail pickup service by hotmail.com with Microsoft SMTPSVC;") {
         return None;
@@ -193,10 +203,13 @@ fn hotmail_received(texts: &Texts<'_>) -> Option<bool> {
     if CLAIM.is_match(&rcvd) {
         return Some(true);
     }
-    let from = first_addr(texts, "From");
-    (from.ends_with("hotmail.com")
-        && (from.len() == 11 || !from.as_bytes()[from.len() - 12].is_ascii_alphanumeric()))
-    .then_some(false)
+    at_hotmail(&first_addr(texts, "From")).then_some(false)
+}
+
+/// An address at hotmail.com (not at a longer name ending so).
+fn at_hotmail(addr: &str) -> bool {
+    addr.ends_with("hotmail.com")
+        && (addr.len() == 11 || !addr.as_bytes()[addr.len() - 12].is_ascii_alphanumeric())
 }
 
 /// FORGED_YAHOO_RCVD: From at yahoo.com, but no Received line in any of Yahoo's formats.
@@ -805,15 +818,20 @@ fn unresolved_template(texts: &Texts<'_>) -> bool {
         )
         .expect("static regex")
     });
-    texts
-        .header("ALL", &[])
-        .unwrap_or_default()
-        .iter()
-        .any(|v| {
-            String::from_utf8_lossy(v)
-                .split('\n')
-                .any(|line| TEMPLATE.is_match(line) && !EXEMPT.is_match(line))
-        })
+    // The ALL text is each field's name, `: ` and decoded value: without a `%` in any of
+    // them (most messages) the template pattern cannot match, and the text is not built.
+    let percent = texts.decoded.iter().any(|v| v.contains('%'))
+        || texts.headers.iter().any(|h| h.name.contains('%'));
+    percent
+        && texts
+            .header("ALL", &[])
+            .unwrap_or_default()
+            .iter()
+            .any(|v| {
+                String::from_utf8_lossy(v)
+                    .split('\n')
+                    .any(|line| TEMPLATE.is_match(line) && !EXEMPT.is_match(line))
+            })
 }
 
 /// HeaderEval's `check_ratware_envelope_from` (RATWARE_ENVELOPE_FROM): an envelope sender
