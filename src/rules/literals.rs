@@ -251,6 +251,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn owned(patterns: &[&[u8]]) -> Vec<Vec<u8>> {
+        patterns.iter().map(|p| p.to_vec()).collect()
+    }
+
     /// Every (pattern, start) the overlapping Aho-Corasick search reports, sorted.
     fn reference(patterns: &[Vec<u8>], hay: &[u8]) -> Vec<(usize, usize)> {
         let ac = aho_corasick::AhoCorasick::builder()
@@ -283,10 +287,7 @@ mod tests {
 
     #[test]
     fn finds_overlapping_case_insensitive_occurrences() {
-        let patterns: Vec<Vec<u8>> = [&b"you"[..], b"your", b"our money", b"mon", b"\xe4ge"]
-            .iter()
-            .map(|p| p.to_vec())
-            .collect();
+        let patterns = owned(&[b"you", b"your", b"our money", b"mon", b"\xe4ge"]);
         let hay = b"YOUR MONEY, Your Money and yours\n\xe4GE \xc4ge";
         let got = hashed(&patterns, hay);
         assert_eq!(got, reference(&patterns, hay));
@@ -318,10 +319,7 @@ mod tests {
 
     #[test]
     fn literals_at_the_edges_of_the_text() {
-        let patterns: Vec<Vec<u8>> = [&b"abc"[..], b"abcd", b"bcd", b"abcdefgh", b"bcdefghij"]
-            .iter()
-            .map(|p| p.to_vec())
-            .collect();
+        let patterns = owned(&[b"abc", b"abcd", b"bcd", b"abcdefgh", b"bcdefghij"]);
         for hay in [
             &b"abc"[..],
             b"abcd",
