@@ -29,6 +29,7 @@ pub mod html_evals;
 pub mod list_evals;
 pub mod literals;
 pub mod locales;
+pub mod lockstep;
 pub mod meta;
 pub mod mime_evals;
 pub mod parser;
