@@ -64,8 +64,13 @@ const MONTHS: [&str; 12] = [
 ];
 
 fn month(word: &str) -> Option<i64> {
-    let w = word.to_ascii_lowercase();
-    MONTHS.iter().position(|m| *m == w).map(|p| p as i64 + 1)
+    if word.len() != 3 {
+        return None;
+    }
+    MONTHS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(word))
+        .map(|p| p as i64 + 1)
 }
 
 fn all_digits(s: &str) -> bool {

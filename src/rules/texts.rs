@@ -491,9 +491,31 @@ fn ws_len(text: &[u8], i: usize) -> usize {
 /// SpamAssassin marks the paragraph breaks with NULs while it collapses the whitespace,
 /// then turns every NUL into a newline, the text's own too.
 fn normalize_whitespace(text: &[u8]) -> Vec<u8> {
+    // Bytes that start no whitespace (see `ws_len`) and are not NUL, copied in runs.
+    const PLAIN: [bool; 256] = {
+        let mut t = [true; 256];
+        let special = [
+            0u8, b' ', b'\t', b'\r', b'\n', 0x0b, 0x0c, 0xc2, 0xe1, 0xe2, 0xe3,
+        ];
+        let mut k = 0;
+        while k < special.len() {
+            t[special[k] as usize] = false;
+            k += 1;
+        }
+        t
+    };
     let mut out = Vec::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
+        let plain = text[i..]
+            .iter()
+            .take_while(|&&b| PLAIN[usize::from(b)])
+            .count();
+        if plain > 0 {
+            out.extend_from_slice(&text[i..i + plain]);
+            i += plain;
+            continue;
+        }
         if ws_len(text, i) == 0 {
             out.push(if text[i] == 0 { b'\n' } else { text[i] });
             i += 1;
@@ -1638,8 +1660,13 @@ mod tests {
             norm(b" a  \n \n b\r\n\r\nc"),
             vec![b" a \n".to_vec(), b" b\n".to_vec(), b"c".to_vec()]
         );
-        // A no-break space rendered from `&nbsp;` is whitespace.
+        // A no-break space rendered from `&nbsp;` is whitespace; the other characters of
+        // the lead bytes of Unicode spaces are not, and a NUL is a newline.
         assert_eq!(norm(b"a\xc2\xa0 b"), vec![b"a b".to_vec()]);
+        assert_eq!(
+            normalize_whitespace(b"\xc2\xa9\xe2\x82\xac\xe2\x80\x83x\x00y\xe3\x80\x80\xe3\x81\x82"),
+            b"\xc2\xa9\xe2\x82\xac x\ny \xe3\x81\x82"
+        );
         // Long lines are cut after their last space within 2,048 bytes, else at 2,048.
         let long = [b'a'; 5000];
         assert_eq!(
