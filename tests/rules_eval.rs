@@ -1660,3 +1660,47 @@ several lengthy lowercase strings follow\n";
     // MULTI3: every match on every paragraph counted.
     assert_eq!(names, ["CODE", "LONGW", "LOOK", "MULTI3"], "{hits:?}");
 }
+
+#[test]
+fn rules_sharing_their_literals_run_together_on_their_lines() {
+    // NOW, START and TWO need `pills` or `tablets` (NEVER longer literals, CHEAP `cheap`),
+    // NOSUBJ and NOSUBJ2 `deal pills`
+    // or `deal tablets`: each set shares its lines and is matched against each line
+    // together. Each rule must still hit only on a line of its own.
+    let (engine, _dir) = engine(
+        r#"
+body     CHEAP     /\bcheap\s+(?:pills|tablets)\b/i
+score    CHEAP     1
+body     NOW       /(?:pills|tablets)\s+now$/
+score    NOW       1
+body     START     /^(?:pills|tablets)/
+score    START     1
+body     TWO       /(?:pills|tablets).{0,20}(?:pills|tablets)/
+score    TWO       1
+body     NEVER     /(?:pills|tablets)zzz/
+score    NEVER     1
+body     NOSUBJ    /deal (?:pills|tablets)/i
+tflags   NOSUBJ    nosubject
+score    NOSUBJ    1
+body     NOSUBJ2   /deal (?:pills|tablets)\b/i
+tflags   NOSUBJ2   nosubject
+score    NOSUBJ2   1
+body     SUBJ      /deal (?:pills|tablets)/i
+score    SUBJ      1
+"#,
+    );
+    let msg = "From: a@b.example\nTo: c@d.example\nSubject: deal pills\n\n\
+we sell Cheap\ntablets here\n\n\
+pills now\n\n\
+nothing to see\n\n\
+tablets, and more pills\n";
+    // CHEAP matches across a line break inside one paragraph (SpamAssassin's body lines
+    // are paragraphs, their white space one space); `deal pills` is only in the Subject,
+    // which NOSUBJ does not see.
+    assert_eq!(
+        hit_names(&engine, msg),
+        ["CHEAP", "NOW", "START", "SUBJ", "TWO"]
+    );
+    let none = "From: a@b.example\nTo: c@d.example\nSubject: hi\n\nno such words\n";
+    assert!(hit_names(&engine, none).is_empty());
+}

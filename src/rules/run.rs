@@ -137,6 +137,10 @@ pub struct Plan {
     group_of: Vec<Option<u32>>,
     /// Per area: the unions of its filter groups, searched together ([`Lockstep`]).
     lockstep: Vec<AreaUnions>,
+    /// Gated line rules run together on their lines ([`LineBatch`]).
+    batches: Vec<LineBatch>,
+    /// Per step: its batch and its place in it.
+    batch_of: Vec<Option<(u32, u32)>>,
     /// The scored steps, which [`Plan::run_scored`] runs first.
     roots: Vec<usize>,
     /// Per step: whether it is one of `roots`.
@@ -167,6 +171,25 @@ struct AreaUnions {
     groups: Vec<usize>,
     unions: Lockstep,
 }
+
+/// Gated line rules with the same literals over the same text, which therefore run on the
+/// same lines, matched against each line together ([`Lockstep`]): the first to run has
+/// them all run. Only rules that answer whether a line matches (not `multiple`), with the
+/// `regex` engine, outside filter groups, and all with a filter or all without one. On the
+/// stock rules, the five `__FILL_THIS_FORM_*` body rules (ReplaceTags patterns of ~3 KB,
+/// gated on words like `name` and `age` that most lines hold: a third of all line matches
+/// a message makes) form one batch, the URI rules gated on `http` another.
+#[derive(Debug, Clone)]
+struct LineBatch {
+    area: Area,
+    /// Whether the rules see the Subject (they all do, or none does).
+    nosubject: bool,
+    steps: Vec<usize>,
+    patterns: Lockstep,
+}
+
+/// Most rules one [`LineBatch`] holds.
+const LINE_BATCH: usize = 8;
 
 /// How many filters one [`FilterGroup`] holds at most. A union searches a text about four
 /// times faster than its members one after another (2026-12-06, stock rules): bigger unions
@@ -523,6 +546,7 @@ impl Plan {
             .collect();
         plan.order_metas();
         plan.group_filters();
+        plan.batch_lines(&compiled.gates);
         plan.roots = (0..plan.steps.len())
             .filter(|&i| plan.scored.contains_key(&plan.steps[i].name))
             .collect();
@@ -663,6 +687,64 @@ impl Plan {
                     area,
                     groups,
                     unions,
+                });
+            }
+        }
+    }
+
+    /// Forms the [`LineBatch`]es: gated line rules keyed by area, Subject flag, filter or
+    /// none, and literal set, in step order, at most [`LINE_BATCH`] each.
+    fn batch_lines(&mut self, gates: &BTreeMap<String, Vec<Vec<u8>>>) {
+        self.batch_of = vec![None; self.steps.len()];
+        type Key<'g> = (Area, bool, bool, &'g [Vec<u8>]);
+        let mut keyed: Vec<(Key<'_>, Vec<usize>)> = Vec::new();
+        let mut index: HashMap<Key<'_>, usize> = HashMap::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let Kind::Lines {
+                area,
+                matcher: Matcher::Regex(_),
+                filter,
+            } = &step.kind
+            else {
+                continue;
+            };
+            let Some(literals) = gates.get(&step.name) else {
+                continue;
+            };
+            if !self.prefiltered[i] || step.multiple.is_some() || self.group_of[i].is_some() {
+                continue;
+            }
+            let key = (*area, step.nosubject, filter.is_some(), literals.as_slice());
+            let k = *index.entry(key).or_insert_with(|| {
+                keyed.push((key, Vec::new()));
+                keyed.len() - 1
+            });
+            keyed[k].1.push(i);
+        }
+        for ((area, nosubject, _, _), members) in keyed {
+            for chunk in members.chunks(LINE_BATCH).filter(|c| c.len() > 1) {
+                let patterns: Vec<&str> = chunk
+                    .iter()
+                    .filter_map(|&i| match &self.steps[i].kind {
+                        Kind::Lines {
+                            matcher: Matcher::Regex(r),
+                            ..
+                        } => Some(r.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let Some(patterns) = Lockstep::new(&patterns) else {
+                    continue;
+                };
+                let b = self.batches.len() as u32;
+                for (k, &i) in chunk.iter().enumerate() {
+                    self.batch_of[i] = Some((b, k as u32));
+                }
+                self.batches.push(LineBatch {
+                    area,
+                    nosubject,
+                    steps: chunk.to_vec(),
+                    patterns,
                 });
             }
         }
@@ -972,6 +1054,8 @@ struct Run<'a, 't> {
     /// Per [`Plan::lockstep`] entry: whether its unions were searched (one that failed is
     /// then searched on its own).
     unions_searched: Vec<bool>,
+    /// Per [`Plan::batches`] entry, once run: whether each of its rules matched a line.
+    batch_hits: Vec<Option<Vec<bool>>>,
     values: Vec<Option<f64>>,
     /// Scratch stacks for meta programs (one per nesting level in use).
     stacks: Vec<Vec<f64>>,
@@ -993,6 +1077,7 @@ impl<'a, 't> Run<'a, 't> {
             },
             groups: vec![None; plan.filter_groups.len()],
             unions_searched: vec![false; plan.lockstep.len()],
+            batch_hits: vec![None; plan.batches.len()],
             values: vec![None; plan.steps.len()],
             stacks: Vec::new(),
         }
@@ -1066,6 +1151,52 @@ impl<'a, 't> Run<'a, 't> {
         });
     }
 
+    /// Whether each rule of line batch `b` matches one of its lines, the first time one of
+    /// them asks. The rules share their lines (they share their literals), and a line holds
+    /// a match of a rule when the rule's lazy DFA reaches a match state on it.
+    fn run_batch(&mut self, b: usize) -> &[bool] {
+        let (plan, texts) = (self.plan, self.texts);
+        let candidates = &self.candidates;
+        self.batch_hits[b].get_or_insert_with(|| {
+            let batch = &plan.batches[b];
+            #[cfg(feature = "rule-timing")]
+            let start = std::time::Instant::now();
+            let all = texts.lines(batch.area);
+            let first = if batch.nosubject {
+                texts.subject_lines
+            } else {
+                0
+            };
+            let mut hit = vec![false; batch.steps.len()];
+            let lines = candidates.lines_of(batch.steps[0]);
+            for line in lines
+                .iter()
+                .map(|&l| l as usize)
+                .filter(|&l| l >= first)
+                .filter_map(|l| all.get(l))
+            {
+                let found = batch.patterns.search(line, |_, end| (end as u32, None));
+                for ((h, found), &step) in hit.iter_mut().zip(found).zip(&batch.steps) {
+                    *h = *h
+                        || match found {
+                            Some(ends) => !ends.is_empty(),
+                            // Its lazy DFA failed: the rule's own regex decides.
+                            None => match &plan.steps[step].kind {
+                                Kind::Lines { matcher, .. } => matcher.is_match(line),
+                                _ => false,
+                            },
+                        };
+                }
+                if hit.iter().all(|&h| h) {
+                    break;
+                }
+            }
+            #[cfg(feature = "rule-timing")]
+            super::timing::record(&format!("[batch {b}]"), start, hit.iter().any(|&h| h));
+            hit
+        })
+    }
+
     /// Runs step `i`, which is not a meta rule (timed with the `rule-timing` feature).
     fn leaf(&mut self, i: usize) -> f64 {
         #[cfg(feature = "rule-timing")]
@@ -1100,6 +1231,16 @@ impl<'a, 't> Run<'a, 't> {
                 filter: Some(f), ..
             } if !f.is_match(full) => 0.0,
             Kind::Full { matcher, .. } => count(matcher, full, step.multiple),
+            Kind::Lines { filter, .. }
+                if plan.batch_of[i].is_some()
+                    && (filter.is_none() || candidates.lines_of(i).len() <= FILTER_ABOVE_LINES) =>
+            {
+                // A batch's rules run on their candidate lines, as below (`Lines::Listed`).
+                let Some((b, k)) = plan.batch_of[i] else {
+                    return 0.0;
+                };
+                f64::from(self.run_batch(b as usize)[k as usize])
+            }
             Kind::Lines {
                 area,
                 matcher,
