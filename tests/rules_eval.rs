@@ -1664,9 +1664,9 @@ several lengthy lowercase strings follow\n";
 #[test]
 fn rules_sharing_their_literals_run_together_on_their_lines() {
     // NOW, START and TWO need `pills` or `tablets` (NEVER longer literals, CHEAP `cheap`),
-    // NOSUBJ and NOSUBJ2 `deal pills`
-    // or `deal tablets`: each set shares its lines and is matched against each line
-    // together. Each rule must still hit only on a line of its own.
+    // NOSUBJ and NOSUBJ2 `deal pills` or `deal tablets`: each set shares its lines and is
+    // matched against each line together. Each rule must still hit only on a line of its
+    // own.
     let (engine, _dir) = engine(
         r#"
 body     CHEAP     /\bcheap\s+(?:pills|tablets)\b/i

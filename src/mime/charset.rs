@@ -83,14 +83,14 @@ fn cp1252(data: &[u8], strict: bool) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = String::with_capacity(data.len() + data.len() / 2);
-    for &b in data {
-        if CP1252_UNDEFINED.contains(&b) {
+    // Runs without an undefined byte decode as a whole (encoding_rs maps those five to C1
+    // controls, where this gives U+FFFD for each).
+    for (k, run) in data.split(|b| CP1252_UNDEFINED.contains(b)).enumerate() {
+        if k > 0 {
             out.push(char::REPLACEMENT_CHARACTER);
-        } else {
-            let byte = [b];
-            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&byte);
-            out.push_str(&text);
         }
+        let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(run);
+        out.push_str(&text);
     }
     Some(out.into_bytes())
 }
@@ -242,6 +242,26 @@ mod tests {
         assert_eq!(
             &*norm(b"a\x81b\xff", Some("x-unknown")),
             "a\u{fffd}b\u{ff}".as_bytes()
+        );
+    }
+
+    #[test]
+    fn windows_1252_byte_by_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        let text = String::from_utf8(super::cp1252(&all, false).unwrap()).unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        assert_eq!(chars.len(), 256);
+        assert_eq!(&chars[..3], &['\0', '\u{1}', '\u{2}']);
+        assert_eq!(chars[0x80], '\u{20ac}');
+        assert_eq!(chars[0x81], char::REPLACEMENT_CHARACTER);
+        assert_eq!(chars[0x9d], char::REPLACEMENT_CHARACTER);
+        assert_eq!(chars[0x9f], '\u{178}');
+        assert_eq!(chars[0xe9], '\u{e9}');
+        assert_eq!(super::cp1252(b"a\x81b", true), None);
+        assert_eq!(super::cp1252(b"", false), Some(Vec::new()));
+        assert_eq!(
+            super::cp1252(b"\x81\x81", false),
+            Some("\u{fffd}\u{fffd}".as_bytes().to_vec())
         );
     }
 

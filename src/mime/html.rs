@@ -285,8 +285,10 @@ pub fn spamassassin_prepare(html: &[u8]) -> Vec<u8> {
                 i += 1;
             }
         } else {
-            out.push(rest[0]);
-            i += 1;
+            // Up to the next byte any case above starts with, copied as it is.
+            let plain = memchr::memchr3(b'&', b'<', 0xe2, &rest[1..]).map_or(rest.len(), |p| p + 1);
+            out.extend_from_slice(&rest[..plain]);
+            i += plain;
         }
     }
     out
@@ -841,6 +843,12 @@ mod tests {
             "Registered 01 \"Y\" plates\nnext x"
         );
         assert_eq!(r.uris, [b"http://q.example/".to_vec()]);
+        // Other entities, other UTF-8 characters starting like the quotes, and `<` that opens
+        // no empty tag, pass as they are.
+        assert_eq!(
+            spamassassin_prepare(b"a&amp;b\xe2\x82\xac<br />c&nbsp;< p/>&nbsp\xe2\x80\x9d"),
+            b"a&amp;b\xe2\x82\xac<br>c < p/>&nbsp\""
+        );
     }
 
     #[test]
