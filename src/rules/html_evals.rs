@@ -165,7 +165,7 @@ const COLORS: &[(&str, u32)] = &[
 ];
 
 /// HTML 4.01 / XHTML 1.0 elements (and a few common non-standard ones) SpamAssassin counts
-/// as valid.
+/// as valid, sorted ([`is_element`] searches them by halves).
 const ELEMENTS: &[&str] = &[
     "a",
     "abbr",
@@ -264,6 +264,11 @@ const ELEMENTS: &[&str] = &[
 ];
 /// Rendered but not counted as valid.
 const TRICKS: &[&str] = &["bgsound", "embed", "listing", "plaintext", "xmp"];
+/// Whether `tag` is one of [`ELEMENTS`] (which is sorted).
+fn is_element(tag: &str) -> bool {
+    ELEMENTS.binary_search(&tag).is_ok()
+}
+
 /// Tags that change the text style.
 const TEXT_STYLE: &[&str] = &[
     "body", "font", "table", "tr", "th", "td", "big", "small", "basefont", "marquee", "span", "p",
@@ -524,24 +529,27 @@ fn is_word_char(b: u8) -> bool {
 impl Walker {
     fn tag(&mut self, tag: &str, attrs: &[(String, Vec<u8>)], num: i64) {
         let namespace = is_namespace(tag);
-        let seen = self.stats.inside.contains_key(tag);
-        if ELEMENTS.contains(&tag) || namespace {
-            self.stats.elements += 1;
-            if !seen {
-                self.stats.elements_seen += 1;
+        let element = is_element(tag);
+        let open = match self.stats.inside.get_mut(tag) {
+            Some(open) => open,
+            None => {
+                self.stats.tags_seen += 1;
+                if element || namespace {
+                    self.stats.elements_seen += 1;
+                }
+                self.stats.inside.entry(tag.to_string()).or_insert(0)
             }
-        }
-        self.stats.tags += 1;
-        if !seen {
-            self.stats.tags_seen += 1;
-        }
-        let open = self.stats.inside.entry(tag.to_string()).or_insert(0);
+        };
         *open += num;
         if *open < 0 {
             *open = 0;
             self.stats.closed_extra += 1;
         }
-        if namespace || !(ELEMENTS.contains(&tag) || TRICKS.contains(&tag)) {
+        self.stats.tags += 1;
+        if element || namespace {
+            self.stats.elements += 1;
+        }
+        if namespace || !(element || TRICKS.contains(&tag)) {
             return;
         }
         if TEXT_STYLE.contains(&tag) {
@@ -1261,6 +1269,14 @@ pub fn argument_pattern(call: &EvalCall) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elements_are_sorted_for_the_binary_search() {
+        assert!(ELEMENTS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_element("a") && is_element("tr") && is_element("font"));
+        assert!(!is_element("xmp"), "a trick, not an element");
+        assert!(!is_element("blink2") && !is_element(""));
+    }
 
     #[test]
     fn tags_inside_literal_elements_are_text() {

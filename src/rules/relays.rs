@@ -366,6 +366,10 @@ fn qmail_line(line: &str) -> Option<QmailLine> {
         )
         .expect("static regex")
     });
+    // Neither protocol word anywhere: not qmail's, without collapsing the line.
+    if !line.contains("SMTP") && !line.contains("QMQP") {
+        return None;
+    }
     let collapsed = line.split_whitespace().collect::<Vec<_>>().join(" ");
     // What the protocol test below needs, checked first: "SMTP" or "QMQP" after a space
     // and not followed by " id " somewhere in the line (the usual `with ESMTP id` is not

@@ -933,11 +933,13 @@ impl Plan {
         }
         #[cfg(feature = "rule-timing")]
         let _timer = StageTimer("[gate headers]".into(), std::time::Instant::now());
+        let mut seen = Vec::new();
         for g in &self.header_gates {
             let Some(text) = texts.header_in_slot(g.slot as usize, &g.name, &g.modifiers) else {
                 continue;
             };
-            let mut seen = vec![false; g.owner.len()];
+            seen.clear();
+            seen.resize(g.owner.len(), false);
             g.literals.for_each_match(text.as_slice(), |id, _| {
                 if !std::mem::replace(&mut seen[id], true) {
                     for &(step, bit) in &g.owner[id] {
