@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every side-by-side comparison (clamd.sh: mailwarden vs clamscan vs clamd+clamdscan;
 # spamc.sh: mailwarden vs spamd+spamc) and writes their tables, with the date, the machine and
-# its load, to benches/compare/RESULTS.md. About 8 minutes on the 2-core machine.
+# its load, to benches/compare/RESULTS.md. About 10 minutes on the 2-core machine.
 #
 #   MAILWARDEN_CORPUS=/tmp/corpus bash benches/compare/run.sh
 set -euo pipefail
