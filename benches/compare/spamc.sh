@@ -122,4 +122,4 @@ print("Rounds (mailwarden mimalloc / system / spamd messages/s, speed-ups): " + 
     for mi, sy, sa in rows) + ". The table shows the median round.")
 PY
 echo
-echo "Input: $n messages, $bytes bytes (every 20th of each folder of $MAILWARDEN_CORPUS). SpamAssassin $(spamassassin --version | head -1 | awk '{print $3}'), network tests off (-L); mailwarden scores score set 0 (no network, no Bayes)."
+echo "Input: $n messages, $bytes bytes (every 20th of each folder of $MAILWARDEN_CORPUS). SpamAssassin $(spamassassin --version | head -1 | awk '{print $3}'), network tests off (-L); mailwarden scores score set 0 (no network, no Bayes). Processor: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') (the two need not gain alike from a faster one)."
