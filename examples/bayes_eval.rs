@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example bayes_eval -- train-test CORPUS_DIR DB [SCORES_OUT]
-//! cargo run --release --example bayes_eval -- metrics SCORES_FILE NAME
+//! cargo run --release --example bayes_eval -- metrics SCORES_FILE NAME [REQUIRED_SCORE]
 //! cargo run --release --example bayes_eval -- split CORPUS_DIR train|test   # list files
 //! cargo run --release --example bayes_eval -- tune CORPUS_DIR   # constants, train half only
 //! ```
@@ -11,7 +11,9 @@
 //! A message is spam when a directory on its path has `spam` in its name. `train-test`
 //! learns the training half into a fresh database (one thread), scores the test half (one
 //! thread), and prints the speeds and the metrics; `metrics` computes the same metrics from
-//! `label probability` lines (used for SpamAssassin's scores in benches/compare/bayes.sh).
+//! `label probability` lines (used for SpamAssassin's scores in benches/compare/bayes.sh);
+//! with `REQUIRED_SCORE` the lines carry whole-filter scores instead of probabilities
+//! (benches/compare/fullscan.sh), and a message counts as spam at or above that score.
 
 use mailwarden::bayes::{self, BayesConfig, Class, Learner};
 use mailwarden::{EngineBuilder, Envelope};
@@ -108,6 +110,30 @@ fn print_metrics(name: &str, m: &Metrics) {
     );
 }
 
+/// Whole-filter scores (rules and Bayes): ham and spam at or above `required`, plus the ROC
+/// area and the best recall within the 0.25% false-positive budget, as for probabilities.
+fn print_score_metrics(name: &str, scored: &[(bool, f64)], required: f64) {
+    let m = metrics(scored);
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    let at = |spam: bool| {
+        scored
+            .iter()
+            .filter(|s| s.0 == spam && s.1 >= required)
+            .count()
+    };
+    let (fp, tp) = (at(false), at(true));
+    println!(
+        "{name}: test ham {} spam {} | score>={required}: ham FP {:.2}% ({fp}), spam recall {:.2}% ({tp}) | ROC area {:.5} | best recall with ham FP <= 0.25%: {:.2}% ({})",
+        m.n_ham,
+        m.n_spam,
+        pct(fp, m.n_ham),
+        pct(tp, m.n_spam),
+        m.auc,
+        pct(m.tp_at_target, m.n_spam),
+        m.tp_at_target
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -122,7 +148,7 @@ fn main() {
                 );
             }
         }
-        Some("metrics") if args.len() == 3 => {
+        Some("metrics") if args.len() == 3 || args.len() == 4 => {
             let text = std::fs::read_to_string(&args[1]).expect("scores file");
             let scored: Vec<(bool, f64)> = text
                 .lines()
@@ -133,14 +159,20 @@ fn main() {
                     Some((label == "spam", p))
                 })
                 .collect();
-            print_metrics(&args[2], &metrics(&scored));
+            match args.get(3) {
+                None => print_metrics(&args[2], &metrics(&scored)),
+                Some(t) => {
+                    let required: f64 = t.parse().expect("REQUIRED_SCORE is a number");
+                    print_score_metrics(&args[2], &scored, required);
+                }
+            }
         }
         Some("train-test") if args.len() >= 3 => train_test(&args),
         Some("tune") if args.len() == 2 => tune(Path::new(&args[1]), false),
         Some("errors") if args.len() == 2 => tune(Path::new(&args[1]), true),
         _ => {
             eprintln!(
-                "usage: bayes_eval train-test CORPUS DB [SCORES_OUT] | metrics SCORES NAME | split CORPUS train|test"
+                "usage: bayes_eval train-test CORPUS DB [SCORES_OUT] | metrics SCORES NAME [REQUIRED_SCORE] | split CORPUS train|test"
             );
             std::process::exit(2);
         }
