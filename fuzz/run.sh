@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS each (default 60), one after the other, after building the
-# seed corpora (fuzz/seeds.sh). Exits non-zero at the first target that finds a crash, a hang
-# (a single input over FUZZ_TIMEOUT seconds, default 10) or an out-of-memory (over 2 GB RSS);
-# libFuzzer leaves the input in fuzz/artifacts/<target>/.
+# Runs every fuzz target for SECONDS each (default 60), one after the other (FUZZ_JOBS at a
+# time, default 1), after building the seed corpora (fuzz/seeds.sh). Exits non-zero when a
+# target finds a crash, a hang (a single input over FUZZ_TIMEOUT seconds, default 10) or an
+# out-of-memory (over 2 GB RSS); libFuzzer leaves the input in fuzz/artifacts/<target>/.
 #
 #   bash fuzz/run.sh 60                 # every target, a minute each
 #   FUZZ_TARGETS="scan mime" bash fuzz/run.sh 1200
 #   FUZZ_SANITIZER=address bash fuzz/run.sh 300   # ASan (slower; checks the C decoders too)
+#   FUZZ_JOBS=2 bash fuzz/run.sh 5      # two targets at a time (the CI smoke run, 2 cores)
 #
 # Needs cargo-fuzz (scripts/setup.sh installs it); the stable toolchain runs it with
 # RUSTC_BOOTSTRAP=1. The default sanitizer is none: the library is safe Rust, and the build
@@ -22,8 +23,10 @@ bash seeds.sh >/dev/null
 targets=${FUZZ_TARGETS:-$(cargo fuzz list)}
 # one build of every target (cargo fuzz build takes one target or all)
 cargo fuzz build -O -s "$sanitizer" 2>&1 | grep -v '^\s*\(Compiling\|Finished\)' >&2 || true
-status=0
-for t in $targets; do
+jobs=${FUZZ_JOBS:-1}
+# Runs one target; prints its result line, returns non-zero on a finding.
+run_target() {
+  local t=$1 start log execs cov
   start=$(date +%s)
   log=$(mktemp)
   if cargo fuzz run -O -s "$sanitizer" "$t" -- -max_total_time="$secs" -timeout="$timeout" \
@@ -31,11 +34,33 @@ for t in $targets; do
     execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
     echo "$t: ok, ${execs:-?} runs in $(( $(date +%s) - start )) s, ${cov:-cov: ?}"
+    rm -f "$log"
   else
     echo "$t: FAILED after $(( $(date +%s) - start )) s" >&2
     grep -E 'panicked|ERROR|SUMMARY|Test unit written|Output of' "$log" | head -20 >&2
-    status=1
+    rm -f "$log"
+    return 1
   fi
-  rm -f "$log"
+}
+# FUZZ_JOBS lanes, each running every jobs-th target in turn; every target runs even after
+# a finding, and any finding fails the whole run.
+status=0
+pids=()
+for lane in $(seq 0 $((jobs - 1))); do
+  (
+    i=0
+    failed=0
+    for t in $targets; do
+      if [ $((i % jobs)) -eq "$lane" ]; then
+        run_target "$t" || failed=1
+      fi
+      i=$((i + 1))
+    done
+    exit $failed
+  ) &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
 done
 exit $status
